@@ -1,0 +1,40 @@
+/** defaults: every configuration default, named once (milliseconds for durations). */
+
+/** DEFAULT_MONITOR_INTERVAL is how often each database is checked even without file events. */
+export const DEFAULT_MONITOR_INTERVAL = 1_000;
+
+/** DEFAULT_CHECKPOINT_INTERVAL: PASSIVE checkpoint when the db file is older than this. */
+export const DEFAULT_CHECKPOINT_INTERVAL = 60_000;
+
+/** DEFAULT_MIN_CHECKPOINT_PAGE_COUNT: PASSIVE checkpoint at this many shadow WAL pages. */
+export const DEFAULT_MIN_CHECKPOINT_PAGE_COUNT = 1_000;
+
+/** DEFAULT_MAX_CHECKPOINT_PAGE_COUNT: RESTART checkpoint at this many shadow WAL pages (0 = off). */
+export const DEFAULT_MAX_CHECKPOINT_PAGE_COUNT = 10_000;
+
+/** TRUNCATE_CHECKPOINT_PAGE_COUNT: TRUNCATE checkpoint when the real WAL reaches this many pages. */
+export const TRUNCATE_CHECKPOINT_PAGE_COUNT = 500_000;
+
+/** DEFAULT_RETENTION keeps snapshots (and what they need) for 24 h. */
+export const DEFAULT_RETENTION = 24 * 3_600_000;
+
+/** DEFAULT_RETENTION_CHECK_INTERVAL is how often retention runs (capped at the retention). */
+export const DEFAULT_RETENTION_CHECK_INTERVAL = 3_600_000;
+
+/** DEFAULT_FILE_SYNC_INTERVAL: file replicas upload every commit at once. */
+export const DEFAULT_FILE_SYNC_INTERVAL = 0;
+
+/** DEFAULT_S3_SYNC_INTERVAL: object stores upload at most once a second (request cost). */
+export const DEFAULT_S3_SYNC_INTERVAL = 1_000;
+
+/** DEFAULT_SNAPSHOT_INTERVAL: 0 = snapshots only at generation start and when retention needs one. */
+export const DEFAULT_SNAPSHOT_INTERVAL = 0;
+
+/** DEFAULT_VALIDATION_INTERVAL: 0 = off. */
+export const DEFAULT_VALIDATION_INTERVAL = 0;
+
+/** DEFAULT_S3_REGION is the region used with a custom endpoint when none is given. */
+export const DEFAULT_S3_REGION = 'us-east-1';
+
+/** CONFIG_SEARCH_PATHS are tried in order when neither -config nor an env var names a file. */
+export const CONFIG_SEARCH_PATHS = ['/etc/lifeboat.yml', '/etc/litestream.yml'];

@@ -1,0 +1,62 @@
+/**
+ * config types: the validated, typed form of a `lifeboat.yml` / `litestream.yml`.
+ * Durations are milliseconds; paths are absolute; defaults are filled in
+ * (`defaults.ts` names every default in one place).
+ */
+import type { LogLevel } from '../log.js';
+
+/** ReplicaType is a supported storage backend. */
+export type ReplicaType = 'file' | 's3';
+
+/** ReplicaConfig is one replica target of one database. */
+export interface ReplicaConfig {
+  /** name is unique per database; defaults to the type. */
+  name: string;
+  type: ReplicaType;
+  /** url is the original replica URL, if the replica was given as one (for messages). */
+  url?: string;
+  /** path: file replicas' absolute directory; s3 replicas' key prefix (no leading slash). */
+  path: string;
+  retention: number;
+  retentionCheckInterval: number;
+  syncInterval: number;
+  snapshotInterval: number;
+  validationInterval: number;
+  bucket?: string;
+  region?: string;
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  skipVerify?: boolean;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+/** DbConfig is one replicated database. */
+export interface DbConfig {
+  path: string;
+  metaPath?: string;
+  monitorInterval: number;
+  checkpointInterval: number;
+  minCheckpointPageCount: number;
+  maxCheckpointPageCount: number;
+  replicas: ReplicaConfig[];
+}
+
+/** LoggingConfig selects log level, format and stream. */
+export interface LoggingConfig {
+  level: LogLevel;
+  type: 'text' | 'json';
+  stderr: boolean;
+}
+
+/** Config is a whole configuration file. */
+export interface Config {
+  /** file is the path the config was read from, if any. */
+  file?: string;
+  addr?: string;
+  exec?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  logging: LoggingConfig;
+  dbs: DbConfig[];
+}

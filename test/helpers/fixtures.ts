@@ -1,0 +1,17 @@
+/** fixtures: unpack the reference Litestream replicas from ../shared/fixtures (mtimes kept). */
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { ROOT } from './cli.js';
+import { tmpDir } from './tmp.js';
+
+/** FIXTURES_DIR holds `litestream-v0.3/*.tar.gz`. */
+export const FIXTURES_DIR = path.resolve(ROOT, '../shared/fixtures/litestream-v0.3');
+
+/** unpackFixture extracts `<name>.tar.gz` into a temp dir; returns the dir with `replica/` and `expected.json`. */
+export function unpackFixture(name: string): { dir: string; replica: string; expected: any } {
+  const dir = tmpDir(`lifeboat-fixture-${name}-`);
+  execFileSync('tar', ['xzf', path.join(FIXTURES_DIR, `${name}.tar.gz`), '-C', dir]);
+  const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8'));
+  return { dir, replica: path.join(dir, 'replica'), expected };
+}

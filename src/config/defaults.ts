@@ -38,3 +38,15 @@ export const DEFAULT_S3_REGION = 'us-east-1';
 
 /** CONFIG_SEARCH_PATHS are tried in order when neither -config nor an env var names a file. */
 export const CONFIG_SEARCH_PATHS = ['/etc/lifeboat.yml', '/etc/litestream.yml'];
+
+/** CONFIG_ENV_VARS name a config file when no -config flag is given, first set wins. */
+export const CONFIG_ENV_VARS = ['LIFEBOAT_CONFIG', 'LITESTREAM_CONFIG'];
+
+/** DEFAULT_BUSY_TIMEOUT is SQLite's busy timeout on our connections. */
+export const DEFAULT_BUSY_TIMEOUT = 1_000;
+
+/** DEFAULT_LOG_LEVEL is the level used when `logging.level` is not set. */
+export const DEFAULT_LOG_LEVEL = 'info';
+
+/** DEFAULT_LOG_STDERR: Lifeboat logs to stderr unless `logging.stderr: false` (Litestream: stdout). */
+export const DEFAULT_LOG_STDERR = true;

@@ -37,6 +37,8 @@ export interface DbConfig {
   metaPath?: string;
   monitorInterval: number;
   checkpointInterval: number;
+  /** busyTimeout is SQLite's busy timeout for our connections (reference v0.3.13's `busy-timeout`). */
+  busyTimeout?: number;
   minCheckpointPageCount: number;
   maxCheckpointPageCount: number;
   replicas: ReplicaConfig[];
@@ -59,4 +61,6 @@ export interface Config {
   secretAccessKey?: string;
   logging: LoggingConfig;
   dbs: DbConfig[];
+  /** warnings are non-fatal findings (unknown keys, ignored keys); `setupLogging` logs them. */
+  warnings?: string[];
 }

@@ -133,6 +133,8 @@ export interface ScanResult {
   commitEnd: number;
   /** checksum after the last valid commit frame. */
   commitChecksum: Checksum;
+  /** checksum after the last valid frame (to continue a scan in the next chunk). */
+  validChecksum: Checksum;
   /** reason the scan stopped before the end of the buffer, if it did. */
   stop?: 'salt' | 'checksum' | 'partial';
 }
@@ -145,7 +147,7 @@ export function scanFrames(hdr: WALHeader, b: Uint8Array, prev: Checksum): ScanR
   const fsz = frameSize(hdr.pageSize);
   let sum = prev;
   let off = 0;
-  const res: ScanResult = { validEnd: 0, commitEnd: 0, commitChecksum: prev };
+  const res: ScanResult = { validEnd: 0, commitEnd: 0, commitChecksum: prev, validChecksum: prev };
   while (off + fsz <= b.length) {
     if (u32(b, off + 8) !== hdr.salt1 || u32(b, off + 12) !== hdr.salt2) {
       res.stop = 'salt';
@@ -159,6 +161,7 @@ export function scanFrames(hdr: WALHeader, b: Uint8Array, prev: Checksum): ScanR
     sum = next;
     off += fsz;
     res.validEnd = off;
+    res.validChecksum = sum;
     if (u32(b, off - fsz + 4) !== 0) {
       res.commitEnd = off;
       res.commitChecksum = sum;

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// bench/replicate: file-replica lag and writer throughput of `lifeboat replicate`.
+//
+//   npm run build && node bench/replicate.mjs [--commits 300] [--interval 100] [--throughput 20000]
+//
+// Lag: a writer commits one row every --interval ms while `lifeboat replicate DB file://R`
+// runs; each commit's lag is the time from its commit until the replica holds a segment
+// covering it (the segment's rename into place, seen through inotify on the replica).
+// Throughput: --throughput single-row transactions as fast as possible, without and with
+// replicate running (best of 3 each), and their ratio.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(ROOT, 'dist/cli/main.js');
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const COMMITS = Number(args.commits ?? 300);
+const INTERVAL = Number(args.interval ?? 100);
+const THROUGHPUT = Number(args.throughput ?? 20000);
+
+function openApp(file) {
+  const db = new Database(file);
+  db.pragma('journal_mode = wal');
+  db.pragma('busy_timeout = 5000');
+  db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v TEXT)');
+  return db;
+}
+
+async function startReplicate(db, replica) {
+  const child = spawn(process.execPath, [CLI, 'replicate', db, `file://${replica}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  await new Promise((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (err.includes('replicating')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`replicate exited ${code}: ${err}`)));
+  });
+  return {
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/** watchSegments records when each segment file appears in the replica (inotify rename events). */
+function watchSegments(replica) {
+  const seen = new Map();
+  fs.mkdirSync(replica, { recursive: true });
+  const watcher = fs.watch(replica, { recursive: true }, (_event, name) => {
+    if (name && /\.wal\.lz4$/.test(name) && !seen.has(name)) seen.set(name, performance.timeOrigin + performance.now());
+  });
+  return { seen, close: () => watcher.close() };
+}
+
+/** segments lists the replica's WAL segments with their [start, end) and arrival time. */
+function segments(replica, seen) {
+  const out = [];
+  for (const [name, at] of seen) {
+    const m = /([0-9a-f]{8})_([0-9a-f]{8})\.wal\.lz4$/.exec(name);
+    const len = execFileSync('lz4', ['-dc', path.join(replica, name)], { maxBuffer: 1 << 30 }).length;
+    const start = parseInt(m[2], 16);
+    out.push({ index: parseInt(m[1], 16), start, end: start + len, at });
+  }
+  return out;
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function lag() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-lag-'));
+  const file = path.join(dir, 'app.db');
+  const replica = path.join(dir, 'r');
+  const app = openApp(file);
+  const watch = watchSegments(replica);
+  const rep = await startReplicate(file, replica);
+  await new Promise((r) => setTimeout(r, 300));
+  const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
+  const commits = [];
+  for (let i = 0; i < COMMITS; i++) {
+    ins.run(`row ${i} `.padEnd(100, 'x'));
+    commits.push({ end: fs.statSync(`${file}-wal`).size, at: performance.timeOrigin + performance.now() });
+    await new Promise((r) => setTimeout(r, INTERVAL));
+  }
+  await rep.stop();
+  app.close();
+  watch.close();
+  const segs = segments(replica, watch.seen);
+  const lags = [];
+  for (const c of commits) {
+    const seg = segs.filter((s) => s.end >= c.end && s.start < c.end).sort((a, b) => a.at - b.at)[0];
+    if (seg) lags.push(seg.at - c.at);
+  }
+  lags.sort((a, b) => a - b);
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { commits: COMMITS, matched: lags.length, segments: segs.length, p50: percentile(lags, 50), p90: percentile(lags, 90), p99: percentile(lags, 99), max: lags[lags.length - 1] };
+}
+
+function writeBurst(file, n) {
+  const app = openApp(file);
+  const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) ins.run(`row ${i} `.padEnd(100, 'y'));
+  const ms = performance.now() - t0;
+  app.close();
+  return (n / ms) * 1000;
+}
+
+async function throughput(withReplicate) {
+  let best = 0;
+  for (let round = 0; round < 3; round++) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-tp-'));
+    const file = path.join(dir, 'app.db');
+    openApp(file).close();
+    const rep = withReplicate ? await startReplicate(file, path.join(dir, 'r')) : undefined;
+    best = Math.max(best, writeBurst(file, THROUGHPUT));
+    await rep?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return best;
+}
+
+const l = await lag();
+console.log(`lag: ${l.commits} commits every ${INTERVAL} ms, ${l.segments} segments; p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (${l.matched} matched)`);
+const without = await throughput(false);
+const withRep = await throughput(true);
+console.log(`throughput: ${THROUGHPUT} single-row commits, best of 3: without replicate ${without.toFixed(0)}/s, with ${withRep.toFixed(0)}/s, ratio ${(withRep / without).toFixed(2)}`);

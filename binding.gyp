@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "reaper",
+      "sources": ["native/reaper.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}

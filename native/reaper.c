@@ -1,0 +1,78 @@
+/*
+ * reaper: the two system calls Lifeboat's init needs and plain Node cannot make.
+ *
+ *   setChildSubreaper()  prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are
+ *                        re-parented to this process instead of the namespace's PID 1.
+ *   reap(pid)            waitpid(pid, WNOHANG) for one pid: {code, signal} once reaped,
+ *                        null while it runs or when it is not our child.
+ *
+ * Never waitpid(-1): libuv waits for the children that child_process spawned and must
+ * keep getting their exit codes. The caller passes only pids that child_process does
+ * not own and that /proc shows as zombies (src/supervisor/reaper.ts).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <node_api.h>
+
+static napi_value throw_errno(napi_env env, const char *what) {
+  char msg[128];
+  snprintf(msg, sizeof msg, "%s: %s", what, strerror(errno));
+  napi_throw_error(env, NULL, msg);
+  return NULL;
+}
+
+static napi_value set_child_subreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) return throw_errno(env, "prctl PR_SET_CHILD_SUBREAPER");
+  napi_value result;
+  napi_get_boolean(env, true, &result);
+  return result;
+}
+
+static napi_value set_int(napi_env env, napi_value obj, const char *key, int value) {
+  napi_value v;
+  napi_create_int32(env, value, &v);
+  napi_set_named_property(env, obj, key, v);
+  return obj;
+}
+
+static napi_value reap(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t pid = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
+    napi_throw_type_error(env, NULL, "reap: pid must be a positive integer");
+    return NULL;
+  }
+  int status = 0;
+  pid_t got;
+  do {
+    got = waitpid((pid_t)pid, &status, WNOHANG);
+  } while (got < 0 && errno == EINTR);
+  napi_value result;
+  if (got <= 0) {
+    /* 0: still running; -1 ECHILD: not our child (already reaped, or never ours). */
+    napi_get_null(env, &result);
+    return result;
+  }
+  napi_create_object(env, &result);
+  set_int(env, result, "code", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  set_int(env, result, "signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return result;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+    {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"reap", NULL, reap, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,50 @@
+/**
+ * common: what several commands share — the `-config` / `-no-expand-env` flags, loading
+ * the config they name, and configuring the logger from `logging:`.
+ */
+import { loadConfig, resolveConfigPath } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { log, type Logger } from '../log.js';
+import type { FlagSpec, ParsedArgs } from './args.js';
+
+/** CONFIG_FLAGS are `-config PATH` and `-no-expand-env`, for every command that reads a config file. */
+export const CONFIG_FLAGS: FlagSpec[] = [
+  {
+    name: 'config',
+    type: 'string',
+    placeholder: 'PATH',
+    description: 'Config file (default: $LIFEBOAT_CONFIG, $LITESTREAM_CONFIG,\n/etc/lifeboat.yml, /etc/litestream.yml).',
+  },
+  { name: 'no-expand-env', type: 'boolean', description: 'Do not expand $VAR / ${VAR} in the config file.' },
+];
+
+/**
+ * loadCommandConfig loads the config named by `-config` (or found by the lookup order),
+ * configures logging (`log`, or `opts.logger`) from it and logs its warnings. With
+ * `optional`, returns undefined when no file is named or found (commands that also accept
+ * a DB path or replica URL).
+ */
+export async function loadCommandConfig(flags: ParsedArgs['flags'], opts?: { optional?: false; logger?: Logger }): Promise<Config>;
+export async function loadCommandConfig(flags: ParsedArgs['flags'], opts: { optional: true; logger?: Logger }): Promise<Config | undefined>;
+export async function loadCommandConfig(
+  flags: ParsedArgs['flags'],
+  opts: { optional?: boolean; logger?: Logger } = {},
+): Promise<Config | undefined> {
+  const flag = typeof flags.config === 'string' ? flags.config : undefined;
+  const resolved = resolveConfigPath(flag);
+  if (!resolved && opts.optional) return undefined;
+  const config = await loadConfig({ path: resolved?.path, expandEnv: flags['no-expand-env'] !== true });
+  setupLogging(config, opts.logger);
+  return config;
+}
+
+/** setupLogging applies `logging:` (level, text/json, stderr — the default — or stdout) and logs the config's warnings. */
+export function setupLogging(config: Config, logger: Logger = log): void {
+  const stream = config.logging.stderr ? process.stderr : process.stdout;
+  logger.configure({
+    level: config.logging.level,
+    json: config.logging.type === 'json',
+    write: (line) => stream.write(line),
+  });
+  for (const w of config.warnings ?? []) logger.warn(w);
+}

@@ -1,0 +1,134 @@
+#!/usr/bin/env node
+/**
+ * main: the `lifeboat` binary — a table of commands, each loaded on demand, and the exit
+ * code contract:
+ *
+ * - 0: success, or help asked for (`-h`, `-help`, `--help`, `help`): usage on stdout.
+ * - 1: the command failed: `lifeboat <cmd>: message` on stderr (one line).
+ * - 2: usage or config error — no command, unknown command or flag, bad arguments
+ *   (the message and the usage on stderr), or a bad config file (one line on stderr).
+ * - anything else a command returns (e.g. `init` exiting with its app's code).
+ */
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { applyLitestreamEnv } from '../config/credentials.js';
+import { ConfigError, UsageError, errorMessage } from '../errors.js';
+import { ArgsError, HelpRequested, usage } from './args.js';
+
+/** CommandModule is what a command file exports: `run` returns the exit code. */
+export interface CommandModule {
+  run(argv: string[]): Promise<number>;
+}
+
+/** CommandEntry is one row of the command table. */
+export interface CommandEntry {
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+/**
+ * COMMANDS is the command table. Add a command with one entry here (alphabetical order);
+ * its module parses its own flags with `parseArgs` and exports `run`.
+ */
+export const COMMANDS: Record<string, CommandEntry> = {
+  databases: { summary: 'list the databases in the config file', load: () => import('./databases.js') },
+  generations: { summary: 'list the generations of a database or replica', load: () => import('./generations.js') },
+  init: { summary: 'run as the container init (restore, replicate, services, the app)', load: () => import('./init.js') },
+  replicate: { summary: 'continuously replicate databases to their replicas', load: () => import('./replicate.js') },
+  restore: { summary: 'restore a database from its replicas', load: () => import('./restore.js') },
+  snapshots: { summary: 'list the snapshots of a database or replica', load: () => import('./snapshots.js') },
+  version: { summary: 'print the version', load: () => import('./version.js') },
+  wal: { summary: 'list the WAL segments of a database or replica', load: () => import('./wal.js') },
+};
+
+/** EXIT_USAGE is the exit code for usage and config errors. */
+export const EXIT_USAGE = 2;
+
+/** EXIT_FAILURE is the exit code for a command that failed. */
+export const EXIT_FAILURE = 1;
+
+/** mainUsage lists the commands. */
+export function mainUsage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length)) + 2;
+  const rows = Object.entries(COMMANDS)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, c]) => `  ${name.padEnd(width)}${c.summary}`);
+  return (
+    'lifeboat keeps a SQLite database safe in a container: replication and an init.\n\n' +
+    'Usage:\n\n  lifeboat <command> [arguments]\n\nThe commands are:\n\n' +
+    `${rows.join('\n')}\n\nRun "lifeboat <command> -h" for a command's flags.\n`
+  );
+}
+
+/** main runs one command line (without node and the script) and returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  applyLitestreamEnv();
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined) {
+    process.stderr.write(mainUsage());
+    return EXIT_USAGE;
+  }
+  if (cmd === 'help' || cmd === '-h' || cmd === '-help' || cmd === '--help') {
+    if (cmd === 'help' && rest[0] !== undefined && COMMANDS[rest[0]]) return main([rest[0], '-h']);
+    process.stdout.write(mainUsage());
+    return 0;
+  }
+  const name = cmd === '-version' || cmd === '--version' ? 'version' : cmd;
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
+    const what = cmd.startsWith('-') ? `unknown flag: ${cmd}` : `unknown command: ${cmd}`;
+    process.stderr.write(`lifeboat: ${what}\n\n${mainUsage()}`);
+    return EXIT_USAGE;
+  }
+  try {
+    const mod = await entry.load();
+    return await mod.run(rest);
+  } catch (err) {
+    return report(name, err);
+  }
+}
+
+/** report prints a command's error and maps it to its exit code. */
+function report(cmd: string, err: unknown): number {
+  if (err instanceof HelpRequested) {
+    process.stdout.write(err.spec ? usage(err.spec) : mainUsage());
+    return 0;
+  }
+  const line = `lifeboat ${cmd}: ${oneLine(errorMessage(err))}\n`;
+  if (err instanceof UsageError) {
+    process.stderr.write(line + (err instanceof ArgsError ? `\n${usage(err.spec)}` : ''));
+    return EXIT_USAGE;
+  }
+  process.stderr.write(line);
+  return err instanceof ConfigError ? EXIT_USAGE : EXIT_FAILURE;
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ');
+}
+
+/** exit flushes stdout and stderr, then exits with `code`. */
+async function exit(code: number): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
+  process.exit(code);
+}
+
+/** isEntryPoint reports whether this file is the script node was started with (through npm's bin symlink too). */
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+// Run only as the entry point, not when imported by tests. Should the event loop ever run
+// dry before the command settles (a promise nobody resolves), Node exits with this code:
+// never report success for a command that did not finish.
+if (isEntryPoint()) {
+  process.exitCode = EXIT_FAILURE;
+  void main(process.argv.slice(2)).then(exit, (err: unknown) => {
+    process.stderr.write(`lifeboat: ${errorMessage(err)}\n`);
+    return exit(EXIT_FAILURE);
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * targets: what `restore`, `generations`, `snapshots` and `wal` operate on — a database
+ * path looked up in the config (its replicas, or the one `-replica` names), or a replica
+ * URL (no config). Builds the storage clients; `close` releases them.
+ */
+import fs from 'node:fs';
+import type { Config, DbConfig, ReplicaConfig } from '../config/types.js';
+import { expandPath } from '../config/paths.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { isGeneration } from '../replicator/pos.js';
+import { log } from '../log.js';
+import { createReplicaClient } from '../replicator/clients/index.js';
+import type { NamedClient } from '../replicator/generations.js';
+import { isReplicaURL, replicaFromURL } from '../replicator/url.js';
+import type { FlagSpec, ParsedArgs } from './args.js';
+import { loadCommandConfig } from './common.js';
+
+/** REPLICA_FLAG is `-replica NAME`. */
+export const REPLICA_FLAG: FlagSpec = { name: 'replica', type: 'string', placeholder: 'NAME', description: 'Only this replica of the database.' };
+
+/** GENERATION_FLAG is `-generation HEX16`. */
+export const GENERATION_FLAG: FlagSpec = { name: 'generation', type: 'string', placeholder: 'HEX16', description: 'Only this generation.' };
+
+/** parseGenerationFlag checks a `-generation` value: 16 lowercase hex characters. */
+export function parseGenerationFlag(v: string | boolean | undefined): string | undefined {
+  if (v === undefined || typeof v === 'boolean') return undefined;
+  if (!isGeneration(v)) throw new UsageError(`invalid -generation ${JSON.stringify(v)}: want 16 lowercase hex characters`);
+  return v;
+}
+
+/** Target is the resolved argument: the database's config (absent for a URL) and its replicas' clients. */
+export interface Target {
+  db?: DbConfig;
+  replicas: NamedClient[];
+  close(): Promise<void>;
+}
+
+/** resolveTarget turns `DB_PATH | REPLICA_URL` plus `-config` / `-replica` into replica clients. */
+export async function resolveTarget(cmd: string, flags: ParsedArgs['flags'], arg: string): Promise<Target> {
+  const replicaName = typeof flags.replica === 'string' ? flags.replica : undefined;
+  if (isReplicaURL(arg)) {
+    if (typeof flags.config === 'string') throw new UsageError(`${cmd}: cannot combine a replica URL with -config`);
+    if (replicaName !== undefined) throw new UsageError(`${cmd}: cannot combine a replica URL with -replica`);
+    return clientsFor(undefined, [replicaFromURL(arg)], {});
+  }
+  const config = (await loadCommandConfig(flags))!;
+  const db = findDb(config, arg);
+  let replicas = db.replicas;
+  if (replicaName !== undefined) {
+    replicas = replicas.filter((r) => r.name === replicaName);
+    if (replicas.length === 0) throw new ConfigError('', `replica ${JSON.stringify(replicaName)} not found for database ${db.path}`, replicaName);
+  }
+  if (replicas.length === 0) throw new ConfigError('', `database ${db.path} has no replicas`);
+  return clientsFor(db, replicas, config);
+}
+
+/** findDb looks a database path up in the config (absolute, `~` expanded, symlinks resolved on both sides). */
+export function findDb(config: Config, arg: string): DbConfig {
+  const want = expandPath(arg);
+  const real = realpath(want);
+  const db = config.dbs.find((d) => d.path === want || realpath(d.path) === real);
+  if (!db) throw new ConfigError('', `database not found in config: ${want}`, want);
+  return db;
+}
+
+function realpath(p: string): string {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return p;
+  }
+}
+
+function clientsFor(db: DbConfig | undefined, replicas: ReplicaConfig[], config: Partial<Config>): Target {
+  const globals = { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey };
+  const named = replicas.map((r) => ({
+    name: r.name,
+    client: createReplicaClient(r, globals, { logger: log.child({ db: db?.path, replica: r.name }) }),
+  }));
+  return { db, replicas: named, close: async () => void (await Promise.all(named.map((r) => r.client.close()))) };
+}
+
+/** dbUpdatedAt is when the database last changed: the newer mtime of the file and its `-wal`; undefined if missing. */
+export function dbUpdatedAt(dbPath: string): Date | undefined {
+  let t: number | undefined;
+  for (const p of [dbPath, `${dbPath}-wal`]) {
+    try {
+      const m = fs.statSync(p).mtimeMs;
+      if (t === undefined || m > t) t = m;
+    } catch {
+      if (p === dbPath) return undefined;
+    }
+  }
+  return t === undefined ? undefined : new Date(t);
+}

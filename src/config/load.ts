@@ -1,0 +1,103 @@
+/**
+ * load: find, read, env-expand, parse and validate the config file.
+ *
+ * Lookup order: the `-config` flag, `$LIFEBOAT_CONFIG`, `$LITESTREAM_CONFIG`, then the
+ * first existing file of CONFIG_SEARCH_PATHS (`/etc/lifeboat.yml`, `/etc/litestream.yml`).
+ * A file named by the flag or an env var must exist; the search paths may all be absent.
+ */
+import fs from 'node:fs';
+import { parseDocument } from 'yaml';
+import { ConfigError, errorMessage, isNotFound } from '../errors.js';
+import { CONFIG_ENV_VARS, CONFIG_SEARCH_PATHS } from './defaults.js';
+import { expandEnv } from './expand.js';
+import { defaultPathContext, expandPath, type PathContext } from './paths.js';
+import type { Config } from './types.js';
+import { validateConfig } from './validate.js';
+
+/** ResolvedConfigPath is a config file to read; `explicit` = named by the flag or an env var. */
+export interface ResolvedConfigPath {
+  path: string;
+  explicit: boolean;
+}
+
+/** resolveConfigPath picks the config file (see the lookup order above); undefined when none is named or found. */
+export function resolveConfigPath(
+  flag?: string,
+  env: NodeJS.ProcessEnv = process.env,
+  searchPaths: readonly string[] = CONFIG_SEARCH_PATHS,
+): ResolvedConfigPath | undefined {
+  const named: [string, string | undefined][] = [['-config', flag], ...CONFIG_ENV_VARS.map((v): [string, string | undefined] => [`$${v}`, env[v]])];
+  for (const [source, value] of named) {
+    if (value === undefined || value === '') continue;
+    const p = expandPath(value);
+    if (!fs.existsSync(p)) throw new ConfigError('', `config file not found: ${p} (from ${source})`, p);
+    return { path: p, explicit: true };
+  }
+  const found = searchPaths.find((p) => fs.existsSync(p));
+  return found === undefined ? undefined : { path: found, explicit: false };
+}
+
+/** LoadConfigOptions: the file (else resolveConfigPath), env expansion (default on), the env to expand from. */
+export interface LoadConfigOptions {
+  path?: string;
+  expandEnv?: boolean;
+  env?: NodeJS.ProcessEnv;
+  paths?: PathContext;
+}
+
+/** loadConfig reads and validates the config file; every failure is one ConfigError line naming the file. */
+export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> {
+  const env = opts.env ?? process.env;
+  const resolved = opts.path !== undefined ? { path: expandPath(opts.path) } : resolveConfigPath(undefined, env);
+  if (!resolved) {
+    throw new ConfigError('', `no config file found (tried ${[...CONFIG_ENV_VARS.map((v) => `$${v}`), ...CONFIG_SEARCH_PATHS].join(', ')})`);
+  }
+  const file = resolved.path;
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (err) {
+    if (isNotFound(err)) throw new ConfigError('', `config file not found: ${file}`, file);
+    throw new ConfigError('', `read config ${file}: ${errorMessage(err)}`);
+  }
+  const config = parseConfigText(text, { file, expandEnv: opts.expandEnv, env, paths: opts.paths });
+  config.file = file;
+  return config;
+}
+
+/** ParseConfigOptions: the file name for messages, env expansion and where paths resolve. */
+export interface ParseConfigOptions {
+  file?: string;
+  expandEnv?: boolean;
+  env?: NodeJS.ProcessEnv;
+  paths?: PathContext;
+}
+
+/** parseConfigText expands, parses and validates config text; errors are prefixed with `file: `. */
+export function parseConfigText(text: string, opts: ParseConfigOptions = {}): Config {
+  const file = opts.file ?? 'config';
+  const src = opts.expandEnv === false ? text : expandEnv(text, opts.env ?? process.env);
+  const raw = parseYAML(src, file);
+  try {
+    return validateConfig(raw, { paths: opts.paths ?? defaultPathContext() });
+  } catch (err) {
+    if (err instanceof ConfigError) err.message = `${file}: ${err.message}`;
+    throw err;
+  }
+}
+
+/**
+ * parseYAML parses with the failsafe schema (every scalar a string; the validator types
+ * them, so `bucket: 0123` stays "0123" as in the reference's yaml.v2) and merge keys on.
+ * A syntax error becomes one line: `file:line:col: message`.
+ */
+export function parseYAML(text: string, file: string): unknown {
+  const doc = parseDocument(text, { schema: 'failsafe', merge: true });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    throw new ConfigError('', `${where}: invalid YAML: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+  }
+  return doc.toJS({ maxAliasCount: 1000 });
+}

@@ -1,0 +1,210 @@
+/**
+ * file: the directory backend of ReplicaClient. The layout maps onto directories under
+ * `root`; a write goes to `<name>.tmp`, is fsynced, renamed into place and its directory
+ * fsynced, so a reader never sees a partial file and a crash leaves at most a `.tmp`
+ * (ignored by listings, overwritten by the next write of that name). Bodies stream
+ * through; nothing is held in memory whole.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
+import { ReplicaError } from '../../errors.js';
+import { GENERATIONS_DIR, generationKey, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
+import { isGeneration, type Pos } from '../pos.js';
+import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
+import { checkGeneration, LEGACY_LAYOUT_MESSAGE } from './common.js';
+
+/** DELETE_CONCURRENCY bounds parallel unlinks. */
+const DELETE_CONCURRENCY = 32;
+
+/** FileReplicaClient stores a replica in directory `root`. */
+export class FileReplicaClient implements ReplicaClient {
+  readonly type = 'file';
+  readonly location: string;
+
+  constructor(readonly root: string) {
+    this.location = root;
+  }
+
+  async generations(signal?: AbortSignal): Promise<string[]> {
+    signal?.throwIfAborted();
+    const entries = await this.readdir(GENERATIONS_DIR);
+    return entries.filter((e) => e.isDirectory() && isGeneration(e.name)).map((e) => e.name);
+  }
+
+  async *snapshots(generation: string, signal?: AbortSignal): AsyncIterable<SnapshotInfo> {
+    signal?.throwIfAborted();
+    const dir = snapshotsKey(checkGeneration('list', generation));
+    for (const e of await this.readdir(dir)) {
+      signal?.throwIfAborted();
+      const index = parseSnapshotName(e.name);
+      if (index === undefined || !e.isFile()) continue;
+      const st = await this.stat('list', `${dir}/${e.name}`);
+      if (st) yield { generation, index, size: st.size, createdAt: st.mtime };
+    }
+  }
+
+  async *walSegments(generation: string, signal?: AbortSignal): AsyncIterable<WALSegmentInfo> {
+    signal?.throwIfAborted();
+    const dir = walKey(checkGeneration('list', generation));
+    const entries = await this.readdir(dir);
+    if (entries.some((e) => isLegacyWALName(e.name))) throw new ReplicaError('list', dir, LEGACY_LAYOUT_MESSAGE);
+    for (const e of entries) {
+      signal?.throwIfAborted();
+      const parsed = parseWALSegmentName(e.name);
+      if (!parsed || !e.isFile()) continue;
+      const st = await this.stat('list', `${dir}/${e.name}`);
+      if (st) yield { generation, ...parsed, size: st.size, createdAt: st.mtime };
+    }
+  }
+
+  async writeSnapshot(generation: string, index: number, body: WriteBody, signal?: AbortSignal): Promise<SnapshotInfo> {
+    const st = await this.write('write snapshot', snapshotKey(checkGeneration('write snapshot', generation), index), body, signal);
+    return { generation, index, size: st.size, createdAt: st.mtime };
+  }
+
+  async readSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<Readable> {
+    return this.read('read snapshot', snapshotKey(checkGeneration('read snapshot', generation), index), signal);
+  }
+
+  async writeWALSegment(pos: Pos, body: WriteBody, signal?: AbortSignal): Promise<WALSegmentInfo> {
+    const rel = walSegmentKey(checkGeneration('write wal', pos.generation), pos.index, pos.offset);
+    const st = await this.write('write wal', rel, body, signal);
+    return { generation: pos.generation, index: pos.index, offset: pos.offset, size: st.size, createdAt: st.mtime };
+  }
+
+  async readWALSegment(pos: Pos, signal?: AbortSignal): Promise<Readable> {
+    return this.read('read wal', walSegmentKey(checkGeneration('read wal', pos.generation), pos.index, pos.offset), signal);
+  }
+
+  async deleteSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    await this.unlink('delete snapshot', snapshotKey(checkGeneration('delete snapshot', generation), index));
+  }
+
+  async deleteWALSegments(positions: Pos[], signal?: AbortSignal): Promise<void> {
+    const rels = positions.map((p) => walSegmentKey(checkGeneration('delete wal', p.generation), p.index, p.offset));
+    for (let i = 0; i < rels.length; i += DELETE_CONCURRENCY) {
+      signal?.throwIfAborted();
+      await Promise.all(rels.slice(i, i + DELETE_CONCURRENCY).map((rel) => this.unlink('delete wal', rel)));
+    }
+  }
+
+  async deleteGeneration(generation: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    const rel = generationKey(checkGeneration('delete', generation));
+    try {
+      await fsp.rm(this.path(rel), { recursive: true, force: true });
+    } catch (err) {
+      throw new ReplicaError('delete', rel, err);
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  /** path maps a layout key onto the filesystem. */
+  private path(rel: string): string {
+    return path.join(this.root, ...rel.split('/'));
+  }
+
+  /** readdir lists a layout folder; a missing one is empty. */
+  private async readdir(rel: string): Promise<fs.Dirent[]> {
+    try {
+      return await fsp.readdir(this.path(rel), { withFileTypes: true });
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return [];
+      throw new ReplicaError('list', rel, err);
+    }
+  }
+
+  /** stat returns a file's stats, or undefined if it vanished since the listing. */
+  private async stat(op: string, rel: string): Promise<fs.Stats | undefined> {
+    try {
+      return await fsp.stat(this.path(rel));
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') return undefined;
+      throw new ReplicaError(op, rel, err);
+    }
+  }
+
+  private async read(op: string, rel: string, signal?: AbortSignal): Promise<Readable> {
+    signal?.throwIfAborted();
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(this.path(rel), 'r');
+    } catch (err) {
+      if (errCode(err) === 'ENOENT') throw new ReplicaError(op, rel, 'not found', { notFound: true });
+      throw new ReplicaError(op, rel, err);
+    }
+    const stream = fh.createReadStream();
+    return signal ? addAbortSignal(signal, stream) : stream;
+  }
+
+  /** write stores `body` at `rel` durably: tmp file, fsync, rename, fsync of the directory. */
+  private async write(op: string, rel: string, body: WriteBody, signal?: AbortSignal): Promise<fs.Stats> {
+    signal?.throwIfAborted();
+    const file = this.path(rel);
+    const tmp = `${file}.tmp`;
+    try {
+      await mkdirDurable(path.dirname(file));
+      const fh = await fsp.open(tmp, 'w');
+      try {
+        if (body instanceof Uint8Array) await writeAll(fh, body);
+        else await writeStream(fh, signal ? addAbortSignal(signal, body) : body);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await fsp.rename(tmp, file);
+      await fsyncDir(path.dirname(file));
+      return await fsp.stat(file);
+    } catch (err) {
+      await fsp.rm(tmp, { force: true }).catch(() => {});
+      if (signal?.aborted) throw signal.reason;
+      throw new ReplicaError(op, rel, err);
+    }
+  }
+
+  private async unlink(op: string, rel: string): Promise<void> {
+    try {
+      await fsp.unlink(this.path(rel));
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') throw new ReplicaError(op, rel, err);
+    }
+  }
+}
+
+function errCode(err: unknown): unknown {
+  return err instanceof Error && 'code' in err ? err.code : undefined;
+}
+
+/** writeAll writes every byte of `buf` at the handle's position. */
+async function writeAll(fh: fsp.FileHandle, buf: Uint8Array): Promise<void> {
+  for (let off = 0; off < buf.byteLength; ) off += (await fh.write(buf, off)).bytesWritten;
+}
+
+/** writeStream writes a stream's chunks in order (each awaited: the source is read no faster than the disk takes it). */
+async function writeStream(fh: fsp.FileHandle, body: Readable): Promise<void> {
+  for await (const chunk of body) await writeAll(fh, typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array));
+}
+
+/** mkdirDurable creates `dir` and its missing parents, fsyncing the parent of each new directory. */
+async function mkdirDurable(dir: string): Promise<void> {
+  const first = await fsp.mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    await fsyncDir(d);
+    if (d === path.dirname(first) || d === path.dirname(d)) break;
+  }
+}
+
+/** fsyncDir makes a directory's entries (a rename, a new child) durable. */
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

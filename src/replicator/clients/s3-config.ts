@@ -1,0 +1,129 @@
+/**
+ * s3-config: turns a replica's settings into AWS SDK client options — endpoint and
+ * addressing, region, TLS verification, checksums, keep-alive agents and timeouts.
+ * Pure apart from creating the agents; the SDK itself is loaded later, on first use.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { ConfigError } from '../../errors.js';
+import { DEFAULT_S3_REGION } from '../../config/defaults.js';
+import type { ResolvedCredentials } from './s3-credentials.js';
+
+/** S3Settings are the replica keys an S3 client needs (a subset of ReplicaConfig). */
+export interface S3Settings {
+  bucket?: string;
+  path: string;
+  region?: string;
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  skipVerify?: boolean;
+}
+
+/** S3Timeouts: `connect` bounds the TCP/TLS handshake, `idle` a socket without traffic (ms). */
+export interface S3Timeouts {
+  connect: number;
+  idle: number;
+}
+
+/** DEFAULT_S3_TIMEOUTS: 10 s to connect, 30 s without a byte either way before a request is dropped (and retried). */
+export const DEFAULT_S3_TIMEOUTS: S3Timeouts = { connect: 10_000, idle: 30_000 };
+
+/** MAX_SOCKETS is the keep-alive pool size per client: restore fetches 8+ objects at once. */
+export const MAX_SOCKETS = 32;
+
+/** normalizePrefix strips leading and trailing slashes from a replica's key prefix (`/db/` → `db`). */
+export function normalizePrefix(path: string): string {
+  return path.replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+/** normalizeEndpoint adds `https://` to an endpoint given without a scheme and drops a trailing slash. */
+export function normalizeEndpoint(endpoint: string): string {
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
+  if (/^[^/]*\/\/[^/]*@/.test(withScheme)) throw new ConfigError('endpoint', 'must not hold credentials');
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ConfigError('endpoint', `invalid URL ${JSON.stringify(endpoint)}`, endpoint);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError('endpoint', `unsupported scheme ${JSON.stringify(url.protocol)}`, endpoint);
+  }
+  return withScheme.replace(/\/+$/, '');
+}
+
+/** ClientPlan is what the SDK client is built from: every decision taken, no SDK types. */
+export interface ClientPlan {
+  endpoint?: string;
+  /** region is undefined when it must be asked from the bucket first. */
+  region?: string;
+  forcePathStyle: boolean;
+  /** whenRequiredChecksums: only the checksums an operation requires (custom endpoints). */
+  whenRequiredChecksums: boolean;
+  skipVerify: boolean;
+}
+
+/**
+ * planClient applies the reference's defaults: with a custom endpoint, path-style
+ * addressing and region us-east-1 unless given, and checksums only where required (the
+ * SDK's default streaming checksums break uploads on s3rver and many S3-compatible
+ * stores); without endpoint and region, the region is looked up from the bucket.
+ */
+export function planClient(s: S3Settings): ClientPlan {
+  if (!s.bucket) throw new ConfigError('bucket', 'required for an s3 replica');
+  const endpoint = s.endpoint ? normalizeEndpoint(s.endpoint) : undefined;
+  return {
+    endpoint,
+    region: s.region || (endpoint ? DEFAULT_S3_REGION : undefined),
+    forcePathStyle: s.forcePathStyle ?? endpoint !== undefined,
+    whenRequiredChecksums: endpoint !== undefined,
+    skipVerify: s.skipVerify ?? false,
+  };
+}
+
+/** Agents are the keep-alive connection pools of one client. */
+export interface Agents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+/** createAgents makes keep-alive pools of MAX_SOCKETS sockets; `skipVerify` accepts any TLS certificate. */
+export function createAgents(skipVerify: boolean): Agents {
+  const common = { keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS, noDelay: true };
+  return {
+    http: new http.Agent(common),
+    https: new https.Agent({ ...common, rejectUnauthorized: !skipVerify }),
+  };
+}
+
+/** sdkClientOptions builds the S3Client constructor options (SDK retries off: we retry ourselves). */
+export function sdkClientOptions(plan: ClientPlan, region: string, creds: ResolvedCredentials, agents: Agents, timeouts: S3Timeouts) {
+  return {
+    region,
+    ...(plan.endpoint ? { endpoint: plan.endpoint } : {}),
+    forcePathStyle: plan.forcePathStyle,
+    maxAttempts: 1,
+    ...(plan.whenRequiredChecksums
+      ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const }
+      : {}),
+    ...(creds.source === 'default-chain'
+      ? {}
+      : { credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken } }),
+    requestHandler: {
+      httpAgent: agents.http,
+      httpsAgent: agents.https,
+      connectionTimeout: timeouts.connect,
+      socketTimeout: timeouts.idle,
+    },
+  };
+}
+
+/**
+ * bucketRegionFrom reads the region a HeadBucket answer (or its 301/400/403 failure)
+ * names in `x-amz-bucket-region`, or undefined when it names none.
+ */
+export function bucketRegionFrom(outcome: unknown): string | undefined {
+  if (typeof outcome !== 'object' || outcome === null) return undefined;
+  const o = outcome as { BucketRegion?: string; $response?: { headers?: Record<string, string | undefined> } };
+  return o.BucketRegion || o.$response?.headers?.['x-amz-bucket-region'] || undefined;
+}

@@ -1,0 +1,281 @@
+/**
+ * s3: the S3 (and S3-compatible) backend of ReplicaClient. Keys are
+ * `<path>/generations/…` in one bucket. The AWS SDK is imported on first use, so commands
+ * that never touch S3 start fast. Every request is retried here (the SDK's retries are
+ * off) with capped backoff, and issues nothing the caller did not ask for: no HEAD
+ * before a PUT, no LIST per write.
+ *
+ * Retries: requests with replayable input (listings, reads, deletes, PUTs of bytes — a
+ * stream that ends within one part is read into bytes first) are retried on throttling,
+ * 5xx and connection failures. A longer stream goes out as one multipart upload,
+ * attempted once: a failure aborts it and surfaces as a ReplicaError, and the caller
+ * writes again from its source. A read is retried until its response starts; an error
+ * while its body streams reaches the reader as a stream error.
+ */
+import { addAbortSignal, type Readable } from 'node:stream';
+import { ReplicaError } from '../../errors.js';
+import { log, type Logger } from '../../log.js';
+import { GENERATIONS_DIR, generationKey, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
+import { isGeneration, type Pos } from '../pos.js';
+import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
+import { checkGeneration, LEGACY_LAYOUT_MESSAGE } from './common.js';
+import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
+import { PART_SIZE, prepareBody } from './s3-body.js';
+import { createAgents, DEFAULT_S3_TIMEOUTS, normalizePrefix, planClient, type Agents, type ClientPlan, type S3Settings, type S3Timeouts } from './s3-config.js';
+import { connectS3, type Conn } from './s3-connect.js';
+import { resolveCredentials, type KeyPair, type ResolvedCredentials } from './s3-credentials.js';
+import { describeS3Error, isRetryableS3Error, toReplicaError } from './s3-errors.js';
+
+/** S3ReplicaConfig is the part of a ReplicaConfig an S3 client reads. */
+export type S3ReplicaConfig = S3Settings & KeyPair & { name?: string };
+
+/** S3ReplicaClientOptions: the config's top-level keys, and knobs that tests turn. */
+export interface S3ReplicaClientOptions {
+  globals?: KeyPair;
+  logger?: Logger;
+  retry?: RetryPolicy;
+  timeouts?: S3Timeouts;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** DELETE_BATCH is the most keys one DeleteObjects request takes. */
+const DELETE_BATCH = 1000;
+
+/** S3ReplicaClient stores a replica under `<path>/` in an S3 bucket. */
+export class S3ReplicaClient implements ReplicaClient {
+  readonly type = 's3';
+  readonly location: string;
+  private readonly bucket: string;
+  private readonly prefix: string;
+  private readonly plan: ClientPlan;
+  private readonly creds: ResolvedCredentials;
+  private readonly agents: Agents;
+  private readonly logger: Logger;
+  private readonly retry: RetryPolicy;
+  private readonly timeouts: S3Timeouts;
+  private conn?: Promise<Conn>;
+
+  constructor(cfg: S3ReplicaConfig, opts: S3ReplicaClientOptions = {}) {
+    this.plan = planClient(cfg);
+    this.bucket = cfg.bucket as string;
+    this.prefix = normalizePrefix(cfg.path);
+    this.creds = resolveCredentials(cfg, opts.globals, opts.env);
+    this.location = `s3://${this.bucket}/${this.prefix}`;
+    this.logger = opts.logger ?? log.child({ replica: cfg.name ?? 's3' });
+    this.retry = opts.retry ?? DEFAULT_RETRY_POLICY;
+    this.timeouts = opts.timeouts ?? DEFAULT_S3_TIMEOUTS;
+    this.agents = createAgents(this.plan.skipVerify);
+  }
+
+  async generations(signal?: AbortSignal): Promise<string[]> {
+    const prefix = this.key(GENERATIONS_DIR) + '/';
+    const names: string[] = [];
+    for await (const page of this.list(GENERATIONS_DIR, prefix, '/', signal)) {
+      for (const p of page.CommonPrefixes ?? []) {
+        const name = p.Prefix?.slice(prefix.length).replace(/\/$/, '');
+        if (name && isGeneration(name)) names.push(name);
+      }
+    }
+    return names;
+  }
+
+  async *snapshots(generation: string, signal?: AbortSignal): AsyncIterable<SnapshotInfo> {
+    for await (const { name, size, createdAt } of this.objects(snapshotsKey(checkGeneration('list', generation)), signal)) {
+      const index = parseSnapshotName(name);
+      if (index !== undefined) yield { generation, index, size, createdAt };
+    }
+  }
+
+  async *walSegments(generation: string, signal?: AbortSignal): AsyncIterable<WALSegmentInfo> {
+    const dir = walKey(checkGeneration('list', generation));
+    for await (const { name, size, createdAt } of this.objects(dir, signal)) {
+      const parsed = parseWALSegmentName(name);
+      if (parsed) yield { generation, ...parsed, size, createdAt };
+      else if (isLegacyWALName(name)) throw new ReplicaError('list', dir, LEGACY_LAYOUT_MESSAGE);
+    }
+  }
+
+  async writeSnapshot(generation: string, index: number, body: WriteBody, signal?: AbortSignal): Promise<SnapshotInfo> {
+    const size = await this.put('write snapshot', snapshotKey(checkGeneration('write snapshot', generation), index), body, signal);
+    return { generation, index, size, createdAt: new Date() };
+  }
+
+  async readSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<Readable> {
+    return this.get('read snapshot', snapshotKey(checkGeneration('read snapshot', generation), index), signal);
+  }
+
+  async writeWALSegment(pos: Pos, body: WriteBody, signal?: AbortSignal): Promise<WALSegmentInfo> {
+    const size = await this.put('write wal', walSegmentKey(checkGeneration('write wal', pos.generation), pos.index, pos.offset), body, signal);
+    return { ...pos, size, createdAt: new Date() };
+  }
+
+  async readWALSegment(pos: Pos, signal?: AbortSignal): Promise<Readable> {
+    return this.get('read wal', walSegmentKey(checkGeneration('read wal', pos.generation), pos.index, pos.offset), signal);
+  }
+
+  async deleteSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<void> {
+    const rel = snapshotKey(checkGeneration('delete snapshot', generation), index);
+    await this.call('delete snapshot', rel, signal, ({ sdk, s3 }) =>
+      s3.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }), { abortSignal: signal }),
+    );
+  }
+
+  async deleteWALSegments(positions: Pos[], signal?: AbortSignal): Promise<void> {
+    const rels = positions.map((p) => walSegmentKey(checkGeneration('delete wal', p.generation), p.index, p.offset));
+    for (let i = 0; i < rels.length; i += DELETE_BATCH) {
+      await this.deleteKeys('delete wal', rels.slice(i, i + DELETE_BATCH), signal);
+    }
+  }
+
+  async deleteGeneration(generation: string, signal?: AbortSignal): Promise<void> {
+    const rel = generationKey(checkGeneration('delete', generation));
+    for await (const page of this.list(rel, this.key(rel) + '/', undefined, signal)) {
+      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+      if (keys.length > 0) await this.deleteKeys('delete generation', keys.map((k) => this.unkey(k)), signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  /** key maps a layout key to its object key under the prefix. */
+  private key(rel: string): string {
+    return this.prefix ? `${this.prefix}/${rel}` : rel;
+  }
+
+  private unkey(key: string): string {
+    return this.prefix ? key.slice(this.prefix.length + 1) : key;
+  }
+
+  /** list pages through ListObjectsV2 under `prefix` (1,000 keys a page). */
+  private async *list(rel: string, prefix: string, delimiter: string | undefined, signal?: AbortSignal) {
+    let token: string | undefined;
+    do {
+      const page = await this.call('list', rel, signal, ({ sdk, s3 }) =>
+        s3.send(
+          new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }),
+          { abortSignal: signal },
+        ),
+      );
+      yield page;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  /** objects lists the objects directly in layout folder `rel` by base name. */
+  private async *objects(rel: string, signal?: AbortSignal) {
+    const prefix = this.key(rel) + '/';
+    for await (const page of this.list(rel, prefix, undefined, signal)) {
+      for (const o of page.Contents ?? []) {
+        const name = o.Key?.slice(prefix.length);
+        if (!name || name.includes('/')) continue;
+        yield { name, size: o.Size ?? 0, createdAt: o.LastModified ?? new Date(0) };
+      }
+    }
+  }
+
+  private async get(op: string, rel: string, signal?: AbortSignal): Promise<Readable> {
+    const out = await this.call(op, rel, signal, ({ sdk, s3 }) =>
+      s3.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }), { abortSignal: signal }),
+    );
+    const body = out.Body as Readable;
+    return signal ? addAbortSignal(signal, body) : body;
+  }
+
+  /** put uploads a body and returns its size: bytes by one (retried) PutObject, long streams by multipart. */
+  private async put(op: string, rel: string, body: WriteBody, signal?: AbortSignal): Promise<number> {
+    let prepared;
+    try {
+      if (signal && !(body instanceof Uint8Array)) addAbortSignal(signal, body);
+      prepared = await prepareBody(body);
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw new ReplicaError(op, rel, err);
+    }
+    if ('bytes' in prepared) {
+      const bytes = prepared.bytes;
+      await this.call(op, rel, signal, ({ sdk, s3 }) =>
+        s3.send(
+          new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.key(rel), Body: bytes, ContentLength: bytes.byteLength }),
+          { abortSignal: signal },
+        ),
+      );
+      return bytes.byteLength;
+    }
+    const { stream, size } = prepared;
+    try {
+      await this.call(op, rel, signal, (conn) => this.multipart(conn, rel, stream, signal), { ...this.retry, attempts: 1 });
+    } finally {
+      stream.destroy();
+    }
+    return size();
+  }
+
+  private async multipart({ s3 }: Conn, rel: string, stream: Readable, signal?: AbortSignal): Promise<void> {
+    const { Upload } = await import('@aws-sdk/lib-storage');
+    const abortController = new AbortController();
+    const onAbort = () => abortController.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const upload = new Upload({
+        client: s3,
+        params: { Bucket: this.bucket, Key: this.key(rel), Body: stream },
+        partSize: PART_SIZE,
+        queueSize: 2,
+        leavePartsOnError: false,
+        abortController,
+      });
+      await upload.done();
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** deleteKeys removes up to 1,000 layout keys with one DeleteObjects; missing keys are fine. */
+  private async deleteKeys(op: string, rels: string[], signal?: AbortSignal): Promise<void> {
+    if (rels.length === 0) return;
+    const out = await this.call(op, rels[0], signal, ({ sdk, s3 }) =>
+      s3.send(
+        new sdk.DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: rels.map((r) => ({ Key: this.key(r) })), Quiet: true },
+        }),
+        { abortSignal: signal },
+      ),
+    );
+    const failed = out.Errors?.[0];
+    if (failed) throw new ReplicaError(op, failed.Key ? this.unkey(failed.Key) : rels[0], `${failed.Code ?? 'error'} ${failed.Message ?? ''}`.trim());
+  }
+
+  /** call runs one request with retries; failures become ReplicaError(op, rel), aborts reject with the signal's reason. */
+  private async call<T>(op: string, rel: string, signal: AbortSignal | undefined, fn: (c: Conn) => Promise<T>, policy = this.retry): Promise<T> {
+    try {
+      signal?.throwIfAborted();
+      const conn = await this.connection();
+      return await withRetry(() => fn(conn), {
+        op,
+        key: rel,
+        logger: this.logger,
+        policy,
+        signal,
+        retryable: isRetryableS3Error,
+        describe: describeS3Error,
+      });
+    } catch (err) {
+      if (signal?.aborted) throw signal.reason;
+      throw toReplicaError(op, rel, err);
+    }
+  }
+
+  /** connection loads the SDK and builds the client once; a failure is retried by the next call. */
+  private connection(): Promise<Conn> {
+    const { plan, bucket, creds, agents, timeouts, logger, retry } = this;
+    this.conn ??= connectS3({ plan, bucket, creds, agents, timeouts, logger, retry }).catch((err) => {
+      this.conn = undefined;
+      throw err;
+    });
+    return this.conn;
+  }
+}

@@ -1,0 +1,335 @@
+/**
+ * db: one replicated database (the reference's DB). It keeps the read lock, copies each
+ * committed transaction from the real WAL into the shadow WAL, detects WAL restarts and
+ * outside interference (starting a new generation with a logged reason), and checkpoints.
+ *
+ * Everything here is synchronous on purpose: better-sqlite3 is synchronous, and doing the
+ * copy → release lock → checkpoint → re-lock → compare-header sequence without yielding
+ * keeps the window in which another process could restart the WAL as short as possible.
+ */
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import type { DbConfig } from '../config/types.js';
+import { log as rootLog, type Logger } from '../log.js';
+import { decideCheckpoint } from './checkpoint.js';
+import { metaDir, shadowWALPath } from './layout.js';
+import { readGeneration, removeOtherGenerations, removeStaleFiles, writeGeneration } from './meta.js';
+import { MAX_INDEX, type Pos, newGeneration } from './pos.js';
+import { ShadowFile, readFull, shadowIndexes } from './shadow.js';
+import { type CheckpointMode, SQLiteConn, checkSQLiteHeader } from './sqlite.js';
+import { WalCopier } from './wal-copy.js';
+import { WAL_HEADER_SIZE, frameSize, parseWALHeader } from './wal.js';
+
+/** DbState: waiting for the file to exist, open and replicating, or closed. */
+export type DbState = 'waiting' | 'open' | 'closed';
+
+/** Db replicates one SQLite database into its shadow WAL; emits `change` when the position moves. */
+export class Db extends EventEmitter {
+  readonly path: string;
+  readonly walPath: string;
+  readonly meta: string;
+  readonly config: DbConfig;
+  readonly log: Logger;
+  state: DbState = 'waiting';
+  generation: string | undefined;
+  private sqlite: SQLiteConn | undefined;
+  private dbFd = -1;
+  private walFd = -1;
+  private shadow: ShadowFile | undefined;
+  private copier: WalCopier | undefined;
+  private snapshotting = 0;
+
+  constructor(config: DbConfig, logger: Logger = rootLog) {
+    super();
+    this.config = config;
+    this.path = config.path;
+    this.walPath = `${config.path}-wal`;
+    this.meta = metaDir(config.path, config.metaPath);
+    this.log = logger.child({ db: config.path });
+  }
+
+  /** pos is the current shadow position (generation, index, committed size), once open. */
+  pos(): Pos | undefined {
+    if (!this.generation || !this.shadow) return undefined;
+    return { generation: this.generation, index: this.shadow.index, offset: this.shadow.size };
+  }
+
+  /** pageSize is the database's page size (0 until open). */
+  get pageSize(): number {
+    return this.sqlite?.pageSize ?? 0;
+  }
+
+  /**
+   * open opens the database if its file exists and holds a SQLite header; otherwise the
+   * Db stays `waiting` (first boot: the app creates it) and open returns false. A file
+   * that is not SQLite, or cannot use WAL mode, is an error.
+   */
+  open(): boolean {
+    if (this.state !== 'waiting') return this.state === 'open';
+    let fd: number;
+    try {
+      fd = fs.openSync(this.path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+    // Our descriptors stay open for the life of the process: closing any descriptor on the
+    // database file would drop every POSIX lock SQLite holds on it in this process.
+    if (!checkSQLiteHeader(fd, this.path)) {
+      fs.closeSync(fd);
+      return false;
+    }
+    try {
+      this.sqlite = SQLiteConn.open(this.path);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    this.dbFd = fd;
+    this.ensureWALHeader();
+    this.walFd = fs.openSync(this.walPath, 'r');
+    this.sqlite.acquireReadLock();
+    removeStaleFiles(this.meta);
+    this.loadShadow();
+    this.state = 'open';
+    this.log.info('opened', { generation: this.generation ?? 'none' });
+    return true;
+  }
+
+  /** sync copies new committed frames and checkpoints when due; returns true if the position moved. */
+  sync(): boolean {
+    if (this.state === 'waiting' && !this.open()) return false;
+    if (this.state !== 'open') return false;
+    const before = this.posKey();
+    this.ensureWALHeader();
+    this.verifyAndCopy();
+    this.maybeCheckpoint();
+    const changed = this.posKey() !== before;
+    if (changed) this.emit('change');
+    return changed;
+  }
+
+  /** checkpoint runs a checkpoint of `mode` now (tests and tools); emits `change` if the position moved. */
+  checkpoint(mode: CheckpointMode): void {
+    if (this.state !== 'open' || this.snapshotting > 0) return;
+    const before = this.posKey();
+    this.runCheckpoint(mode);
+    if (this.posKey() !== before) this.emit('change');
+  }
+
+  /**
+   * runCheckpoint: copy the WAL tail; release the read lock; checkpoint; force a frame (if
+   * the WAL was fully checkpointed, this write is the one that restarts it); re-take the
+   * read lock; if the header changed, hand over to index+1 under the write lock.
+   */
+  private runCheckpoint(mode: CheckpointMode): void {
+    const copier = this.copier!;
+    copier.copy(this.shadow!);
+    const sqlite = this.sqlite!;
+    sqlite.releaseReadLock();
+    let res;
+    try {
+      res = sqlite.checkpoint(mode);
+      sqlite.writeSeq();
+    } finally {
+      sqlite.acquireReadLock();
+    }
+    this.log.debug('checkpoint', { mode, busy: res.busy, log: res.log, checkpointed: res.checkpointed });
+    const hdr = this.readWALHeaderBytes();
+    if (hdr && !sameBytes(hdr, this.shadow!.headerBytes)) {
+      // The WAL restarted: under the write lock (no writer can touch it), copy what is
+      // left of the old WAL, then continue in index+1 from the new header.
+      sqlite.withWriteLock(() => this.finishRestart(res.log));
+    } else {
+      copier.copy(this.shadow!);
+    }
+  }
+
+  /** beginSnapshot blocks our checkpoints while a snapshot reads the database file. */
+  beginSnapshot(): void {
+    this.snapshotting++;
+  }
+
+  /** endSnapshot ends a beginSnapshot. */
+  endSnapshot(): void {
+    this.snapshotting--;
+  }
+
+  /**
+   * snapshotStream reads the database file through our long-lived descriptor (never a new
+   * one: see open). Call between beginSnapshot/endSnapshot, with the read lock held.
+   */
+  snapshotStream(): Readable {
+    return fs.createReadStream(this.path, { fd: this.dbFd, start: 0, autoClose: false, highWaterMark: 1024 * 1024 });
+  }
+
+  /** shadowEnd is the committed size of shadow WAL `index` of the current generation, if it exists. */
+  shadowEnd(index: number): number | undefined {
+    if (!this.shadow || !this.generation) return undefined;
+    if (index === this.shadow.index) return this.shadow.size;
+    if (index > this.shadow.index) return undefined;
+    try {
+      return fs.statSync(shadowWALPath(this.meta, this.generation, index)).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** shadowPath is the file of shadow WAL `index` of the current generation. */
+  shadowPath(index: number): string {
+    return shadowWALPath(this.meta, this.generation!, index);
+  }
+
+  /** removeShadowBelow deletes the current generation's shadow WAL files with index < `index`. */
+  removeShadowBelow(index: number): void {
+    if (!this.generation) return;
+    for (const i of shadowIndexes(this.meta, this.generation)) {
+      if (i >= index) break;
+      fs.rmSync(shadowWALPath(this.meta, this.generation, i), { force: true });
+    }
+  }
+
+  /**
+   * close stops replicating. With `keepWAL` (the clean stop of `replicate`), our SQLite
+   * connections are deliberately left for process exit to release: closing the last
+   * connection would make SQLite checkpoint and delete the WAL, and the next start would
+   * need a new generation and a full snapshot (the reference's #393/#627).
+   */
+  close(opts: { keepWAL: boolean }): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.shadow?.close();
+    if (!opts.keepWAL && this.sqlite) {
+      this.sqlite.close();
+      fs.closeSync(this.walFd);
+      fs.closeSync(this.dbFd);
+    }
+  }
+
+  private posKey(): string {
+    const p = this.pos();
+    return p ? `${p.generation}/${p.index}/${p.offset}` : '';
+  }
+
+  /** ensureWALHeader forces a frame when the WAL is shorter than its header. */
+  private ensureWALHeader(): void {
+    let size = 0;
+    try {
+      size = this.walFd >= 0 ? fs.fstatSync(this.walFd).size : fs.statSync(this.walPath).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (size < WAL_HEADER_SIZE) this.sqlite!.writeSeq();
+  }
+
+  private readWALHeaderBytes(): Uint8Array | undefined {
+    const buf = new Uint8Array(WAL_HEADER_SIZE);
+    if (readFull(this.walFd, buf, WAL_HEADER_SIZE, 0) < WAL_HEADER_SIZE) return undefined;
+    return parseWALHeader(buf) ? buf : undefined;
+  }
+
+  /** loadShadow resumes the recorded generation's last shadow WAL, if any. */
+  private loadShadow(): void {
+    this.copier = new WalCopier(this.walFd, this.log);
+    const gen = readGeneration(this.meta);
+    if (!gen) return;
+    const indexes = shadowIndexes(this.meta, gen);
+    const last = indexes[indexes.length - 1];
+    if (last === undefined) return;
+    const shadow = ShadowFile.open(this.meta, gen, last);
+    if (!shadow) return;
+    this.generation = gen;
+    this.shadow = shadow;
+    // At start, a real WAL header that differs from the last shadow header means frames
+    // were written and checkpointed away while we were not watching: a new generation.
+    const hdr = this.readWALHeaderBytes();
+    if (!hdr || !sameBytes(hdr, shadow.headerBytes)) this.startGeneration('wal header changed while stopped');
+  }
+
+  /** verifyAndCopy checks the real WAL against the shadow WAL, then copies new frames. */
+  private verifyAndCopy(): void {
+    const shadow = this.shadow;
+    if (!this.generation || !shadow) return this.startGeneration('no generation exists');
+    if (shadow.index >= MAX_INDEX) return this.startGeneration('max index exceeded');
+    const walSize = fs.fstatSync(this.walFd).size;
+    if (walSize < shadow.size) return this.startGeneration('wal truncated by another process');
+    const hdr = this.readWALHeaderBytes();
+    if (!hdr) return this.log.warn('wal header unreadable, will retry');
+    if (!sameBytes(hdr, shadow.headerBytes)) {
+      if (shadow.frames === 0) return this.startGeneration('wal header only, mismatched');
+      this.sqlite!.withWriteLock(() => this.finishRestart(-1));
+      return;
+    }
+    if (!this.lastFrameIntact()) return this.startGeneration('wal overwritten by another process');
+    this.copier!.copy(shadow);
+  }
+
+  /** lastFrameIntact compares the last shadow frame with the real WAL at the same offset. */
+  private lastFrameIntact(): boolean {
+    const shadow = this.shadow!;
+    if (shadow.frames === 0) return true;
+    const fsz = frameSize(shadow.header.pageSize);
+    const off = shadow.size - fsz;
+    const real = new Uint8Array(fsz);
+    if (readFull(this.walFd, real, fsz, off) < fsz) return false;
+    return sameBytes(real, shadow.readAt(off, fsz));
+  }
+
+  /**
+   * finishRestart handles a WAL whose header changed while the shadow holds frames (called
+   * under the write lock). If the last synced frame is intact, the new WAL has not reached
+   * it, so every old frame after it is intact too: copy them, then start index+1. If our
+   * own checkpoint reported `logFrames`, the old WAL must have been copied that far.
+   */
+  private finishRestart(logFrames: number): void {
+    const shadow = this.shadow!;
+    if (!this.lastFrameIntact()) return this.startGeneration('wal overwritten by another process');
+    this.copier!.copy(shadow);
+    const expected = WAL_HEADER_SIZE + Math.max(0, logFrames) * frameSize(shadow.header.pageSize);
+    if (logFrames >= 0 && shadow.size < expected) {
+      return this.startGeneration('wal restarted before all frames were copied');
+    }
+    if (shadow.index + 1 >= MAX_INDEX) return this.startGeneration('max index exceeded');
+    const hdr = this.readWALHeaderBytes()!;
+    shadow.close();
+    this.shadow = ShadowFile.create(this.meta, this.generation!, shadow.index + 1, hdr);
+    this.copier!.copy(this.shadow);
+    this.log.debug('wal restarted', { index: this.shadow.index });
+  }
+
+  /** startGeneration begins a new generation from the whole current WAL (reason logged). */
+  private startGeneration(reason: string): void {
+    const hdr = this.readWALHeaderBytes();
+    if (!hdr) return this.log.warn('wal header unreadable, will retry');
+    const gen = newGeneration();
+    this.log.info('new generation', { generation: gen, reason });
+    this.shadow?.close();
+    this.shadow = ShadowFile.create(this.meta, gen, 0, hdr);
+    this.copier!.copy(this.shadow);
+    writeGeneration(this.meta, gen);
+    this.generation = gen;
+    removeOtherGenerations(this.meta, gen);
+  }
+
+  /** maybeCheckpoint runs the checkpoint the spec's rules call for, if any. */
+  private maybeCheckpoint(): void {
+    if (this.snapshotting > 0 || !this.shadow) return;
+    const mode = decideCheckpoint({
+      pageSize: this.shadow.header.pageSize,
+      walSize: fs.fstatSync(this.walFd).size,
+      shadowSize: this.shadow.size,
+      dbModifiedMs: fs.fstatSync(this.dbFd).mtimeMs,
+      nowMs: Date.now(),
+      minCheckpointPageCount: this.config.minCheckpointPageCount,
+      maxCheckpointPageCount: this.config.maxCheckpointPageCount,
+      checkpointInterval: this.config.checkpointInterval,
+    });
+    if (mode) this.runCheckpoint(mode);
+  }
+}
+
+/** sameBytes compares two byte arrays. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}

@@ -1,0 +1,77 @@
+/**
+ * meta: the local meta directory next to a database (`.<file>-litestream/`): the current
+ * generation name and the generations' shadow WAL folders.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { GENERATIONS_DIR } from './layout.js';
+import { isGeneration } from './pos.js';
+
+/** readGeneration returns the current generation recorded in `<meta>/generation`, if valid. */
+export function readGeneration(meta: string): string | undefined {
+  try {
+    const text = fs.readFileSync(path.join(meta, 'generation'), 'utf8').trim();
+    return isGeneration(text) ? text : undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** writeGeneration records `gen` as current: tmp file, fsync, rename, fsync the directory. */
+export function writeGeneration(meta: string, gen: string): void {
+  fs.mkdirSync(meta, { recursive: true });
+  const file = path.join(meta, 'generation');
+  writeFileDurable(file, `${gen}\n`);
+}
+
+/** writeFileDurable writes `data` to `file` through `<file>.tmp`, fsyncing file and directory. */
+export function writeFileDurable(file: string, data: string | Uint8Array): void {
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  fsyncDir(path.dirname(file));
+}
+
+/** fsyncDir makes a rename or unlink in `dir` durable. */
+export function fsyncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** removeStaleFiles deletes leftover `*.tmp` files anywhere under the meta directory. */
+export function removeStaleFiles(meta: string): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(meta, { withFileTypes: true, recursive: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const e of entries) {
+    if (e.isFile() && e.name.endsWith('.tmp')) fs.rmSync(path.join(e.parentPath, e.name), { force: true });
+  }
+}
+
+/** removeOtherGenerations deletes every generation folder except `keep`. */
+export function removeOtherGenerations(meta: string, keep: string): void {
+  const dir = path.join(meta, GENERATIONS_DIR);
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const name of names) if (name !== keep) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+}

@@ -1,0 +1,212 @@
+/**
+ * replica: one replication target of one database (the reference's Replica). It keeps its
+ * position in memory, uploads from the shadow WAL as LZ4 segments, takes snapshots, and
+ * enforces retention. Storage is only reached through a ReplicaClient.
+ */
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { ReplicaConfig } from '../config/types.js';
+import { errorMessage, wrapError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Db } from './db.js';
+import { createFrameDecoder, createFrameEncoder, encodeFrame } from './lz4/index.js';
+import { type Pos, comparePos, formatPos, hex8 } from './pos.js';
+import type { ReplicaClient, SnapshotInfo } from './replica-client.js';
+import { enforceRetention } from './retention.js';
+import { Throttle } from './throttle.js';
+
+/** SMALL_SEGMENT is the largest segment read into memory whole (bigger ones stream). */
+export const SMALL_SEGMENT = 4 * 1024 * 1024;
+
+/** Replica uploads one database's shadow WAL to one ReplicaClient. */
+export class Replica {
+  readonly name: string;
+  readonly config: ReplicaConfig;
+  readonly client: ReplicaClient;
+  readonly db: Db;
+  readonly log: Logger;
+  /** pos is how far this replica holds the current generation (undefined: not known yet). */
+  pos: Pos | undefined;
+  private readonly throttle: Throttle;
+  private timers: NodeJS.Timeout[] = [];
+  private lastSnapshotKey = '';
+
+  constructor(db: Db, config: ReplicaConfig, client: ReplicaClient, logger: Logger) {
+    this.db = db;
+    this.config = config;
+    this.name = config.name;
+    this.client = client;
+    this.log = logger.child({ replica: config.name });
+    this.throttle = new Throttle(() => this.sync(), {
+      interval: config.syncInterval,
+      onError: (err, attempt) => {
+        this.pos = undefined;
+        this.log.error('sync failed', { attempt, error: errorMessage(err) });
+      },
+    });
+  }
+
+  /** notify tells the replica the database moved; it uploads per its sync-interval. */
+  notify(): void {
+    this.throttle.trigger();
+  }
+
+  /** start arms the snapshot-interval and retention timers. */
+  start(): void {
+    const { snapshotInterval, retention, retentionCheckInterval } = this.config;
+    if (snapshotInterval > 0) this.every(snapshotInterval, () => this.intervalSnapshot());
+    if (retention > 0) this.every(Math.min(retentionCheckInterval, retention), () => this.retain());
+  }
+
+  /**
+   * flush is the final sync: stop timers, wait for the upload in flight, then upload
+   * everything the shadow WAL holds. Throws if the replica could not be brought up to date.
+   */
+  async flush(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.throttle.stop();
+    await this.sync();
+  }
+
+  /** sync uploads until this replica holds the database's current position. */
+  async sync(): Promise<void> {
+    const target = this.db.pos();
+    if (!target) return;
+    if (!this.pos || this.pos.generation !== target.generation) this.pos = await this.initPos(target.generation);
+    for (;;) {
+      const now = this.db.pos();
+      if (!now || now.generation !== this.pos.generation) return;
+      const end = this.db.shadowEnd(this.pos.index);
+      if (end === undefined || this.pos.offset > end) {
+        this.pos = await this.resnapshot(`local shadow wal ${hex8(this.pos.index)} does not hold the replica position`);
+        continue;
+      }
+      if (this.pos.offset < end) {
+        await this.uploadSegment(this.pos, end);
+        this.pos = { ...this.pos, offset: end };
+      } else if (this.pos.index < now.index) {
+        this.pos = { generation: this.pos.generation, index: this.pos.index + 1, offset: 0 };
+      } else {
+        return;
+      }
+    }
+  }
+
+  /** snapshot uploads the database file as a snapshot at the current shadow index. */
+  async snapshot(): Promise<SnapshotInfo> {
+    const db = this.db;
+    db.beginSnapshot();
+    try {
+      const pos = db.pos();
+      if (!pos) throw new Error('snapshot: database is not open');
+      const started = Date.now();
+      const body = db.snapshotStream().pipe(createFrameEncoder());
+      const info = await this.client.writeSnapshot(pos.generation, pos.index, body).catch((err) => {
+        throw wrapError(`snapshot ${pos.generation}/${hex8(pos.index)}`, err);
+      });
+      this.lastSnapshotKey = `${pos.generation}/${pos.index}/${pos.offset}`;
+      this.log.info('snapshot written', { generation: pos.generation, index: hex8(pos.index), size: info.size, ms: Date.now() - started });
+      return info;
+    } finally {
+      db.endSnapshot();
+    }
+  }
+
+  /** retain runs one retention check now. */
+  async retain(): Promise<void> {
+    const gen = this.db.pos()?.generation;
+    if (!gen || this.config.retention <= 0) return;
+    await enforceRetention({
+      client: this.client,
+      generation: gen,
+      retention: this.config.retention,
+      snapshot: () => this.snapshot(),
+      log: this.log,
+    });
+  }
+
+  /** stop cancels timers and scheduled uploads without a final sync. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.throttle.stop();
+  }
+
+  /**
+   * initPos computes the position from the replica once per generation: snapshot first if
+   * the generation has none, then the end of the highest segment (its decompressed length).
+   */
+  private async initPos(generation: string): Promise<Pos> {
+    let snap: SnapshotInfo | undefined;
+    for await (const s of this.client.snapshots(generation)) if (!snap || s.index > snap.index) snap = s;
+    if (!snap) return (await this.resnapshot('no snapshot in generation'))!;
+    let pos: Pos = { generation, index: snap.index, offset: 0 };
+    let last: Pos | undefined;
+    for await (const w of this.client.walSegments(generation)) if (!last || comparePos(w, last) > 0) last = w;
+    if (last && comparePos(last, pos) >= 0) pos = { ...last, offset: last.offset + (await this.segmentLength(last)) };
+    this.log.debug('position', { pos: formatPos(pos) });
+    return pos;
+  }
+
+  /** resnapshot takes a snapshot at the current index and restarts uploading from its offset 0. */
+  private async resnapshot(reason: string): Promise<Pos> {
+    this.log.info('taking snapshot', { reason });
+    const info = await this.snapshot();
+    return { generation: info.generation, index: info.index, offset: 0 };
+  }
+
+  private async segmentLength(pos: Pos): Promise<number> {
+    let n = 0;
+    const body = await this.client.readWALSegment(pos);
+    await pipeline(body, createFrameDecoder(), async (src: AsyncIterable<Buffer>) => {
+      for await (const chunk of src) n += chunk.length;
+    });
+    return n;
+  }
+
+  /** uploadSegment sends shadow WAL bytes [pos.offset, end) as one LZ4 segment. */
+  private async uploadSegment(pos: Pos, end: number): Promise<void> {
+    const file = this.db.shadowPath(pos.index);
+    const len = end - pos.offset;
+    const body =
+      len <= SMALL_SEGMENT
+        ? encodeFrame(readRange(file, pos.offset, len))
+        : fs.createReadStream(file, { start: pos.offset, end: end - 1 }).pipe(createFrameEncoder());
+    await this.client.writeWALSegment(pos, body).catch((err) => {
+      throw wrapError(`write wal ${hex8(pos.index)}_${hex8(pos.offset)}`, err);
+    });
+    this.log.debug('wal segment written', { pos: formatPos(pos), bytes: len });
+  }
+
+  private async intervalSnapshot(): Promise<void> {
+    const p = this.db.pos();
+    if (!p || `${p.generation}/${p.index}/${p.offset}` === this.lastSnapshotKey) return;
+    await this.snapshot();
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    const t = setInterval(() => {
+      fn().catch((err) => this.log.error('scheduled task failed', { error: errorMessage(err) }));
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+}
+
+/** readRange reads `len` bytes of `file` at `offset` (shadow files only: they hold no SQLite locks). */
+function readRange(file: string, offset: number, len: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(len);
+    let done = 0;
+    while (done < len) {
+      const n = fs.readSync(fd, buf, done, len - done, offset + done);
+      if (n === 0) throw new Error(`read ${file}: unexpected end at ${offset + done}`);
+      done += n;
+    }
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
+}

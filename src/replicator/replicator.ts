@@ -1,0 +1,138 @@
+/**
+ * replicator: runs every database of a config — wakes on WAL file events and on the
+ * monitor-interval tick, syncs the Db, notifies its replicas, trims the shadow WAL, and
+ * performs the final sync on stop.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config/types.js';
+import { errorMessage } from '../errors.js';
+import { log as rootLog, type Logger } from '../log.js';
+import { createReplicaClient } from './clients/index.js';
+import { Db } from './db.js';
+import { Replica } from './replica.js';
+
+/** DbRunner drives one Db and its replicas. */
+export class DbRunner {
+  readonly db: Db;
+  readonly replicas: Replica[];
+  private watcher: fs.FSWatcher | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private stopped = false;
+
+  constructor(db: Db, replicas: Replica[]) {
+    this.db = db;
+    this.replicas = replicas;
+  }
+
+  /** start opens the database if it exists (else waits for it), watches it, and syncs once. */
+  start(): void {
+    this.db.on('change', () => {
+      for (const r of this.replicas) r.notify();
+    });
+    this.db.open();
+    this.watch();
+    this.ticker = setInterval(() => this.schedule(), this.db.config.monitorInterval);
+    for (const r of this.replicas) r.start();
+    this.runSync();
+  }
+
+  /** schedule coalesces wake-ups into one sync on the next turn of the event loop. */
+  schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.runSync();
+    });
+  }
+
+  /** stop ends watching; with `flush`, copies the last frames and brings every replica up to date. */
+  async stop(flush: boolean): Promise<boolean> {
+    this.stopped = true;
+    this.watcher?.close();
+    if (this.ticker) clearInterval(this.ticker);
+    if (!flush) {
+      await Promise.all(this.replicas.map((r) => r.stop()));
+      return true;
+    }
+    this.runSync();
+    const results = await Promise.allSettled(this.replicas.map((r) => r.flush()));
+    let ok = true;
+    results.forEach((res, i) => {
+      if (res.status === 'rejected') {
+        ok = false;
+        this.replicas[i].log.error('final sync failed', { error: errorMessage(res.reason) });
+      }
+    });
+    if (ok && this.db.state === 'open') this.db.log.info('final sync complete', { generation: this.db.generation });
+    return ok;
+  }
+
+  private runSync(): void {
+    try {
+      this.db.sync();
+      this.trimShadow();
+    } catch (err) {
+      this.db.log.error('sync failed', { error: errorMessage(err) });
+    }
+  }
+
+  /** trimShadow deletes shadow WAL files every replica is done with (keeping one extra). */
+  private trimShadow(): void {
+    const gen = this.db.generation;
+    let min = Infinity;
+    for (const r of this.replicas) {
+      if (!r.pos || r.pos.generation !== gen) return;
+      min = Math.min(min, r.pos.index);
+    }
+    if (min !== Infinity && min > 1) this.db.removeShadowBelow(min - 1);
+  }
+
+  /** watch wakes a sync on any change of the database or its WAL (the directory is watched, as the WAL may not exist yet). */
+  private watch(): void {
+    const dir = path.dirname(this.db.path);
+    const names = new Set([path.basename(this.db.path), path.basename(this.db.walPath)]);
+    try {
+      this.watcher = fs.watch(dir, { persistent: false }, (_event, name) => {
+        if (name === null || names.has(String(name))) this.schedule();
+      });
+      this.watcher.on('error', (err) => this.db.log.warn('watch failed, polling only', { error: errorMessage(err) }));
+    } catch (err) {
+      this.db.log.warn('cannot watch directory, polling only', { dir, error: errorMessage(err) });
+    }
+  }
+}
+
+/** Replicator runs every database of a config. */
+export class Replicator {
+  readonly runners: DbRunner[];
+
+  constructor(config: Config, logger: Logger = rootLog) {
+    this.runners = config.dbs.map((dbc) => {
+      const db = new Db(dbc, logger);
+      const replicas = dbc.replicas.map(
+        (rc) => new Replica(db, rc, createReplicaClient(rc, { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }), db.log),
+      );
+      return new DbRunner(db, replicas);
+    });
+  }
+
+  /**
+   * start opens every database (or starts waiting for it) and begins replicating. When it
+   * returns the replicator is ready: read locks held and shadow WALs in place, or a watch
+   * on each database that does not exist yet. Uploads continue in the background.
+   */
+  start(): void {
+    for (const r of this.runners) r.start();
+  }
+
+  /** stop performs the final sync of every database to every replica; true if all completed. */
+  async stop(flush = true): Promise<boolean> {
+    const results = await Promise.all(this.runners.map((r) => r.stop(flush)));
+    for (const r of this.runners) r.db.close({ keepWAL: true });
+    await Promise.all(this.runners.flatMap((r) => r.replicas.map((rep) => rep.client.close())));
+    return results.every(Boolean);
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * fetch: download and decompress one stored piece into a file — the snapshot into the
+ * database file being built, or one WAL segment at its offset in its index's file
+ * (assembly.ts verifies the index once all its segments have landed). Nothing is held in
+ * memory whole: bodies stream through the LZ4 decoder to positional file writes.
+ */
+import fsp from 'node:fs/promises';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createFrameDecoder, Lz4Error } from '../lz4/index.js';
+import type { ReplicaClient, SnapshotInfo, WALSegmentInfo } from '../replica-client.js';
+import { snapshotName } from '../layout.js';
+import { errorMessage, ReplicaError } from '../../errors.js';
+import { CorruptError } from './errors.js';
+import type { IndexAssembly } from './assembly.js';
+
+/** FetchCounters is what downloads report as they go (bytes stored = compressed, bytes decoded = raw). */
+export interface FetchCounters {
+  onStored(n: number): void;
+  onSegment(): void;
+}
+
+/** FetchContext is the replica and generation being read, with the abort signal and counters. */
+export interface FetchContext {
+  client: ReplicaClient;
+  generation: string;
+  counters: FetchCounters;
+  signal?: AbortSignal;
+}
+
+/** FetchedSnapshot: the raw size of the snapshot and its page size (from the database header). */
+export interface FetchedSnapshot {
+  size: number;
+  pageSize: number;
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** fetchSnapshot writes the decompressed snapshot to `path` (created or truncated). */
+export async function fetchSnapshot(ctx: FetchContext, snapshot: SnapshotInfo, path: string): Promise<FetchedSnapshot> {
+  const name = `snapshot ${ctx.generation}/${snapshotName(snapshot.index)}`;
+  const fh = await fsp.open(path, 'w');
+  let size = 0;
+  const head = Buffer.alloc(100);
+  try {
+    const body = await open(name, () => ctx.client.readSnapshot(ctx.generation, snapshot.index, ctx.signal));
+    await decodeInto(name, body, ctx, async (chunk) => {
+      if (size < head.length) head.set(chunk.subarray(0, head.length - size), size);
+      await writeAll(fh, chunk, size);
+      size += chunk.length;
+    });
+  } finally {
+    await fh.close();
+  }
+  if (size < head.length || !head.subarray(0, 16).equals(SQLITE_MAGIC)) {
+    throw new CorruptError(`${name}: not a SQLite database`);
+  }
+  const raw = head.readUInt16BE(16);
+  return { size, pageSize: raw === 1 ? 65536 : raw };
+}
+
+/**
+ * fetchSegment downloads segment `j` of an index into the index file at the segment's
+ * offset; it fails as soon as the segment would run past `a.limit(j)`. Returns its length.
+ */
+export async function fetchSegment(ctx: FetchContext, a: IndexAssembly, seg: WALSegmentInfo, j: number): Promise<number> {
+  const name = `wal segment ${a.key(j)}`;
+  const limit = a.limit(j);
+  const fh = await a.handle();
+  const body = await open(name, () => ctx.client.readWALSegment({ generation: ctx.generation, index: seg.index, offset: seg.offset }, ctx.signal));
+  let len = 0;
+  await decodeInto(name, body, ctx, async (chunk) => {
+    if (len + chunk.length > limit) throw a.overlap(j);
+    await writeAll(fh, chunk, seg.offset + len);
+    len += chunk.length;
+  });
+  ctx.counters.onSegment();
+  return len;
+}
+
+/** open starts a download, naming the piece in its error. */
+async function open(name: string, fn: () => Promise<Readable>): Promise<Readable> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw describe(name, err);
+  }
+}
+
+/** decodeInto streams a stored body through the LZ4 decoder into `sink`, chunk by chunk. */
+async function decodeInto(name: string, body: Readable, ctx: FetchContext, sink: (chunk: Buffer) => Promise<void>): Promise<void> {
+  const count = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      ctx.counters.onStored(chunk.length);
+      cb(null, chunk);
+    },
+  });
+  // pipeline reports the first error it sees, which for a throwing sink can be the
+  // AbortError of tearing down its source; the sink's own error is the one that matters.
+  let sinkErr: unknown;
+  const consume = async (source: AsyncIterable<Buffer>): Promise<void> => {
+    try {
+      for await (const chunk of source) await sink(chunk);
+    } catch (err) {
+      sinkErr = err;
+      throw err;
+    }
+  };
+  try {
+    await pipeline(body, count, createFrameDecoder(), consume, { signal: ctx.signal });
+  } catch (err) {
+    throw describe(name, sinkErr ?? err);
+  }
+}
+
+/** describe names the piece in an error: bad LZ4 and verification failures are CorruptError. */
+function describe(name: string, err: unknown): Error {
+  if (err instanceof CorruptError) return err;
+  if (err instanceof Lz4Error) return new CorruptError(`${name}: bad lz4: ${err.message}`, { cause: err });
+  if (err instanceof Error && err.name === 'AbortError') return err;
+  if (err instanceof ReplicaError && err.notFound) return new CorruptError(`${name}: missing (${err.message})`, { cause: err });
+  return new Error(`download ${name}: ${errorMessage(err)}`, { cause: err });
+}
+
+/** writeAll writes all of `chunk` at `pos`. */
+async function writeAll(fh: fsp.FileHandle, chunk: Buffer, pos: number): Promise<void> {
+  let done = 0;
+  while (done < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, pos + done);
+    done += bytesWritten;
+  }
+}

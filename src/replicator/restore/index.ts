@@ -1,0 +1,122 @@
+/**
+ * restore: rebuild a database from a replica — the library function behind `lifeboat
+ * restore` and the init's restore-on-boot. Steps, top to bottom:
+ *
+ * 1. Refuse an existing output (or report it, with `ifDbNotExists`).
+ * 2. List every replica's generations and plan: generation, snapshot, WAL segments, with
+ *    continuity checked. No backup at all is NoBackupError (or a result, with `ifReplicaExists`).
+ * 3. Move aside stale `-wal` / `-shm` / `-journal` / meta directory beside the missing output.
+ * 4. Build in a private temp directory beside the output: snapshot, WAL indexes downloaded
+ *    in parallel and verified, pages applied in order (transfer.ts).
+ * 5. fsync, optionally `PRAGMA integrity_check`, install without replacing, fsync the directory.
+ * 6. Remove the temp directory — on success, failure and abort alike.
+ */
+import path from 'node:path';
+import { log as defaultLog, type Logger } from '../../log.js';
+import { summarizeReplica, type GenerationSummary, type NamedClient } from '../generations.js';
+import { hex8 } from '../pos.js';
+import { NoBackupError } from './errors.js';
+import { exists, install, integrityCheck, makeTempDir, moveAsideStale, removeQuietly } from './output.js';
+import { planRestore, type RestorePlan, type TargetOptions } from './plan.js';
+import { ProgressTracker, type RestoreProgress, type RestoreStats } from './progress.js';
+import { transfer } from './transfer.js';
+
+export { NoBackupError, CorruptError } from './errors.js';
+export type { RestorePlan, TargetOptions } from './plan.js';
+export type { RestoreProgress, RestoreStats } from './progress.js';
+
+/** DEFAULT_PARALLELISM is how many downloads run at once (the reference's default). */
+export const DEFAULT_PARALLELISM = 8;
+
+/** RestoreOptions: the replicas to consider (in config order), the output and the target. */
+export interface RestoreOptions extends TargetOptions {
+  replicas: NamedClient[];
+  outputPath: string;
+  /** metaPath is the database's configured meta directory, if any (checked for staleness). */
+  metaPath?: string;
+  parallelism?: number;
+  ifDbNotExists?: boolean;
+  ifReplicaExists?: boolean;
+  integrityCheck?: boolean;
+  /** queueBudget: WAL bytes held on disk before pages are written early (default 1 GiB). */
+  queueBudget?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: RestoreProgress) => void;
+  logger?: Logger;
+}
+
+/** RestoreResult: restored (with the plan and stats), or skipped because the output exists or no backup does. */
+export type RestoreResult =
+  | { status: 'restored'; outputPath: string; plan: RestorePlan; targetIndex: number; stats: RestoreStats }
+  | { status: 'output-exists'; outputPath: string; message: string }
+  | { status: 'no-backup'; outputPath: string; message: string };
+
+/** restore rebuilds `opts.outputPath` from the best matching backup (see the steps above). */
+export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
+  const start = Date.now();
+  const out = path.resolve(opts.outputPath);
+  const logger = opts.logger ?? defaultLog;
+  checkOptions(opts);
+  if (await exists(out)) {
+    const message = `output ${out} already exists`;
+    if (opts.ifDbNotExists) return { status: 'output-exists', outputPath: out, message };
+    throw new Error(`${message} (remove it, choose another with -o, or pass -if-db-not-exists)`);
+  }
+  let plan: RestorePlan;
+  try {
+    plan = planRestore(await listAll(opts.replicas, opts.signal), opts);
+  } catch (err) {
+    if (err instanceof NoBackupError && opts.ifReplicaExists) return { status: 'no-backup', outputPath: out, message: err.message };
+    throw err;
+  }
+  await moveAsideStale(out, opts.metaPath, logger);
+  const stats = await build(plan, out, opts, start);
+  const targetIndex = plan.indexes.length > 0 ? plan.indexes[plan.indexes.length - 1].index : plan.snapshot.index;
+  logger.debug('restored', { path: out, replica: plan.replica, generation: plan.generation, index: hex8(targetIndex) });
+  return { status: 'restored', outputPath: out, plan, targetIndex, stats };
+}
+
+/** checkOptions validates what the types cannot express. */
+function checkOptions(opts: RestoreOptions): void {
+  if (opts.replicas.length === 0) throw new Error('no replicas to restore from');
+  if (!opts.outputPath) throw new Error('output path required');
+  if (opts.index !== undefined && opts.timestamp !== undefined) throw new Error('cannot combine -index and -timestamp');
+  const p = opts.parallelism ?? DEFAULT_PARALLELISM;
+  if (!Number.isInteger(p) || p < 1) throw new Error(`invalid parallelism ${p}: must be a positive integer`);
+}
+
+/** listAll summarizes the generations of every replica, in parallel. */
+async function listAll(replicas: NamedClient[], signal?: AbortSignal): Promise<GenerationSummary[]> {
+  const lists = await Promise.all(replicas.map((r) => summarizeReplica(r, signal)));
+  return lists.flat();
+}
+
+/** build runs the transfer in a temp directory beside `out`, then checks and installs the result. */
+async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start: number): Promise<RestoreStats> {
+  const client = opts.replicas.find((r) => r.name === plan.replica)!.client;
+  const tempDir = await makeTempDir(out);
+  const dbPath = path.join(tempDir, 'db');
+  const tracker = new ProgressTracker(plan, opts.onProgress);
+  try {
+    const res = await transfer(plan, { client, dbPath, tempDir, parallelism: opts.parallelism ?? DEFAULT_PARALLELISM, queueBudget: opts.queueBudget, tracker, signal: opts.signal });
+    const t = Date.now();
+    if (opts.integrityCheck) integrityCheck(dbPath);
+    const checkMs = opts.integrityCheck ? Date.now() - t : 0;
+    opts.signal?.throwIfAborted();
+    await install(dbPath, out);
+    return {
+      snapshotBytes: res.snapshot.size,
+      walBytes: res.walBytes,
+      storedBytes: tracker.current().storedBytes,
+      segments: plan.indexes.reduce((n, i) => n + i.segments.length, 0),
+      indexes: plan.indexes.length,
+      pagesWritten: res.pagesWritten,
+      downloadMs: res.downloadMs,
+      applyMs: res.applyMs,
+      checkMs,
+      totalMs: Date.now() - start,
+    };
+  } finally {
+    removeQuietly(tempDir);
+  }
+}

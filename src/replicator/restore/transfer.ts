@@ -1,0 +1,131 @@
+/**
+ * transfer: the running restore. `parallelism` workers take the snapshot and then every
+ * WAL segment in (index, offset) order — so that many downloads are always in flight,
+ * however the segments are spread over indexes — each segment decompressed into its
+ * index's file in the temp directory (the on-disk queue; assembly.ts verifies an index
+ * once its last segment lands). The applier folds the indexes in strictly in order as
+ * they complete — while later ones still download — and writes pages when the queue
+ * outgrows its budget and once at the end. Any failure aborts every download.
+ */
+import { setMaxListeners } from 'node:events';
+import path from 'node:path';
+import type { ReplicaClient } from '../replica-client.js';
+import { hex8 } from '../pos.js';
+import { PageApplier, type QueuedWAL } from './apply.js';
+import { CorruptError } from './errors.js';
+import { IndexAssembly } from './assembly.js';
+import { fetchSegment, fetchSnapshot, type FetchContext, type FetchedSnapshot } from './fetch.js';
+import type { RestorePlan } from './plan.js';
+import { deferred, runPool, type Deferred } from './pool.js';
+import type { ProgressTracker } from './progress.js';
+import { fsyncFile } from './output.js';
+
+/** DEFAULT_QUEUE_BUDGET: WAL bytes held on disk before the applier writes pages early (1 GiB). */
+export const DEFAULT_QUEUE_BUDGET = 1 << 30;
+
+/** TransferOptions: where to build, how many workers, the queue budget, abort and counters. */
+export interface TransferOptions {
+  client: ReplicaClient;
+  dbPath: string;
+  tempDir: string;
+  parallelism: number;
+  queueBudget?: number;
+  tracker: ProgressTracker;
+  signal?: AbortSignal;
+}
+
+/** TransferResult: what was fetched and how long downloading and applying took. */
+export interface TransferResult {
+  snapshot: FetchedSnapshot;
+  walBytes: number;
+  pagesWritten: number;
+  downloadMs: number;
+  applyMs: number;
+}
+
+/** transfer fetches the plan's snapshot and WAL segments and applies them to `dbPath`. */
+export async function transfer(plan: RestorePlan, opts: TransferOptions): Promise<TransferResult> {
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
+  const onAbort = (): void => ac.abort(opts.signal!.reason);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  if (opts.signal?.aborted) onAbort();
+  const ctx: FetchContext = { client: opts.client, generation: plan.generation, counters: opts.tracker, signal: ac.signal };
+  const snap = deferred<FetchedSnapshot>();
+  const slots = plan.indexes.map(() => deferred<QueuedWAL>());
+  const assemblies = plan.indexes.map((ip) => new IndexAssembly(plan.generation, ip, path.join(opts.tempDir, `wal-${hex8(ip.index)}`)));
+  const fail = (err: unknown): void => {
+    ac.abort(err);
+    for (const d of [snap, ...slots] as Deferred<unknown>[]) d.reject(err);
+  };
+  const start = Date.now();
+  let downloadMs = 0;
+  const jobs = [
+    async () => snap.resolve(await fetchSnapshot(ctx, plan.snapshot, opts.dbPath)),
+    ...plan.indexes.flatMap((ip, i) =>
+      ip.segments.map((seg, j) => async () => {
+        const a = assemblies[i];
+        if (a.landed(j, await fetchSegment(ctx, a, seg, j))) slots[i].resolve(await a.finish());
+      }),
+    ),
+  ];
+  const pool = runPool(jobs, opts.parallelism, fail).then(() => {
+    downloadMs = Date.now() - start;
+  });
+  pool.catch(() => {});
+  const applier = new PageApplier(opts.dbPath);
+  try {
+    const applied = await applyAll(applier, snap, slots, opts);
+    await pool;
+    return { ...applied, downloadMs };
+  } catch (err) {
+    fail(err);
+    await pool.catch(() => {});
+    applier.discard();
+    throw err;
+  } finally {
+    await Promise.all(assemblies.map((a) => a.close().catch(() => {})));
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** applyAll folds the indexes in order as they arrive, flushing early past the budget, and once at the end; then fsyncs. */
+async function applyAll(
+  applier: PageApplier,
+  snap: Deferred<FetchedSnapshot>,
+  slots: Deferred<QueuedWAL>[],
+  opts: TransferOptions,
+): Promise<Omit<TransferResult, 'downloadMs'>> {
+  const budget = opts.queueBudget ?? DEFAULT_QUEUE_BUDGET;
+  let applyMs = 0;
+  let walBytes = 0;
+  const flush = async (): Promise<FetchedSnapshot> => {
+    const snapshot = await snap.promise;
+    checkPageSize(snapshot, applier);
+    const t = Date.now();
+    applier.flush();
+    applyMs += Date.now() - t;
+    return snapshot;
+  };
+  for (const slot of slots) {
+    const wal = await slot.promise;
+    walBytes += wal.size;
+    const t = Date.now();
+    applier.add(wal);
+    applyMs += Date.now() - t;
+    if (applier.queuedBytes > budget) await flush();
+    opts.tracker.onApplied();
+  }
+  const snapshot = await flush();
+  const t = Date.now();
+  await Promise.all([fsyncFile(opts.dbPath), applier.deletions()]);
+  applyMs += Date.now() - t;
+  return { snapshot, walBytes, pagesWritten: applier.stats.pagesWritten, applyMs };
+}
+
+/** checkPageSize requires the snapshot and the WAL indexes to agree on the page size. */
+function checkPageSize(snapshot: FetchedSnapshot, applier: PageApplier): void {
+  if (applier.pageSize !== 0 && applier.pageSize !== snapshot.pageSize) {
+    throw new CorruptError(`snapshot page size ${snapshot.pageSize} differs from the wal page size ${applier.pageSize}`);
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * init: `lifeboat init` — boot (handlers and reaper, cont-init.d, restore, replicator and
+ * services, readiness, the app) and shutdown (the app first, then the services, the
+ * replicator's final sync last, cont-finish.d, leftovers), ending with the exit code of
+ * docs/exit-codes.md. The steps read top to bottom in `run`, `boot` and `shutdown`.
+ */
+import path from 'node:path';
+import type { Config } from '../config/types.js';
+import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { spawnApp, type AppProcess } from './app.js';
+import { REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
+import { killLeftovers } from './cleanup.js';
+import type { Knobs } from './knobs.js';
+import { failed, listScripts, runOneshot } from './oneshot.js';
+import { ignoreBrokenStdio } from './output.js';
+import { Reaper } from './reaper.js';
+import type { ServiceDef } from './service-dir.js';
+import type { Exit } from './service-table.js';
+import { Service } from './service.js';
+import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js';
+
+/** EXIT_INIT_FAILED: the init could not do its job (restore failed, never ready, cont-init.d failed). */
+export const EXIT_INIT_FAILED = 111;
+
+/** EXIT_SYNC_FAILED replaces an app code of 0 when the final sync did not complete. */
+export const EXIT_SYNC_FAILED = 1;
+
+/** InitSetup is everything read before anything starts (see src/cli/init.ts). */
+export interface InitSetup {
+  knobs: Knobs;
+  /** command is the app's argv; empty runs the services alone. */
+  command: string[];
+  services: ServiceDef[];
+  /** config and configPath: the replicator runs when the config has databases. */
+  config?: Config;
+  configPath?: string;
+  /** childFlags are passed on to `restore` and `replicate` (e.g. `-no-expand-env`). */
+  childFlags?: string[];
+  log: Logger;
+}
+
+/** StopReason is why the container goes down; the first one wins. */
+export type StopReason =
+  | { kind: 'signal'; signal: NodeJS.Signals }
+  | { kind: 'app'; exit: Exit }
+  | { kind: 'essential'; service: string; exit: Exit }
+  | { kind: 'failed'; message: string };
+
+/** checkSetup rejects what cannot run under the init: `exec:` in the config, a service named like the replicator. */
+export function checkSetup(setup: Pick<InitSetup, 'config' | 'services'>): void {
+  if (setup.config?.exec !== undefined) {
+    throw new ConfigError('exec', 'not allowed under lifeboat init: the app is the command line (CMD)', setup.config.exec);
+  }
+  if (setup.config?.dbs.length && setup.services.some((s) => s.name === REPLICATOR_NAME)) {
+    throw new ConfigError(REPLICATOR_NAME, 'service name is reserved for the built-in replicator');
+  }
+}
+
+/** runInit boots, runs until a stop reason, shuts down in order and returns the exit code. */
+export async function runInit(setup: InitSetup): Promise<number> {
+  checkSetup(setup);
+  return new Init(setup).run();
+}
+
+class Init {
+  private readonly log: Logger;
+  private readonly knobs: Knobs;
+  private reason?: StopReason;
+  private readonly stopAbort = new AbortController();
+  private readonly skipGrace = new AbortController();
+  private wake!: () => void;
+  private readonly stopRequested = new Promise<void>((resolve) => (this.wake = resolve));
+  private reaper?: Reaper;
+  private replicator?: Service;
+  private services: Service[] = [];
+  private app?: AppProcess;
+
+  constructor(private readonly setup: InitSetup) {
+    this.log = setup.log;
+    this.knobs = setup.knobs;
+  }
+
+  /** run is the whole life of the container. */
+  async run(): Promise<number> {
+    // Handlers for every stop and forward signal (as PID 1 an unhandled signal is dropped).
+    ignoreBrokenStdio();
+    onSignals((sig) => this.onSignal(sig));
+    // Reap orphans: as PID 1, or as a child subreaper so orphans of our services come to us.
+    this.reaper = Reaper.start(this.log);
+    this.log.info('init started', { pid: process.pid, reaper: this.reaper.role });
+    // Boot; then run until the app exits, an essential service ends, or a stop signal.
+    const failure = await this.boot();
+    if (failure) this.requestStop({ kind: 'failed', message: failure });
+    await this.stopRequested;
+    return this.shutdown();
+  }
+
+  /** boot runs the boot steps in order; returns a failure message (exit 111) or undefined. */
+  private async boot(): Promise<string | undefined> {
+    // cont-init.d/*, in lexical order, each to completion.
+    const initFailure = await this.contInit();
+    if (initFailure || this.reason) return initFailure;
+    // Restore every missing database that has a replica; any failure but "no replica" stops us.
+    if (this.setup.config && this.setup.configPath) {
+      const opts = { log: this.log, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal, flags: this.setup.childFlags };
+      const restoreFailure = await restoreMissing(this.setup.config, this.setup.configPath, opts);
+      if (restoreFailure || this.reason) return restoreFailure;
+    }
+    // The replicator first, then the longrun services not marked `down`.
+    this.startServices();
+    // Wait until the replicator (and every service with a notification-fd) is ready.
+    const notReady = await this.waitReady();
+    if (notReady || this.reason) return notReady;
+    // The app: its own process group, stdio inherited and unprefixed.
+    this.startApp();
+    return undefined;
+  }
+
+  /** shutdown stops everything in order and returns the exit code. */
+  private async shutdown(): Promise<number> {
+    const reason = this.reason!;
+    this.logReason(reason);
+    // 1. The app first: the stop signal to its group, SIGKILL after its grace (a second TERM/INT cuts it).
+    const appExit = await this.stopApp(reason);
+    // 2. The other services, together: their down-signal, then SIGKILL after timeout-kill.
+    if (this.services.length > 0) this.log.info('stopping services', { count: this.services.length });
+    await Promise.all(this.services.map((s) => s.stop()));
+    // 3. The replicator last: its final sync, bounded by LIFEBOAT_SYNC_GRACETIME.
+    const synced = await this.stopReplicator();
+    // 4. cont-finish.d/*, each bounded.
+    await this.contFinish();
+    // 5. TERM every remaining descendant, KILL after LIFEBOAT_KILL_GRACETIME, reap.
+    await killLeftovers(this.knobs.killGrace, this.reaper, this.log);
+    this.reaper?.stop();
+    // 6. The exit code: the app's (128+N for a signal), 111, and 1 instead of 0 without a final sync.
+    const code = finalCode(reason, appExit, synced);
+    this.log.info('init exiting', { code });
+    return code;
+  }
+
+  private requestStop(reason: StopReason): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.stopAbort.abort();
+    this.wake();
+  }
+
+  private onSignal(sig: NodeJS.Signals): void {
+    if (FORWARD_SIGNALS.includes(sig)) {
+      if (this.app?.signal(sig)) this.log.debug('forwarded signal to app', { signal: sig });
+      return;
+    }
+    if (!this.reason) return this.requestStop({ kind: 'signal', signal: sig });
+    if ((sig === 'SIGTERM' || sig === 'SIGINT') && this.app && !this.app.exit && !this.skipGrace.signal.aborted) {
+      this.log.warn('second stop signal: skipping the app grace time', { signal: sig });
+      this.skipGrace.abort();
+    }
+  }
+
+  private async contInit(): Promise<string | undefined> {
+    for (const script of listScripts(this.knobs.contInitDir)) {
+      if (this.reason) return undefined;
+      const name = `cont-init.d/${path.basename(script)}`;
+      const r = await runOneshot([script], { name, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal });
+      if (!failed(r) || this.reason) continue;
+      const how = r.error ? { error: r.error } : describeExit(r);
+      if (this.knobs.behaviourIfInitFails === 2) return `${name} failed: ${Object.values(how).join(' ')}`;
+      if (this.knobs.behaviourIfInitFails === 1) this.log.warn('cont-init.d script failed: continuing', { script: name, ...how });
+    }
+    return undefined;
+  }
+
+  private startServices(): void {
+    const opts = { log: this.log, prefix: this.knobs.logPrefix, servicesGrace: this.knobs.servicesGrace };
+    const { config, configPath } = this.setup;
+    if (config && configPath && config.dbs.length > 0) {
+      this.replicator = new Service(replicatorDef(configPath, this.knobs, this.setup.childFlags), opts);
+      this.replicator.start();
+    }
+    for (const def of this.setup.services) {
+      const service = new Service(def, opts);
+      this.services.push(service);
+      service.on('failed', (exit: Exit) => {
+        if (def.essential) this.requestStop({ kind: 'essential', service: def.name, exit });
+      });
+      if (!def.down) service.start();
+    }
+  }
+
+  /** waitReady resolves undefined once every started service with a notification fd is ready, else the failure. */
+  private async waitReady(): Promise<string | undefined> {
+    const waiting = [this.replicator, ...this.services].filter(
+      (s): s is Service => s !== undefined && s.def.notificationFd !== undefined && !s.def.down,
+    );
+    const pending = new Set(waiting.filter((s) => s.state.readyAt === undefined));
+    if (pending.size === 0) return undefined;
+    this.log.info('waiting for readiness', { services: [...pending].map((s) => s.name).join(','), timeout_ms: this.knobs.readyTimeout });
+    const t0 = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const allReady = Promise.all([...pending].map((s) => new Promise<void>((resolve) => s.once('ready', () => resolve(void pending.delete(s))))));
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.knobs.readyTimeout)));
+    await Promise.race([allReady, timeout, this.stopRequested]);
+    clearTimeout(timer);
+    if (pending.size === 0) this.log.info('ready', { waited_ms: Math.round(performance.now() - t0) });
+    if (pending.size === 0 || this.reason) return undefined;
+    return `not ready after ${this.knobs.readyTimeout} ms: ${[...pending].map((s) => s.name).join(', ')}`;
+  }
+
+  private startApp(): void {
+    if (this.setup.command.length === 0) {
+      this.log.info('no app command: running services until stopped');
+      return;
+    }
+    const app = spawnApp(this.setup.command);
+    this.app = app;
+    this.log.info('app started', { pid: app.pid, boot_ms: Math.round(performance.now()) });
+    void app.exited.then((exit) => {
+      if (app.spawnError) this.log.error('app could not start', { error: app.spawnError.message });
+      this.log.info('app exited', describeExit(exit));
+      this.requestStop({ kind: 'app', exit });
+    });
+  }
+
+  private async stopApp(reason: StopReason): Promise<Exit | undefined> {
+    const app = this.app;
+    if (!app) return undefined;
+    if (app.exit) return app.exit;
+    const sig = reason.kind === 'signal' ? reason.signal : 'SIGTERM';
+    this.log.info('stopping app', { signal: sig, grace_ms: this.knobs.appGrace });
+    const exit = await app.stop(sig, this.knobs.appGrace, this.skipGrace.signal);
+    return exit;
+  }
+
+  /** stopReplicator stops the replicator last; true when its final sync completed (or there is none). */
+  private async stopReplicator(): Promise<boolean> {
+    if (!this.replicator) return true;
+    this.log.info('stopping replicator: final sync', { timeout_ms: this.knobs.syncGrace });
+    const exit = await this.replicator.stop();
+    const synced = exit !== undefined && exit.code === 0 && exit.signal === null;
+    if (synced) this.log.info('replicator stopped: final sync complete');
+    else if (!exit) this.log.error('replicator was not running at shutdown: final sync not done');
+    else this.log.error('replicator stopped: final sync not complete', describeExit(exit));
+    return synced;
+  }
+
+  private async contFinish(): Promise<void> {
+    for (const script of listScripts(this.knobs.contFinishDir)) {
+      const name = `cont-finish.d/${path.basename(script)}`;
+      const r = await runOneshot([script], { name, prefix: this.knobs.logPrefix, timeoutMs: this.knobs.contFinishTimeout });
+      if (failed(r)) this.log.warn('cont-finish.d script failed', { script: name, timed_out: r.timedOut || undefined, ...describeExit(r) });
+    }
+  }
+
+  private logReason(reason: StopReason): void {
+    if (reason.kind === 'failed') this.log.error(`init failed: ${reason.message}`);
+    else if (reason.kind === 'signal') this.log.info('received stop signal', { signal: reason.signal });
+    else if (reason.kind === 'essential') this.log.info('essential service ended', { service: reason.service, ...describeExit(reason.exit) });
+  }
+}
+
+/** finalCode applies the exit-code table (docs/exit-codes.md). */
+export function finalCode(reason: StopReason, appExit: Exit | undefined, synced: boolean): number {
+  let code: number;
+  if (reason.kind === 'failed') code = EXIT_INIT_FAILED;
+  else if (reason.kind === 'essential') code = exitCode(reason.exit);
+  else if (reason.kind === 'app') code = exitCode(reason.exit);
+  else code = appExit ? exitCode(appExit) : 0;
+  return code === 0 && !synced ? EXIT_SYNC_FAILED : code;
+}

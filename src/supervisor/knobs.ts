@@ -1,0 +1,109 @@
+/**
+ * knobs: every `LIFEBOAT_*` environment setting of the init, its default named once here,
+ * parsed and validated in one place. A bad value is a ConfigError naming the variable and
+ * the value (the init exits 2). `LIFEBOAT_CONFIG` is resolved by src/config/load.ts.
+ */
+import { ConfigError } from '../errors.js';
+
+/** DEFAULT_SERVICES_DIR holds one directory per longrun service (`LIFEBOAT_SERVICES_DIR`). */
+export const DEFAULT_SERVICES_DIR = '/etc/services.d';
+
+/** DEFAULT_CONT_INIT_DIR holds scripts run once, in lexical order, before anything starts. */
+export const DEFAULT_CONT_INIT_DIR = '/etc/cont-init.d';
+
+/** DEFAULT_CONT_FINISH_DIR holds scripts run once, in lexical order, after everything stopped. */
+export const DEFAULT_CONT_FINISH_DIR = '/etc/cont-finish.d';
+
+/** DEFAULT_BEHAVIOUR_IF_INIT_FAILS: 0 continue, 1 warn and continue, 2 stop (exit 111). */
+export const DEFAULT_BEHAVIOUR_IF_INIT_FAILS = 2;
+
+/** DEFAULT_READY_TIMEOUT bounds the wait for the replicator (and notifying services) to be ready. */
+export const DEFAULT_READY_TIMEOUT = 30_000;
+
+/** DEFAULT_APP_GRACETIME is how long the app may take to exit after the stop signal. */
+export const DEFAULT_APP_GRACETIME = 4_000;
+
+/** DEFAULT_SERVICES_GRACETIME is a service's time after its down-signal before SIGKILL. */
+export const DEFAULT_SERVICES_GRACETIME = 1_000;
+
+/** DEFAULT_SYNC_GRACETIME is the replicator's budget for its final sync before SIGKILL. */
+export const DEFAULT_SYNC_GRACETIME = 4_000;
+
+/** DEFAULT_KILL_GRACETIME is the wait between TERM and KILL for leftover descendants. */
+export const DEFAULT_KILL_GRACETIME = 500;
+
+/** DEFAULT_CONT_FINISH_TIMEOUT bounds each `cont-finish.d` script (then SIGKILL). */
+export const DEFAULT_CONT_FINISH_TIMEOUT = 5_000;
+
+/** DEFAULT_LOG_PREFIX: services' output lines are prefixed `name | `. */
+export const DEFAULT_LOG_PREFIX = true;
+
+/** InitFailBehaviour is s6-overlay's S6_BEHAVIOUR_IF_STAGE2_FAILS scale. */
+export type InitFailBehaviour = 0 | 1 | 2;
+
+/** Knobs are the init's settings from the environment, defaults filled in (durations in ms). */
+export interface Knobs {
+  servicesDir: string;
+  contInitDir: string;
+  contFinishDir: string;
+  behaviourIfInitFails: InitFailBehaviour;
+  readyTimeout: number;
+  appGrace: number;
+  servicesGrace: number;
+  syncGrace: number;
+  killGrace: number;
+  contFinishTimeout: number;
+  logPrefix: boolean;
+}
+
+/** readKnobs parses the `LIFEBOAT_*` variables of `env`; throws ConfigError on a bad value. */
+export function readKnobs(env: NodeJS.ProcessEnv = process.env): Knobs {
+  return {
+    servicesDir: dir(env, 'LIFEBOAT_SERVICES_DIR', DEFAULT_SERVICES_DIR),
+    contInitDir: dir(env, 'LIFEBOAT_CONT_INIT_DIR', DEFAULT_CONT_INIT_DIR),
+    contFinishDir: dir(env, 'LIFEBOAT_CONT_FINISH_DIR', DEFAULT_CONT_FINISH_DIR),
+    behaviourIfInitFails: behaviour(env),
+    readyTimeout: millis(env, 'LIFEBOAT_READY_TIMEOUT', DEFAULT_READY_TIMEOUT),
+    appGrace: millis(env, 'LIFEBOAT_APP_GRACETIME', DEFAULT_APP_GRACETIME),
+    servicesGrace: millis(env, 'LIFEBOAT_SERVICES_GRACETIME', DEFAULT_SERVICES_GRACETIME),
+    syncGrace: millis(env, 'LIFEBOAT_SYNC_GRACETIME', DEFAULT_SYNC_GRACETIME),
+    killGrace: millis(env, 'LIFEBOAT_KILL_GRACETIME', DEFAULT_KILL_GRACETIME),
+    contFinishTimeout: millis(env, 'LIFEBOAT_CONT_FINISH_TIMEOUT', DEFAULT_CONT_FINISH_TIMEOUT),
+    logPrefix: flag(env, 'LIFEBOAT_LOG_PREFIX', DEFAULT_LOG_PREFIX),
+  };
+}
+
+function raw(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function dir(env: NodeJS.ProcessEnv, name: string, def: string): string {
+  return raw(env, name) ?? def;
+}
+
+/** millis accepts a whole number of milliseconds (`4000`), as s6-overlay's knobs do. */
+function millis(env: NodeJS.ProcessEnv, name: string, def: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+    throw new ConfigError(name, `not a whole number of milliseconds: ${JSON.stringify(v)}`, v);
+  }
+  return Number(v);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
+  throw new ConfigError(name, `not 0 or 1: ${JSON.stringify(v)}`, v);
+}
+
+function behaviour(env: NodeJS.ProcessEnv): InitFailBehaviour {
+  const name = 'LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS';
+  const v = raw(env, name);
+  if (v === undefined) return DEFAULT_BEHAVIOUR_IF_INIT_FAILS;
+  if (v === '0' || v === '1' || v === '2') return Number(v) as InitFailBehaviour;
+  throw new ConfigError(name, `not 0, 1 or 2: ${JSON.stringify(v)}`, v);
+}

@@ -1,0 +1,79 @@
+/**
+ * oneshot: short-lived children run to completion — `cont-init.d` and `cont-finish.d`
+ * scripts, and the restore on boot — each in its own process group with output prefixed,
+ * bounded by an optional timeout and cut short by an abort (the init being stopped).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { outputDrained, outputStdio, pipeOutput } from './output.js';
+import type { Exit } from './service-table.js';
+import { signalGroup } from './signals.js';
+
+/** OneshotOptions name the output prefix and bound the run. */
+export interface OneshotOptions {
+  /** name prefixes output lines (`name | `). */
+  name: string;
+  prefix: boolean;
+  /** timeoutMs: SIGKILL the group after this long (none when undefined). */
+  timeoutMs?: number;
+  /** abort: SIGTERM the group when aborted. */
+  abort?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** OneshotResult is how the child ended; `error` says why it could not start, `timedOut` if killed for time. */
+export interface OneshotResult extends Exit {
+  error?: string;
+  timedOut: boolean;
+}
+
+/** runOneshot runs `argv` to completion; never throws (a failed spawn is exit 127 or 126 with `error`). */
+export function runOneshot(argv: string[], opts: OneshotOptions): Promise<OneshotResult> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: outputStdio(opts.prefix), env: opts.env ?? process.env });
+    pipeOutput(child, opts.name);
+    let timedOut = false;
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
+          }, opts.timeoutMs);
+    const onAbort = (): void => void (child.pid !== undefined && signalGroup(child.pid, 'SIGTERM'));
+    if (opts.abort?.aborted) onAbort();
+    opts.abort?.addEventListener('abort', onAbort, { once: true });
+    const done = (r: OneshotResult): void => {
+      clearTimeout(timer);
+      opts.abort?.removeEventListener('abort', onAbort);
+      resolve(r);
+    };
+    child.once('exit', (code, signal) => void outputDrained(child).then(() => done({ code, signal, timedOut })));
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (child.pid !== undefined) return;
+      done({ code: err.code === 'EACCES' ? 126 : 127, signal: null, timedOut, error: err.code ?? err.message });
+    });
+  });
+}
+
+/** listScripts lists the files of `dir` in lexical order, skipping dotfiles; none when `dir` is missing. */
+export function listScripts(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return names
+    .filter((n) => !n.startsWith('.'))
+    .sort()
+    .map((n) => path.join(dir, n))
+    .filter((p) => fs.statSync(p).isFile());
+}
+
+/** failed reports whether a oneshot did not exit 0. */
+export function failed(r: OneshotResult): boolean {
+  return r.code !== 0 || r.signal !== null;
+}

@@ -1,0 +1,126 @@
+/**
+ * service-dir: read `services.d/<name>/` into service definitions, one setting per file
+ * as s6 does (`run`, `finish`, `down`, `notification-fd`, `timeout-kill`, `timeout-finish`,
+ * `down-signal`, `essential`). A bad file is a ConfigError naming the file and its value.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../errors.js';
+
+/** DEFAULT_TIMEOUT_FINISH is how long `finish` may run before SIGKILL (s6's default). */
+export const DEFAULT_TIMEOUT_FINISH = 5_000;
+
+/** DEFAULT_DOWN_SIGNAL stops a service unless its `down-signal` names another. */
+export const DEFAULT_DOWN_SIGNAL: NodeJS.Signals = 'SIGTERM';
+
+/** ServiceDef is one longrun service: how to run it and how to stop it. */
+export interface ServiceDef {
+  name: string;
+  /** command is argv: `[run, name]` for a service directory. */
+  command: string[];
+  /** cwd is where `run` and `finish` start (the service directory, as s6). */
+  cwd: string;
+  finish?: string;
+  down: boolean;
+  notificationFd?: number;
+  /** timeoutKill is ms from the down-signal to SIGKILL; undefined takes LIFEBOAT_SERVICES_GRACETIME. */
+  timeoutKill?: number;
+  timeoutFinish: number;
+  downSignal: NodeJS.Signals;
+  essential: boolean;
+}
+
+/** readServicesDir reads every service under `dir` in lexical order; a missing dir has none. */
+export function readServicesDir(dir: string): ServiceDef[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new ConfigError(dir, `read services: ${(err as Error).message}`);
+  }
+  return entries
+    .filter((e) => !e.name.startsWith('.') && isDir(path.join(dir, e.name)))
+    .map((e) => e.name)
+    .sort()
+    .map((name) => readServiceDir(path.join(dir, name)));
+}
+
+/** readServiceDir reads one service directory; its base name is the service name. */
+export function readServiceDir(dir: string): ServiceDef {
+  const name = path.basename(dir);
+  const run = path.join(dir, 'run');
+  if (!fs.existsSync(run)) throw new ConfigError(run, 'missing: a service needs an executable run file');
+  requireExecutable(run);
+  const finish = path.join(dir, 'finish');
+  const hasFinish = fs.existsSync(finish);
+  if (hasFinish) requireExecutable(finish);
+  return {
+    name,
+    command: [run, name],
+    cwd: dir,
+    finish: hasFinish ? finish : undefined,
+    down: fs.existsSync(path.join(dir, 'down')),
+    notificationFd: setting(dir, 'notification-fd', parseFd),
+    timeoutKill: setting(dir, 'timeout-kill', parseMillis),
+    timeoutFinish: setting(dir, 'timeout-finish', parseMillis) ?? DEFAULT_TIMEOUT_FINISH,
+    downSignal: setting(dir, 'down-signal', parseSignal) ?? DEFAULT_DOWN_SIGNAL,
+    essential: fs.existsSync(path.join(dir, 'essential')),
+  };
+}
+
+/** parseSignal accepts `SIGTERM`, `TERM` or a number; returns the signal's name. */
+export function parseSignal(text: string): NodeJS.Signals {
+  const signals = os.constants.signals as Record<string, number>;
+  if (/^\d+$/.test(text)) {
+    const found = Object.keys(signals).find((k) => signals[k] === Number(text));
+    if (found) return found as NodeJS.Signals;
+  }
+  const name = text.toUpperCase().startsWith('SIG') ? text.toUpperCase() : `SIG${text.toUpperCase()}`;
+  if (name in signals) return name as NodeJS.Signals;
+  throw new Error(`not a signal name`);
+}
+
+function parseMillis(text: string): number {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text))) throw new Error('not a whole number of milliseconds');
+  return Number(text);
+}
+
+function parseFd(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 3 || Number(text) > 255) throw new Error('not a file descriptor from 3 to 255');
+  return Number(text);
+}
+
+/** setting reads `dir/file` (trimmed) through `parse`; undefined when the file is absent. */
+function setting<T>(dir: string, file: string, parse: (text: string) => T): T | undefined {
+  const p = path.join(dir, file);
+  let text: string;
+  try {
+    text = fs.readFileSync(p, 'utf8').trim();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(p, `read: ${(err as Error).message}`);
+  }
+  try {
+    return parse(text);
+  } catch (err) {
+    throw new ConfigError(p, `${(err as Error).message}: ${JSON.stringify(text)}`, text);
+  }
+}
+
+function requireExecutable(file: string): void {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+  } catch {
+    throw new ConfigError(file, 'not executable (chmod +x)');
+  }
+}
+
+function isDir(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}

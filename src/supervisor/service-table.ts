@@ -1,0 +1,213 @@
+/**
+ * service-table: one supervised service as an explicit state machine, in the manner of
+ * s6-supervise. `transition(policy, state, event)` is pure: it returns the next state and
+ * the actions to carry out (spawn, signal, start a timer …); service.ts performs them with
+ * real processes. The restart policy is rows of TABLE, not scattered conditions.
+ *
+ * Phases:
+ *   down       never started (a `down` file, or before boot)
+ *   starting   running, waiting for its readiness newline (only with a notification-fd)
+ *   up         running (and ready)
+ *   stopping   stop signal sent; a timer escalates to SIGKILL
+ *   finishing  `finish` runs after an exit; a timer kills it
+ *   backoff    waiting to restart
+ *   failed     will not be restarted (`finish` exited 125)
+ *   stopped    stopped on request; final
+ *
+ * A timer belongs to the phase that set it: service.ts clears it on every phase change.
+ */
+
+/** MIN_RESTART_GAP is the least time between two starts of one service (as s6-supervise). */
+export const MIN_RESTART_GAP = 1_000;
+
+/** BACKOFF_BASE is the first restart delay of a service that keeps dying quickly. */
+export const BACKOFF_BASE = 1_000;
+
+/** BACKOFF_MAX caps the exponential restart delay. */
+export const BACKOFF_MAX = 30_000;
+
+/** STABLE_RUN resets the backoff: a service that ran this long did not die "quickly". */
+export const STABLE_RUN = 10_000;
+
+/** STABLE_READY resets the backoff too: a service that was ready this long is healthy. */
+export const STABLE_READY = 1_000;
+
+/** FINISH_NO_RESTART is the `finish` exit code that means "do not restart" (s6). */
+export const FINISH_NO_RESTART = 125;
+
+/** Phase is where a service is in its life. */
+export type Phase = 'down' | 'starting' | 'up' | 'stopping' | 'finishing' | 'backoff' | 'failed' | 'stopped';
+
+/** Exit is how a process ended: a code, or the name of the signal that killed it. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** ServicePolicy is what the table needs to know of a service definition. */
+export interface ServicePolicy {
+  hasFinish: boolean;
+  notifies: boolean;
+  downSignal: NodeJS.Signals;
+  timeoutKill: number;
+  timeoutFinish: number;
+}
+
+/** ServiceState is the whole state of one service; times are ms on any monotonic clock. */
+export interface ServiceState {
+  phase: Phase;
+  wantUp: boolean;
+  /** deaths counts consecutive quick deaths; it sets the backoff. */
+  deaths: number;
+  startedAt?: number;
+  readyAt?: number;
+  lastExit?: Exit;
+  /** stopExit is the exit that answered the stop signal (absent if it was not running). */
+  stopExit?: Exit;
+}
+
+/** ServiceEvent is something that happened to a service (`now` is the clock at that time). */
+export type ServiceEvent =
+  | { type: 'start'; now: number }
+  | { type: 'stop'; now: number }
+  | { type: 'ready'; now: number }
+  | { type: 'exit'; now: number; exit: Exit }
+  | { type: 'finished'; now: number; code: number | null }
+  | { type: 'timeout'; now: number };
+
+/** ServiceAction is one thing for service.ts to do. */
+export type ServiceAction =
+  | { type: 'spawn' }
+  | { type: 'ready' }
+  | { type: 'signal'; signal: NodeJS.Signals }
+  | { type: 'kill' }
+  | { type: 'finish'; exit: Exit }
+  | { type: 'killFinish' }
+  | { type: 'timer'; ms: number }
+  | { type: 'restart'; delay: number; exit: Exit }
+  | { type: 'failed'; exit: Exit }
+  | { type: 'stopped'; exit?: Exit };  // exit: how it answered the stop, if it was running
+
+/** Transition is the outcome of one event. */
+export interface Transition {
+  state: ServiceState;
+  actions: ServiceAction[];
+}
+
+type Guard = (p: ServicePolicy, s: ServiceState, e: ServiceEvent) => boolean;
+type Effect = (p: ServicePolicy, s: ServiceState, e: ServiceEvent) => Transition;
+
+/** Row is one line of the table: in phases `from`, on event `on`, if `when`, do `then`. */
+interface Row {
+  from: Phase[];
+  on: ServiceEvent['type'];
+  when?: Guard;
+  then: Effect;
+}
+
+const notifies: Guard = (p) => p.notifies;
+const silent: Guard = (p) => !p.notifies;
+const hasFinish: Guard = (p) => p.hasFinish;
+const noFinish: Guard = (p) => !p.hasFinish;
+const wantDown: Guard = (_p, s) => !s.wantUp;
+const finishSaysNo: Guard = (_p, _s, e) => e.type === 'finished' && e.code === FINISH_NO_RESTART;
+
+const TABLE: Row[] = [
+  // Start (or restart after the backoff): spawn; up at once unless readiness is notified.
+  { from: ['down', 'stopped', 'failed'], on: 'start', when: notifies, then: (_p, s, e) => spawn(s, e, 'starting') },
+  { from: ['down', 'stopped', 'failed'], on: 'start', when: silent, then: (_p, s, e) => spawn(s, e, 'up') },
+  { from: ['backoff'], on: 'timeout', when: notifies, then: (_p, s, e) => spawn(s, e, 'starting') },
+  { from: ['backoff'], on: 'timeout', when: silent, then: (_p, s, e) => spawn(s, e, 'up') },
+  { from: ['starting'], on: 'ready', then: (_p, s, e) => go({ ...s, phase: 'up', readyAt: e.now }, { type: 'ready' }) },
+  // An exit while wanted up: run `finish`, or go straight to the backoff.
+  { from: ['starting', 'up'], on: 'exit', when: hasFinish, then: (p, s, e) => finish(p, died(s, e)) },
+  { from: ['starting', 'up'], on: 'exit', when: noFinish, then: (_p, s, e) => backoff(died(s, e), e.now) },
+  // `finish` decides: 125 means never again; otherwise restart after the backoff.
+  { from: ['finishing'], on: 'finished', when: wantDown, then: (_p, s) => stopped(s) },
+  { from: ['finishing'], on: 'finished', when: finishSaysNo, then: (_p, s) => failed(s) },
+  { from: ['finishing'], on: 'finished', then: (_p, s, e) => backoff(s, e.now) },
+  { from: ['finishing'], on: 'timeout', then: (_p, s) => go(s, { type: 'killFinish' }) },
+  // Stop: down-signal, then SIGKILL after timeout-kill; `finish` still runs after the exit.
+  { from: ['starting', 'up'], on: 'stop', then: (p, s) => stopSignal(p, s) },
+  { from: ['stopping'], on: 'timeout', then: (_p, s) => go(s, { type: 'kill' }) },
+  { from: ['stopping'], on: 'exit', when: hasFinish, then: (p, s, e) => finish(p, exitedOnStop(s, e)) },
+  { from: ['stopping'], on: 'exit', when: noFinish, then: (_p, s, e) => stopped(exitedOnStop(s, e)) },
+  { from: ['finishing'], on: 'stop', then: (_p, s) => go({ ...s, wantUp: false }) },
+  { from: ['down', 'backoff', 'failed'], on: 'stop', then: (_p, s) => stopped({ ...s, wantUp: false }) },
+];
+
+/** initialState is a service that has not been started. */
+export function initialState(): ServiceState {
+  return { phase: 'down', wantUp: false, deaths: 0 };
+}
+
+/** transition applies `event` to `state`; an event with no row leaves the state unchanged. */
+export function transition(policy: ServicePolicy, state: ServiceState, event: ServiceEvent): Transition {
+  for (const row of TABLE) {
+    if (row.on !== event.type || !row.from.includes(state.phase)) continue;
+    if (row.when && !row.when(policy, state, event)) continue;
+    return row.then(policy, state, event);
+  }
+  return { state, actions: [] };
+}
+
+/** restartDelay is the wait before the next start: the backoff, and never under MIN_RESTART_GAP since the last start. */
+export function restartDelay(state: ServiceState, now: number): number {
+  const backoff = state.deaths === 0 ? 0 : Math.min(BACKOFF_BASE * 2 ** (state.deaths - 1), BACKOFF_MAX);
+  const gap = state.startedAt === undefined ? 0 : state.startedAt + MIN_RESTART_GAP - now;
+  return Math.max(backoff, gap, 0);
+}
+
+/** quickDeath reports whether a run that ended at `now` counts toward the backoff. */
+export function quickDeath(state: ServiceState, now: number): boolean {
+  const ranLong = state.startedAt !== undefined && now - state.startedAt >= STABLE_RUN;
+  const readyLong = state.readyAt !== undefined && now - state.readyAt >= STABLE_READY;
+  return !ranLong && !readyLong;
+}
+
+function go(state: ServiceState, ...actions: ServiceAction[]): Transition {
+  return { state, actions };
+}
+
+function spawn(s: ServiceState, e: ServiceEvent, phase: 'starting' | 'up'): Transition {
+  const next: ServiceState = { ...s, phase, wantUp: true, startedAt: e.now, readyAt: undefined, stopExit: undefined };
+  return phase === 'up' ? go({ ...next, readyAt: e.now }, { type: 'spawn' }, { type: 'ready' }) : go(next, { type: 'spawn' });
+}
+
+function exited(s: ServiceState, e: ServiceEvent): ServiceState {
+  return e.type === 'exit' ? { ...s, lastExit: e.exit } : s;
+}
+
+function exitedOnStop(s: ServiceState, e: ServiceEvent): ServiceState {
+  return e.type === 'exit' ? { ...s, lastExit: e.exit, stopExit: e.exit } : s;
+}
+
+/** died records an unrequested exit and counts it as a quick death or resets the count. */
+function died(s: ServiceState, e: ServiceEvent): ServiceState {
+  const deaths = quickDeath(s, e.now) ? s.deaths + 1 : 0;
+  return { ...exited(s, e), deaths };
+}
+
+function finish(p: ServicePolicy, s: ServiceState): Transition {
+  const exit = s.lastExit ?? { code: null, signal: null };
+  return go({ ...s, phase: 'finishing' }, { type: 'finish', exit }, { type: 'timer', ms: p.timeoutFinish });
+}
+
+function backoff(s: ServiceState, now: number): Transition {
+  const delay = restartDelay(s, now);
+  const exit = s.lastExit ?? { code: null, signal: null };
+  return go({ ...s, phase: 'backoff' }, { type: 'restart', delay, exit }, { type: 'timer', ms: delay });
+}
+
+function failed(s: ServiceState): Transition {
+  return go({ ...s, phase: 'failed', wantUp: false }, { type: 'failed', exit: s.lastExit ?? { code: null, signal: null } });
+}
+
+function stopped(s: ServiceState): Transition {
+  return go({ ...s, phase: 'stopped', wantUp: false }, { type: 'stopped', exit: s.stopExit });
+}
+
+function stopSignal(p: ServicePolicy, s: ServiceState): Transition {
+  const next: ServiceState = { ...s, phase: 'stopping', wantUp: false };
+  return go(next, { type: 'signal', signal: p.downSignal }, { type: 'timer', ms: p.timeoutKill });
+}

@@ -1,0 +1,195 @@
+/**
+ * service: one supervised service driven through the pure table in service-table.ts with
+ * real processes — spawn in its own process group, output prefixed `name | `, readiness
+ * from a newline on its notification fd, `finish` after every exit, one timer per phase.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from '../log.js';
+import { outputDrained, outputStdio, pipeOutput } from './output.js';
+import type { ServiceDef } from './service-dir.js';
+import {
+  initialState,
+  transition,
+  type Exit,
+  type ServiceAction,
+  type ServiceEvent,
+  type ServicePolicy,
+  type ServiceState,
+} from './service-table.js';
+import { describeExit, signalGroup, signalNumber } from './signals.js';
+
+/** ServiceOptions are what a service takes from the init. */
+export interface ServiceOptions {
+  log: Logger;
+  /** prefix: pipe output and prefix lines `name | ` (LIFEBOAT_LOG_PREFIX). */
+  prefix: boolean;
+  /** servicesGrace is the timeout-kill of a service without its own (LIFEBOAT_SERVICES_GRACETIME). */
+  servicesGrace: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Service runs one ServiceDef. Events: `ready` (), `restart` (delay, exit), `failed` (exit:
+ * it will not be restarted), `stopped` (exit or undefined: how it answered the stop).
+ */
+export class Service extends EventEmitter {
+  private current: ServiceState = initialState();
+  private readonly policy: ServicePolicy;
+  private child?: ChildProcess;
+  private finishChild?: ChildProcess;
+  private timer?: NodeJS.Timeout;
+  private readonly queue: ServiceEvent[] = [];
+  private dispatching = false;
+  private readonly stoppedPromise: Promise<Exit | undefined>;
+  private resolveStopped!: (exit: Exit | undefined) => void;
+
+  constructor(
+    readonly def: ServiceDef,
+    private readonly opts: ServiceOptions,
+  ) {
+    super();
+    this.policy = {
+      hasFinish: def.finish !== undefined,
+      notifies: def.notificationFd !== undefined,
+      downSignal: def.downSignal,
+      timeoutKill: def.timeoutKill ?? opts.servicesGrace,
+      timeoutFinish: def.timeoutFinish,
+    };
+    this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
+  }
+
+  /** name is the service's name (the output prefix). */
+  get name(): string {
+    return this.def.name;
+  }
+
+  /** state is the current state (read-only snapshot). */
+  get state(): Readonly<ServiceState> {
+    return this.current;
+  }
+
+  /** start starts the service (from down, stopped or failed). */
+  start(): void {
+    this.dispatch({ type: 'start', now: performance.now() });
+  }
+
+  /** stop stops it: down-signal, SIGKILL after timeout-kill, then `finish`; resolves with how it answered. */
+  stop(): Promise<Exit | undefined> {
+    this.dispatch({ type: 'stop', now: performance.now() });
+    return this.stoppedPromise;
+  }
+
+  /** dispatch feeds one event through the table; events raised meanwhile are queued, never nested. */
+  private dispatch(event: ServiceEvent): void {
+    this.queue.push(event);
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let e = this.queue.shift(); e; e = this.queue.shift()) {
+        const before = this.current.phase;
+        const { state, actions } = transition(this.policy, this.current, e);
+        this.current = state;
+        if (state.phase !== before) this.clearTimer();
+        for (const action of actions) this.perform(action);
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private perform(action: ServiceAction): void {
+    const log = this.opts.log.child({ service: this.name });
+    switch (action.type) {
+      case 'spawn':
+        return this.spawnRun();
+      case 'ready':
+        log.debug('service ready');
+        return void this.emit('ready');
+      case 'signal':
+      case 'kill': {
+        const sig = action.type === 'kill' ? 'SIGKILL' : action.signal;
+        if (action.type === 'kill') log.warn('service did not stop in time: killing', { timeout_ms: this.policy.timeoutKill });
+        if (this.child?.pid !== undefined) signalGroup(this.child.pid, sig);
+        return;
+      }
+      case 'finish':
+        return this.spawnFinish(action.exit);
+      case 'killFinish':
+        log.warn('finish did not end in time: killing', { timeout_ms: this.policy.timeoutFinish });
+        if (this.finishChild?.pid !== undefined) signalGroup(this.finishChild.pid, 'SIGKILL');
+        return;
+      case 'timer':
+        this.clearTimer();
+        this.timer = setTimeout(() => this.dispatch({ type: 'timeout', now: performance.now() }), action.ms);
+        return;
+      case 'restart':
+        log.info('service exited: restarting', { ...describeExit(action.exit), delay_ms: Math.round(action.delay) });
+        return void this.emit('restart', action.delay, action.exit);
+      case 'failed':
+        log.warn('service exited: not restarting (finish exited 125)', describeExit(action.exit));
+        return void this.emit('failed', action.exit);
+      case 'stopped':
+        log.debug('service stopped', action.exit ? describeExit(action.exit) : {});
+        this.resolveStopped(action.exit);
+        return void this.emit('stopped', action.exit);
+    }
+  }
+
+  /** spawnRun starts `run` in its own process group, wiring output, readiness and exit. */
+  private spawnRun(): void {
+    const { def } = this;
+    const child = this.spawnChild(def.command, this.stdio());
+    this.child = child;
+    if (def.notificationFd !== undefined) {
+      const notify = child.stdio[def.notificationFd];
+      notify?.on('error', () => {});
+      notify?.on('data', (chunk: Buffer) => {
+        if (child === this.child && chunk.includes(0x0a)) this.dispatch({ type: 'ready', now: performance.now() });
+      });
+    }
+    onExit(child, def.command[0], this.opts.log, (exit) => this.dispatch({ type: 'exit', now: performance.now(), exit }));
+  }
+
+  /** spawnFinish runs `finish code signal name` (s6: 256 and the signal number when killed). */
+  private spawnFinish(exit: Exit): void {
+    const args = exit.signal ? ['256', String(signalNumber(exit.signal)), this.name] : [String(exit.code ?? 256), '0', this.name];
+    const child = this.spawnChild([this.def.finish!, ...args], outputStdio(this.opts.prefix));
+    this.finishChild = child;
+    onExit(child, this.def.finish!, this.opts.log, (e) => this.dispatch({ type: 'finished', now: performance.now(), code: e.code }));
+  }
+
+  private spawnChild(argv: string[], stdio: StdioOptions): ChildProcess {
+    const child = spawn(argv[0], argv.slice(1), { cwd: this.def.cwd, env: this.opts.env ?? process.env, detached: true, stdio });
+    pipeOutput(child, this.name);
+    return child;
+  }
+
+  /** stdio is fds 0–2 as output.ts says, plus a pipe at the notification fd. */
+  private stdio(): StdioOptions {
+    const base = outputStdio(this.opts.prefix) as ('ignore' | 'pipe' | 'inherit')[];
+    const fd = this.def.notificationFd;
+    if (fd === undefined) return base;
+    const stdio: ('ignore' | 'pipe' | 'inherit')[] = [...base];
+    while (stdio.length < fd) stdio.push('ignore');
+    stdio[fd] = 'pipe';
+    return stdio;
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** onExit calls `done` once when the child exits, or with 127/126 when it could not start. */
+function onExit(child: ChildProcess, file: string, log: Logger, done: (exit: Exit) => void): void {
+  // Our lines about the exit come after the service's own last lines.
+  child.once('exit', (code, signal) => void outputDrained(child).then(() => done({ code, signal })));
+  child.on('error', (err: NodeJS.ErrnoException) => {
+    if (child.pid !== undefined) return;
+    log.error('cannot start', { file, error: err.code ?? err.message });
+    done({ code: err.code === 'EACCES' ? 126 : 127, signal: null });
+  });
+}

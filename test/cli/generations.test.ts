@@ -1,0 +1,39 @@
+/** lifeboat generations: the reference's columns on the multi fixture, by config (lag from the db's mtime) and by URL. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { lifeboat } from '../helpers/cli.js';
+
+/** RAW keeps the output's final newline (execa strips it by default). */
+const RAW = { stripFinalNewline: false };
+import { unpackFixture } from '../helpers/fixtures.js';
+
+describe('lifeboat generations', () => {
+  it('lists each generation with lag behind the database, start and end', async () => {
+    const fx = unpackFixture('multi');
+    const db = path.join(fx.dir, 'app.db');
+    fs.writeFileSync(db, '');
+    fs.utimesSync(db, new Date('2026-11-24T00:33:00Z'), new Date('2026-11-24T00:33:00Z'));
+    const cfg = path.join(fx.dir, 'c.yml');
+    fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    replicas:\n      - name: backup\n        path: ${fx.replica}\n`);
+    const res = await lifeboat(['generations', '-config', cfg, db], RAW);
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(res.stdout).toBe(
+      'name    generation        lag  start                 end\n' +
+        'backup  1f74af7547aae934  37s  2026-11-24T00:32:19Z  2026-11-24T00:32:23Z\n' +
+        'backup  9747914359e303c1  48s  2026-11-24T00:32:05Z  2026-11-24T00:32:12Z\n',
+    );
+    const one = await lifeboat(['generations', '-config', cfg, '-replica', 'nope', db], RAW);
+    expect(one.exitCode).toBe(2);
+    expect(one.stderr).toContain('replica "nope" not found');
+  });
+
+  it('by replica URL, lag is behind now', async () => {
+    const fx = unpackFixture('multi');
+    const res = await lifeboat(['generations', `file://${fx.replica}`], RAW);
+    expect(res.exitCode, String(res.all)).toBe(0);
+    const lines = String(res.stdout).trim().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^file  1f74af7547aae934  \S+  2026-11-24T00:32:19Z  2026-11-24T00:32:23Z$/);
+  });
+});

@@ -1,0 +1,100 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { lifeboat } from '../helpers/cli.js';
+import { runWriter, startReplicate } from '../helpers/replicate.js';
+import { type S3rver, startS3rver } from '../helpers/s3rver.js';
+import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const ENV = { AWS_ACCESS_KEY_ID: 'lifeboat-test', AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret' };
+let s3: S3rver;
+
+beforeAll(async () => {
+  s3 = await startS3rver();
+  await s3.bucket('bkt');
+});
+
+afterAll(async () => {
+  await s3?.stop();
+});
+
+function url(prefix: string): string {
+  return `s3://bkt/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('lifeboat replicate (s3 replica on s3rver)', () => {
+  it('replicates 1,000 transactions; SIGTERM; restore from the same URL equals the source', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    openWAL(db).close();
+    const target = url('thousand/app.db');
+    const rep = startReplicate([db, target], ENV);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 1000, 1);
+    const { exitCode, output } = await rep.stop();
+    expect(exitCode, output).toBe(0);
+    const out = path.join(dir, 'out.db');
+    const res = await lifeboat(['restore', '-o', out, target], { env: ENV });
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(integrityCheck(out)).toBe('ok');
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    expect(rowsDigest(out).rows).toBe(1000);
+  });
+
+  function writeConfig(dir: string, db: string, prefix: string, checkpointInterval: string): string {
+    const cfg = path.join(dir, 'lifeboat.yml');
+    const lines = ['dbs:', `  - path: ${db}`, '    monitor-interval: 50ms', `    checkpoint-interval: ${checkpointInterval}`];
+    lines.push('    replicas:', `      - url: ${url(prefix)}`, '        sync-interval: 200ms', '        retention-check-interval: 1h');
+    fs.writeFileSync(cfg, lines.join('\n'));
+    return cfg;
+  }
+
+  async function requestsFor(prefix: string) {
+    return (await s3.requests()).filter((r) => r.key.startsWith(prefix));
+  }
+
+  it('costs zero requests per idle minute once the last checkpoint and upload have settled', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const prefix = 'idle/app.db';
+    const app = openWAL(db);
+    const rep = startReplicate(['-config', writeConfig(dir, db, prefix, '500ms')], ENV);
+    await rep.waitFor(/replicating/);
+    const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
+    for (let i = 0; i < 20; i++) ins.run(`row ${i}`);
+    // The first snapshot, the uploads and the idle checkpoint (after 500 ms) settle.
+    await sleep(3000);
+    s3.resetRequests();
+    // 10 s at a 50 ms monitor interval is 200 wake-ups: as many as 3 idle minutes at 1 s.
+    await sleep(10_000);
+    expect(await requestsFor(prefix)).toEqual([]);
+    app.close();
+    expect((await rep.stop()).exitCode).toBe(0);
+  }, 60_000);
+
+  it('makes one PUT per sync that carries changes, and none without', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const prefix = 'economy/app.db';
+    const app = openWAL(db);
+    const rep = startReplicate(['-config', writeConfig(dir, db, prefix, '1h')], ENV);
+    await rep.waitFor(/replicating/);
+    const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
+    ins.run('first');
+    await sleep(1500);
+    s3.resetRequests();
+    for (let i = 0; i < 5; i++) {
+      ins.run(`change ${i}`);
+      await sleep(400);
+    }
+    await sleep(1000);
+    const puts = await requestsFor(prefix);
+    expect(puts.map((r) => r.method)).toEqual(['PUT', 'PUT', 'PUT', 'PUT', 'PUT']);
+    expect(puts.every((r) => /\/wal\/[0-9a-f]{8}_[0-9a-f]{8}\.wal\.lz4$/.test(r.key))).toBe(true);
+    app.close();
+    expect((await rep.stop()).exitCode).toBe(0);
+  }, 60_000);
+});

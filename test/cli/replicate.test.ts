@@ -1,0 +1,183 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { WAL_HEADER_SIZE, parseWALHeader, scanFrames } from '../../src/replicator/wal.js';
+import { lifeboat } from '../helpers/cli.js';
+import { runWriter, startReplicate, WRITER } from '../helpers/replicate.js';
+import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const SNAPSHOT_RE = /^([0-9a-f]{8})\.snapshot\.lz4$/;
+const SEGMENT_RE = /^([0-9a-f]{8})_([0-9a-f]{8})\.wal\.lz4$/;
+
+/** listTree returns every file under `root`, relative. */
+function listTree(root: string): string[] {
+  return (fs.readdirSync(root, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(root, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+function generationsOf(replica: string): string[] {
+  return fs.readdirSync(path.join(replica, 'generations')).sort();
+}
+
+async function restoreTo(replica: string, out: string): Promise<void> {
+  const replicaURL = replica.startsWith('file://') ? replica : `file://${replica}`;
+  const res = await lifeboat(['restore', '-o', out, replicaURL]);
+  expect(res.exitCode, String(res.all)).toBe(0);
+}
+
+describe('lifeboat replicate (file replica)', () => {
+  it('replicates 1,000 transactions from another process; SIGTERM; restore equals the source', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const replica = path.join(dir, 'r');
+    openWAL(db).close();
+    const rep = startReplicate([db, `file://${replica}`]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 1000);
+    const { exitCode, output } = await rep.stop();
+    expect(exitCode, output).toBe(0);
+    expect(output).toMatch(/final sync complete/);
+    const out = path.join(dir, 'out.db');
+    await restoreTo(`file://${replica}`, out);
+    expect(integrityCheck(out)).toBe('ok');
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    expect(rowsDigest(out).rows).toBe(1000);
+  });
+
+  it('writes the spec layout: names match, every .lz4 decodes with lz4 -dc, each index concatenates to a valid WAL', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const replica = path.join(dir, 'r');
+    const cfg = path.join(dir, 'lifeboat.yml');
+    fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    min-checkpoint-page-count: 50\n    max-checkpoint-page-count: 100\n    replicas:\n      - path: ${replica}\n`);
+    openWAL(db).close();
+    const rep = startReplicate(['-config', cfg]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 300, 0, 2000);
+    expect((await rep.stop()).exitCode).toBe(0);
+    const files = listTree(replica);
+    const byIndex = new Map<string, { offset: number; file: string }[]>();
+    for (const f of files) {
+      const parts = f.split(path.sep);
+      expect(parts[0]).toBe('generations');
+      expect(parts[1]).toMatch(/^[0-9a-f]{16}$/);
+      if (parts[2] === 'snapshots') {
+        expect(parts[3]).toMatch(SNAPSHOT_RE);
+      } else {
+        expect(parts[2]).toBe('wal');
+        const m = SEGMENT_RE.exec(parts[3]);
+        expect(m, f).not.toBeNull();
+        const key = `${parts[1]}/${m![1]}`;
+        byIndex.set(key, [...(byIndex.get(key) ?? []), { offset: parseInt(m![2], 16), file: f }]);
+      }
+      const raw = path.join(replica, f);
+      expect(fs.readFileSync(raw).subarray(0, 4).toString('hex')).toBe('04224d18');
+      execFileSync('lz4', ['-t', raw], { stdio: 'ignore' });
+    }
+    expect(byIndex.size).toBeGreaterThanOrEqual(2);
+    for (const [key, segs] of byIndex) {
+      segs.sort((a, b) => a.offset - b.offset);
+      expect(segs[0].offset, `${key} starts at offset 0`).toBe(0);
+      let wal = Buffer.alloc(0);
+      for (const s of segs) {
+        expect(s.offset, `${key} segment continuity`).toBe(wal.length);
+        wal = Buffer.concat([wal, execFileSync('lz4', ['-dc', path.join(replica, s.file)], { maxBuffer: 1 << 30 })]);
+      }
+      const hdr = parseWALHeader(wal);
+      expect(hdr, key).toBeDefined();
+      const scan = scanFrames(hdr!, wal.subarray(WAL_HEADER_SIZE), [hdr!.checksum1, hdr!.checksum2]);
+      expect(scan.commitEnd, `${key} is whole committed frames`).toBe(wal.length - WAL_HEADER_SIZE);
+    }
+  });
+
+  it('continues the same generation after a clean stop and restart, without a new snapshot', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const replica = path.join(dir, 'r');
+    openWAL(db).close();
+    let rep = startReplicate([db, replica]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 100);
+    expect((await rep.stop()).exitCode).toBe(0);
+    const gens = generationsOf(replica);
+    expect(gens).toHaveLength(1);
+    const snapshots = () => fs.readdirSync(path.join(replica, 'generations', gens[0], 'snapshots'));
+    expect(snapshots()).toHaveLength(1);
+    rep = startReplicate([db, replica]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 100);
+    const second = await rep.stop();
+    expect(second.exitCode).toBe(0);
+    expect(second.output).not.toMatch(/new generation/);
+    expect(generationsOf(replica)).toEqual(gens);
+    expect(snapshots()).toHaveLength(1);
+    const out = path.join(dir, 'out.db');
+    await restoreTo(replica, out);
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+  });
+
+  it('starts a new generation after an outside TRUNCATE checkpoint made while stopped', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const replica = path.join(dir, 'r');
+    openWAL(db).close();
+    let rep = startReplicate([db, replica]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 50);
+    expect((await rep.stop()).exitCode).toBe(0);
+    const app = openWAL(db);
+    app.prepare('INSERT INTO t (v) VALUES (?)').run('written while stopped');
+    app.pragma('wal_checkpoint(TRUNCATE)');
+    app.prepare('INSERT INTO t (v) VALUES (?)').run('after the checkpoint');
+    rep = startReplicate([db, replica]);
+    await rep.waitFor(/replicating/);
+    const second = await rep.stop();
+    app.close();
+    expect(second.exitCode).toBe(0);
+    expect(second.output).toMatch(/new generation .*reason=/);
+    expect(generationsOf(replica)).toHaveLength(2);
+    const out = path.join(dir, 'out.db');
+    await restoreTo(replica, out);
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    expect(rowsDigest(out).rows).toBe(52);
+  });
+
+  it('keeps every row of an app that commits and exits within 100 ms of replicate starting', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const replica = path.join(dir, 'r');
+    openWAL(db).close();
+    const rep = startReplicate([db, replica]);
+    const started = Date.now();
+    await execa(process.execPath, [WRITER, db, '20']);
+    expect(Date.now() - started).toBeLessThan(2000);
+    await rep.waitFor(/replicating/);
+    const { exitCode } = await rep.stop();
+    expect(exitCode).toBe(0);
+    const out = path.join(dir, 'out.db');
+    await restoreTo(replica, out);
+    expect(rowsDigest(out).rows).toBe(20);
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+  });
+
+  it('refuses a file that is not SQLite with a clear error and exit 1', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'notes.txt');
+    fs.writeFileSync(db, 'just some text, definitely not a database, but longer than one hundred bytes. '.repeat(3));
+    const res = await lifeboat(['replicate', db, path.join(dir, 'r')]);
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toMatch(/not a SQLite database/);
+    expect(res.stderr).not.toMatch(/wal/i);
+  });
+
+  it('exits 2 with usage on an unknown flag', async () => {
+    const res = await lifeboat(['replicate', '-bogus']);
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toMatch(/unknown flag: -bogus/);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * lifeboat restore: the built CLI as a black box — the reference fixtures by URL and by
+ * config, the exit-code contract of -if-replica-exists / -if-db-not-exists (the init's
+ * restore-on-boot form), bad flags, a corrupt piece, and SIGTERM mid-restore.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrame, decodeFrame } from '../../src/replicator/lz4/index.js';
+import { S3ReplicaClient } from '../../src/replicator/clients/s3.js';
+import { lifeboat } from '../helpers/cli.js';
+import { unpackFixture } from '../helpers/fixtures.js';
+import { startS3rver, type S3rver } from '../helpers/s3rver.js';
+import { startProxy } from '../helpers/tcp-proxy.js';
+import { integrityCheck, rowsDigest } from '../helpers/sqlite.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { captureHistory, writeReplica } from '../replicator/restore/history.js';
+
+/** configFor writes a config naming `db` with one file replica at `replica`. */
+function configFor(dir: string, db: string, replica: string): string {
+  const cfg = path.join(dir, 'lifeboat.yml');
+  fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n`);
+  return cfg;
+}
+
+describe('lifeboat restore: reference fixtures', () => {
+  it('basic by URL: exit 0, rows equal expected.json, summary on stdout, nothing else left', async () => {
+    const fx = unpackFixture('basic');
+    const out = path.join(fx.dir, 'out', 'restored.db');
+    const res = await lifeboat(['restore', '-o', out, `file://${fx.replica}`]);
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(rowsDigest(out)).toEqual({ rows: fx.expected.rows, digest: fx.expected.digest });
+    expect(res.stdout).toMatch(/^restored .*restored\.db from .* generation 6073f47898eb5422 snapshot 00000000 up to index 00000000\n/);
+    expect(res.stdout).toMatch(/snapshot 16\.4 kB, wal .* in 7 segments \/ 1 indexes .* download \d+\.\d{3}s, apply \d+\.\d{3}s/);
+    expect(fs.readdirSync(path.dirname(out))).toEqual(['restored.db']);
+  });
+
+  it.each([
+    ['latest', []],
+    ['generation_1', ['-generation', '9747914359e303c1']],
+    ['generation_1_index_0', ['-generation', '9747914359e303c1', '-index', '00000000']],
+    ['generation_1_index_0', ['-generation', '9747914359e303c1', '-index', '0']],
+  ])('multi by config: %s %j', async (key, flags) => {
+    const fx = unpackFixture('multi');
+    const db = path.join(fx.dir, 'app.db');
+    const cfg = configFor(fx.dir, db, fx.replica);
+    const res = await lifeboat(['restore', '-config', cfg, '-integrity-check', ...flags, db]);
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(integrityCheck(db)).toBe('ok');
+    expect(rowsDigest(db)).toEqual({ rows: fx.expected[key].rows, digest: fx.expected[key].digest });
+    expect(res.stdout).toContain(`generation ${fx.expected[key].generation}`);
+  });
+});
+
+describe('lifeboat restore: exit codes', () => {
+  it('-if-replica-exists on an empty replica: exit 0, no file created', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const cfg = configFor(dir, db, path.join(dir, 'empty-replica'));
+    const res = await lifeboat(['restore', '-config', cfg, '-if-db-not-exists', '-if-replica-exists', db]);
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(res.stdout).toMatch(/no matching backups found/);
+    expect(fs.readdirSync(dir)).toEqual(['lifeboat.yml']);
+    const without = await lifeboat(['restore', '-config', cfg, db]);
+    expect(without.exitCode).toBe(1);
+    expect(without.stderr).toMatch(/lifeboat restore: no generations found/);
+  });
+
+  it('-if-db-not-exists with an existing output: exit 0, untouched; without it: exit 1', async () => {
+    const fx = unpackFixture('basic');
+    const out = path.join(fx.dir, 'app.db');
+    fs.writeFileSync(out, 'keep me');
+    const before = fs.statSync(out).mtimeMs;
+    const skip = await lifeboat(['restore', '-if-db-not-exists', '-o', out, `file://${fx.replica}`]);
+    expect(skip.exitCode, String(skip.all)).toBe(0);
+    expect(skip.stdout).toMatch(/already exists, skipping/);
+    const refuse = await lifeboat(['restore', '-o', out, `file://${fx.replica}`]);
+    expect(refuse.exitCode).toBe(1);
+    expect(refuse.stderr).toContain(`lifeboat restore: output ${out} already exists`);
+    expect(fs.readFileSync(out, 'utf8')).toBe('keep me');
+    expect(fs.statSync(out).mtimeMs).toBe(before);
+  });
+
+  it('bad flags exit 2 naming the value', async () => {
+    const cases: [string[], string][] = [
+      [['-index', 'zz'], 'invalid -index "zz"'],
+      [['-generation', 'XYZ'], 'invalid -generation "XYZ"'],
+      [['-timestamp', 'yesterday'], 'invalid -timestamp "yesterday"'],
+      [['-parallelism', '0'], 'invalid -parallelism "0"'],
+      [['-index', '1', '-timestamp', '2024-01-01T00:00:00Z'], 'cannot combine -index and -timestamp'],
+    ];
+    for (const [flags, msg] of cases) {
+      const res = await lifeboat(['restore', ...flags, '-o', '/tmp/never', 'file:///nonexistent']);
+      expect(res.exitCode, String(res.all)).toBe(2);
+      expect(res.stderr).toContain(msg);
+    }
+    const noOut = await lifeboat(['restore', 'file:///nonexistent']);
+    expect(noOut.exitCode).toBe(2);
+    expect(noOut.stderr).toMatch(/-o PATH is required/);
+  });
+
+  it('a corrupt page: exit 1 naming the segment, no output file', async () => {
+    const fx = unpackFixture('basic');
+    const seg = path.join(fx.replica, 'generations/6073f47898eb5422/wal/00000000_0000d158.wal.lz4');
+    const raw = decodeFrame(fs.readFileSync(seg));
+    raw[24 + 4000] ^= 1;
+    fs.writeFileSync(seg, encodeFrame(raw));
+    const out = path.join(fx.dir, 'out', 'x.db');
+    const res = await lifeboat(['restore', '-o', out, `file://${fx.replica}`]);
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toContain('wal segment 6073f47898eb5422/00000000_0000d158.wal.lz4: frame at offset 0000d158: bad wal checksum');
+    expect(fs.readdirSync(path.dirname(out))).toEqual([]);
+  });
+});
+
+describe('lifeboat restore: SIGTERM mid-restore (s3 behind a slow link)', () => {
+  let s3: S3rver;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    await s3.bucket('bkt');
+  });
+  afterAll(async () => s3?.stop());
+
+  it('exits 143 and leaves nothing behind', async () => {
+    const dir = tmpDir();
+    const keys = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
+    const client = new S3ReplicaClient({ bucket: 'bkt', path: 'db', endpoint: s3.endpoint, ...keys });
+    await writeReplica(client, 'abcdefabcdef0123', captureHistory(dir, { pageSize: 4096, seed: 3, indexes: 6, steps: 3 }), 5);
+    await client.close();
+    const proxy = await startProxy({ host: '127.0.0.1', port: s3.port }, { latencyMs: 150 });
+    const outDir = path.join(dir, 'out');
+    const url = `s3://bkt/db?endpoint=http://127.0.0.1:${proxy.port}&region=us-east-1`;
+    const env = { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey };
+    const child = lifeboat(['restore', '-parallelism', '1', '-o', path.join(outDir, 'db'), url], { env });
+    await waitFor(() => fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0);
+    child.kill('SIGTERM');
+    const res = await child;
+    await proxy.close();
+    expect(res.exitCode, String(res.all)).toBe(143);
+    expect(res.stderr).toMatch(/interrupted by SIGTERM/);
+    expect(fs.readdirSync(outDir)).toEqual([]);
+  });
+});
+
+async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,268 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { loadConfig, parseConfigText, resolveConfigPath } from '../../src/config/load.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+function write(dir: string, name: string, text: string): string {
+  const p = path.join(dir, name);
+  fs.writeFileSync(p, text);
+  return p;
+}
+
+async function loadError(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ConfigError);
+  return (err as Error).message;
+}
+
+describe('resolveConfigPath', () => {
+  const dir = tmpDir();
+  const a = write(dir, 'a.yml', '');
+  const b = write(dir, 'b.yml', '');
+  const c = write(dir, 'c.yml', '');
+  const missing = path.join(dir, 'missing.yml');
+
+  it('prefers the flag, then $LIFEBOAT_CONFIG, then $LITESTREAM_CONFIG', () => {
+    const env = { LIFEBOAT_CONFIG: b, LITESTREAM_CONFIG: c };
+    expect(resolveConfigPath(a, env, [])).toEqual({ path: a, explicit: true });
+    expect(resolveConfigPath(undefined, env, [])).toEqual({ path: b, explicit: true });
+    expect(resolveConfigPath(undefined, { LITESTREAM_CONFIG: c }, [])).toEqual({ path: c, explicit: true });
+    expect(resolveConfigPath('', { LIFEBOAT_CONFIG: '', LITESTREAM_CONFIG: c }, [])).toEqual({ path: c, explicit: true });
+  });
+
+  it('falls back to the first existing search path, not explicit', () => {
+    expect(resolveConfigPath(undefined, {}, [missing, b, c])).toEqual({ path: b, explicit: false });
+    expect(resolveConfigPath(undefined, {}, [missing])).toBeUndefined();
+  });
+
+  it('fails when an explicitly named file is missing, naming where it came from', () => {
+    expect(() => resolveConfigPath(missing, {}, [a])).toThrow(`config file not found: ${missing} (from -config)`);
+    expect(() => resolveConfigPath(undefined, { LITESTREAM_CONFIG: missing }, [a])).toThrow(
+      `config file not found: ${missing} (from $LITESTREAM_CONFIG)`,
+    );
+  });
+
+  it('expands ~ and makes the flag absolute', () => {
+    const home = process.env.HOME;
+    process.env.HOME = dir;
+    try {
+      expect(resolveConfigPath('~/a.yml', {}, [])).toEqual({ path: a, explicit: true });
+    } finally {
+      process.env.HOME = home;
+    }
+  });
+});
+
+// A config in the style of the Litestream docs (reference/config, s3 guides).
+const LITESTREAM_YML = `
+# Global credentials, as the Litestream docs suggest.
+access-key-id: \${LITESTREAM_ACCESS_KEY_ID}
+secret-access-key: $LITESTREAM_SECRET_ACCESS_KEY
+addr: ":9090"
+exec: php-fpm -F
+
+logging:
+  level: debug
+  type: json
+  stderr: false
+
+dbs:
+  - path: /var/lib/app/db.sqlite
+    monitor-interval: 1s
+    checkpoint-interval: 1m
+    min-checkpoint-page-count: 1000
+    max-checkpoint-page-count: 10000
+    replicas:
+      - name: b2
+        url: s3://\${BUCKET}.s3.us-west-002.backblazeb2.com/db
+        retention: 72h
+        retention-check-interval: 1h
+        snapshot-interval: 24h
+        sync-interval: 10s
+        validation-interval: 6h
+      - type: s3
+        name: minio
+        bucket: backups
+        path: app/db
+        endpoint: http://localhost:9000
+        region: us-east-1
+        force-path-style: true
+        skip-verify: false
+      - path: /mnt/backup/db
+
+  - path: \${DATA_DIR}/second.db
+    replicas:
+      - url: s3://mybkt.litestream.io/second
+        access-key-id: AKIAOWN
+        secret-access-key: "$OWN_SECRET"
+`;
+
+const ENV = {
+  LITESTREAM_ACCESS_KEY_ID: 'AKIATOP',
+  LITESTREAM_SECRET_ACCESS_KEY: 'top/secret',
+  BUCKET: 'my-b2-bucket',
+  DATA_DIR: '/srv/data',
+  OWN_SECRET: 'own$ecret',
+};
+
+describe('loadConfig', () => {
+  const dir = tmpDir();
+
+  it('loads a reference-style litestream.yml unchanged', async () => {
+    const file = write(dir, 'litestream.yml', LITESTREAM_YML);
+    const c = await loadConfig({ path: file, env: ENV });
+    const common = { retention: 86_400_000, retentionCheckInterval: 3_600_000, snapshotInterval: 0, validationInterval: 0 };
+    expect(c).toEqual({
+      file,
+      addr: ':9090',
+      exec: 'php-fpm -F',
+      accessKeyId: 'AKIATOP',
+      secretAccessKey: 'top/secret',
+      logging: { level: 'debug', type: 'json', stderr: false },
+      warnings: ['dbs[0].replicas[0].validation-interval: validation restores are not implemented, ignored'],
+      dbs: [
+        {
+          path: '/var/lib/app/db.sqlite',
+          monitorInterval: 1000,
+          checkpointInterval: 60_000,
+          busyTimeout: 1000,
+          minCheckpointPageCount: 1000,
+          maxCheckpointPageCount: 10000,
+          replicas: [
+            {
+              name: 'b2',
+              type: 's3',
+              url: 's3://my-b2-bucket.s3.us-west-002.backblazeb2.com/db',
+              path: 'db',
+              bucket: 'my-b2-bucket',
+              region: 'us-west-002',
+              endpoint: 'https://s3.us-west-002.backblazeb2.com',
+              forcePathStyle: true,
+              skipVerify: false,
+              accessKeyId: 'AKIATOP',
+              secretAccessKey: 'top/secret',
+              retention: 72 * 3_600_000,
+              retentionCheckInterval: 3_600_000,
+              snapshotInterval: 86_400_000,
+              syncInterval: 10_000,
+              validationInterval: 6 * 3_600_000,
+            },
+            {
+              ...common,
+              name: 'minio',
+              type: 's3',
+              path: 'app/db',
+              bucket: 'backups',
+              region: 'us-east-1',
+              endpoint: 'http://localhost:9000',
+              forcePathStyle: true,
+              skipVerify: false,
+              accessKeyId: 'AKIATOP',
+              secretAccessKey: 'top/secret',
+              syncInterval: 1000,
+            },
+            { ...common, name: 'file', type: 'file', path: '/mnt/backup/db', syncInterval: 0 },
+          ],
+        },
+        {
+          path: '/srv/data/second.db',
+          monitorInterval: 1000,
+          checkpointInterval: 60_000,
+          busyTimeout: 1000,
+          minCheckpointPageCount: 1000,
+          maxCheckpointPageCount: 10000,
+          replicas: [
+            {
+              ...common,
+              name: 's3',
+              type: 's3',
+              url: 's3://mybkt.litestream.io/second',
+              path: 'second',
+              bucket: 'mybkt.litestream.io',
+              region: undefined,
+              endpoint: undefined,
+              forcePathStyle: false,
+              skipVerify: false,
+              accessKeyId: 'AKIAOWN',
+              secretAccessKey: 'own$ecret',
+              syncInterval: 1000,
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('keeps $VAR literal with expandEnv: false (-no-expand-env)', async () => {
+    const file = write(dir, 'literal.yml', 'secret-access-key: pa$$word$X\ndbs:\n  - path: /d/$NAME.db\n');
+    const expanded = await loadConfig({ path: file, env: { X: 'x', NAME: 'app' } });
+    expect([expanded.secretAccessKey, expanded.dbs[0].path]).toEqual(['pawordx', '/d/app.db']); // Go: "$$" is the (unset) variable "$"
+    const literal = await loadConfig({ path: file, env: { X: 'x', NAME: 'app' }, expandEnv: false });
+    expect([literal.secretAccessKey, literal.dbs[0].path]).toEqual(['pa$$word$X', '/d/$NAME.db']);
+  });
+
+  it('keeps scalars as written (no YAML 1.2 number or 1.1 octal coercion)', async () => {
+    const file = write(dir, 'scalars.yml', 'dbs:\n  - path: /d\n    replicas:\n      - url: s3://0123/x\n        region: 1e3\n');
+    const c = await loadConfig({ path: file, env: {} });
+    expect(c.dbs[0].replicas[0]).toMatchObject({ bucket: '0123', region: '1e3' });
+  });
+
+  it('supports anchors and merge keys', async () => {
+    const text = 'defaults: &r\n  retention: 4h\n  sync-interval: 5s\ndbs:\n  - path: /d\n    replicas:\n      - <<: *r\n        url: s3://b/p\n';
+    const c = await loadConfig({ path: write(dir, 'merge.yml', text), env: {} });
+    expect(c.dbs[0].replicas[0]).toMatchObject({ retention: 4 * 3_600_000, syncInterval: 5000 });
+    expect(c.warnings).toEqual(['defaults: unknown key, ignored']);
+  });
+
+  it('reports a YAML syntax error as one line with file:line:col', async () => {
+    const file = write(dir, 'bad.yml', 'dbs:\n  - path: /d\n   replicas: [\n');
+    const message = await loadError(loadConfig({ path: file, env: {} }));
+    expect(message).toBe(`${file}:3:1: invalid YAML: Sequence item without - indicator`);
+    expect(message).not.toContain('\n');
+  });
+
+  it('reports duplicate keys and tabs as YAML errors', async () => {
+    const dup = write(dir, 'dup.yml', 'addr: a\naddr: b\n');
+    expect(await loadError(loadConfig({ path: dup, env: {} }))).toBe(`${dup}:2:1: invalid YAML: Map keys must be unique`);
+    const tab = write(dir, 'tab.yml', 'dbs:\n\t- path: /d\n');
+    expect(await loadError(loadConfig({ path: tab, env: {} }))).toMatch(new RegExp(`^${tab}:2:1: invalid YAML: `));
+  });
+
+  it('prefixes validation errors with the file', async () => {
+    const file = write(dir, 'invalid.yml', 'dbs:\n  - path: /d\n    replicas:\n      - path: /b\n        sync-interval: 5 seconds\n');
+    expect(await loadError(loadConfig({ path: file, env: {} }))).toBe(
+      `${file}: dbs[0].replicas[0].sync-interval: invalid duration "5 seconds"`,
+    );
+  });
+
+  it('fails on encryption settings rather than replicating unencrypted', async () => {
+    const file = write(dir, 'age.yml', 'dbs:\n  - path: /d\n    replicas:\n      - url: s3://b/p\n        age:\n          recipients: [age1xyz]\n');
+    expect(await loadError(loadConfig({ path: file, env: {} }))).toBe(
+      `${file}: dbs[0].replicas[0].age: not supported yet (age encryption; refusing to replicate unencrypted)`,
+    );
+  });
+
+  it('fails on a missing file, and when no file is named or found', async () => {
+    const missing = path.join(dir, 'nope.yml');
+    expect(await loadError(loadConfig({ path: missing, env: {} }))).toBe(`config file not found: ${missing}`);
+    const env = { LIFEBOAT_CONFIG: missing };
+    expect(await loadError(loadConfig({ env }))).toBe(`config file not found: ${missing} (from $LIFEBOAT_CONFIG)`);
+  });
+
+  it('accepts an empty file', async () => {
+    const c = await loadConfig({ path: write(dir, 'empty.yml', '# nothing\n'), env: {} });
+    expect(c.dbs).toEqual([]);
+  });
+});
+
+describe('parseConfigText', () => {
+  it('expands from the given env and resolves relative paths against the given cwd', () => {
+    const c = parseConfigText('dbs:\n  - path: $D/app.db\n', { env: { D: 'data' }, paths: { cwd: '/srv', home: '/root' } });
+    expect(c.dbs[0].path).toBe('/srv/data/app.db');
+  });
+});

@@ -1,0 +1,57 @@
+/** replicate: run `lifeboat replicate` as a real child process and watch its log lines. */
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { CLI, ROOT } from './cli.js';
+
+/** WRITER is the tiny app fixture that commits rows (`writer.mjs DB COUNT [DELAY_MS] [ROW_BYTES]`). */
+export const WRITER = path.join(ROOT, 'test/fixtures/writer.mjs');
+
+/** Running is a started `lifeboat replicate` process. */
+export interface Running {
+  proc: ResultPromise;
+  lines: string[];
+  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
+  stop(signal?: NodeJS.Signals): Promise<{ exitCode: number | undefined; output: string }>;
+}
+
+/** startReplicate runs `lifeboat replicate ARGS…` and collects its stderr/stdout lines. */
+export function startReplicate(args: string[], env: Record<string, string> = {}): Running {
+  const proc = execa(process.execPath, [CLI, 'replicate', ...args], { reject: false, all: true, env, buffer: true });
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  let partial = '';
+  proc.all!.on('data', (chunk: Buffer) => {
+    partial += chunk.toString();
+    const parts = partial.split('\n');
+    partial = parts.pop()!;
+    for (const line of parts) {
+      lines.push(line);
+      for (const w of waiters.splice(0)) {
+        if (w.re.test(line)) w.resolve(line);
+        else waiters.push(w);
+      }
+    }
+  });
+  return {
+    proc,
+    lines,
+    waitFor(re, timeoutMs = 15_000) {
+      const found = lines.find((l) => re.test(l));
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`timeout waiting for ${re}; output:\n${lines.join('\n')}`)), timeoutMs);
+        waiters.push({ re, resolve: (l) => (clearTimeout(t), resolve(l)) });
+      });
+    },
+    async stop(signal = 'SIGTERM') {
+      proc.kill(signal);
+      const res = await proc;
+      return { exitCode: res.exitCode, output: lines.join('\n') + partial };
+    },
+  };
+}
+
+/** runWriter runs the writer fixture to completion. */
+export async function runWriter(db: string, count: number, delayMs = 0, rowBytes = 100): Promise<void> {
+  await execa(process.execPath, [WRITER, db, String(count), String(delayMs), String(rowBytes)]);
+}

@@ -1,0 +1,113 @@
+/**
+ * tcp-proxy: a real TCP proxy on 127.0.0.1 for fault and latency tests. It forwards to
+ * `target`, delays every chunk by `latencyMs` in each direction (order kept), counts the
+ * connections it forwards, and can cut every connection and refuse new ones until restored.
+ */
+import net from 'node:net';
+
+/** ProxyOptions: `latencyMs` is added to each direction of every connection. */
+export interface ProxyOptions {
+  latencyMs?: number;
+}
+
+/** Proxy is a running proxy. */
+export interface Proxy {
+  port: number;
+  /** connections is how many client connections were accepted and forwarded. */
+  connections(): number;
+  setLatency(ms: number): void;
+  /** cut resets every open connection and resets new ones until restore(). */
+  cut(): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+/** HIGH_WATER pauses a source while this many bytes wait for their delay. */
+const HIGH_WATER = 1 << 20;
+
+/** startProxy listens on a random free port of 127.0.0.1. */
+export async function startProxy(target: { host: string; port: number }, opts: ProxyOptions = {}): Promise<Proxy> {
+  let latency = opts.latencyMs ?? 0;
+  let accepted = 0;
+  let isCut = false;
+  const open = new Set<net.Socket>();
+
+  const server = net.createServer((client) => {
+    if (isCut) {
+      client.resetAndDestroy();
+      return;
+    }
+    accepted++;
+    const upstream = net.connect(target.port, target.host);
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    relay(client, upstream, () => latency);
+    relay(upstream, client, () => latency);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+
+  return {
+    port,
+    connections: () => accepted,
+    setLatency: (ms) => {
+      latency = ms;
+    },
+    cut: () => {
+      isCut = true;
+      for (const s of open) s.resetAndDestroy();
+    },
+    restore: () => {
+      isCut = false;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** relay copies `from` to `to`, each chunk (and the end) delivered `latency()` ms after it arrived. */
+function relay(from: net.Socket, to: net.Socket, latency: () => number): void {
+  const queue: { due: number; chunk?: Buffer }[] = [];
+  let queued = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const pump = () => {
+    timer = undefined;
+    const now = Date.now();
+    while (queue.length > 0 && queue[0].due <= now) {
+      const { chunk } = queue.shift()!;
+      if (chunk === undefined) {
+        to.end();
+        continue;
+      }
+      queued -= chunk.length;
+      if (!to.destroyed) to.write(chunk);
+    }
+    if (queued < HIGH_WATER && from.isPaused()) from.resume();
+    if (queue.length > 0) timer = setTimeout(pump, queue[0].due - now);
+  };
+  const push = (chunk?: Buffer) => {
+    queue.push({ due: Date.now() + latency(), chunk });
+    if (chunk) queued += chunk.length;
+    if (queued >= HIGH_WATER) from.pause();
+    if (!timer) timer = setTimeout(pump, Math.max(0, queue[0].due - Date.now()));
+  };
+  from.on('data', (chunk: Buffer) => push(chunk));
+  from.on('end', () => push());
+  from.on('close', () => {
+    if (queue.length === 0 && timer) clearTimeout(timer);
+  });
+  to.on('close', () => {
+    if (timer) clearTimeout(timer);
+    queue.length = 0;
+  });
+}

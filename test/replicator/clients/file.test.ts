@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, test } from 'vitest';
+import { ReplicaError } from '../../../src/errors.js';
+import { FileReplicaClient } from '../../../src/replicator/clients/file.js';
+import { createReplicaClient } from '../../../src/replicator/clients/index.js';
+import { newGeneration } from '../../../src/replicator/pos.js';
+import { unpackFixture } from '../../helpers/fixtures.js';
+import { tmpDir } from '../../helpers/tmp.js';
+import { collect, readAll, replicaClientContract } from '../replica-client.contract.js';
+
+replicaClientContract('file', async () => {
+  const root = path.join(tmpDir('lifeboat-file-replica-'), 'replica');
+  return { client: new FileReplicaClient(root), cleanup: async () => fs.rmSync(root, { recursive: true, force: true }) };
+});
+
+/** walk lists every file under `dir`, relative to it. */
+function walk(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+    .sort();
+}
+
+describe('FileReplicaClient', () => {
+  test('stores files in the Litestream layout and leaves no temp files', async () => {
+    const root = tmpDir();
+    const c = new FileReplicaClient(root);
+    const gen = 'a1b2c3d4e5f60718';
+    await c.writeSnapshot(gen, 0x1f, Buffer.from('snap'));
+    await c.writeWALSegment({ generation: gen, index: 0x1f, offset: 0x4080 }, Readable.from([Buffer.from('wal')]));
+    expect(walk(root)).toEqual([
+      `generations/${gen}/snapshots/0000001f.snapshot.lz4`,
+      `generations/${gen}/wal/0000001f_00004080.wal.lz4`,
+    ]);
+    const st = fs.statSync(path.join(root, `generations/${gen}/snapshots/0000001f.snapshot.lz4`));
+    expect((await collect(c.snapshots(gen)))[0].createdAt.getTime()).toBe(st.mtime.getTime());
+  });
+
+  test('listings ignore .tmp files, foreign names and stray entries', async () => {
+    const root = tmpDir();
+    const gen = newGeneration();
+    const snaps = path.join(root, 'generations', gen, 'snapshots');
+    const wal = path.join(root, 'generations', gen, 'wal');
+    fs.mkdirSync(snaps, { recursive: true });
+    fs.mkdirSync(wal, { recursive: true });
+    fs.mkdirSync(path.join(root, 'generations', 'not-a-generation'));
+    fs.writeFileSync(path.join(root, 'generations', 'abcdefabcdefabcd'), 'a file, not a directory');
+    for (const n of ['00000001.snapshot.lz4.tmp', '1.snapshot.lz4', 'README', '00000002.snapshot.lz4']) fs.writeFileSync(path.join(snaps, n), 'x');
+    for (const n of ['00000000_00000000.wal.lz4.tmp', '00000000_00000020.wal.lz4', 'notes.txt']) fs.writeFileSync(path.join(wal, n), 'x');
+    fs.mkdirSync(path.join(wal, '00000000_00001000.wal.lz4'));
+    const c = new FileReplicaClient(root);
+    expect(await c.generations()).toEqual([gen]);
+    expect((await collect(c.snapshots(gen))).map((s) => s.index)).toEqual([2]);
+    expect((await collect(c.walSegments(gen))).map((s) => s.offset)).toEqual([0x20]);
+  });
+
+  test('refuses the Litestream v0.3.4 whole-index WAL layout with a clear error', async () => {
+    const root = tmpDir();
+    const gen = newGeneration();
+    const wal = path.join(root, 'generations', gen, 'wal');
+    fs.mkdirSync(wal, { recursive: true });
+    fs.writeFileSync(path.join(wal, '00000000.wal.lz4'), 'legacy');
+    fs.writeFileSync(path.join(wal, '00000001.wal'), 'legacy');
+    const err = await collect(new FileReplicaClient(root).walSegments(gen)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplicaError);
+    expect((err as Error).message).toBe(
+      `list generations/${gen}/wal: replica uses the Litestream v0.3.4 WAL layout (whole-index .wal files), which Lifeboat cannot read`,
+    );
+  });
+
+  test('lists a replica written by Litestream v0.3.11 exactly', async () => {
+    const { replica } = unpackFixture('basic');
+    const c = new FileReplicaClient(replica);
+    const gens = await c.generations();
+    expect(gens.length).toBe(1);
+    const gen = gens[0];
+    const onDisk = walk(path.join(replica, 'generations', gen));
+    const snaps = await collect(c.snapshots(gen));
+    const segs = await collect(c.walSegments(gen));
+    expect(snaps.length + segs.length).toBe(onDisk.length);
+    expect(snaps.map((s) => s.index)).toEqual([0]);
+    for (const s of segs) {
+      const file = path.join(replica, 'generations', gen, 'wal', `${s.index.toString(16).padStart(8, '0')}_${s.offset.toString(16).padStart(8, '0')}.wal.lz4`);
+      const st = fs.statSync(file);
+      expect(s.size).toBe(st.size);
+      expect(s.createdAt.getTime()).toBe(st.mtime.getTime());
+    }
+    const first = await readAll(await c.readSnapshot(gen, 0));
+    expect(first.subarray(0, 4).toString('hex')).toBe('04224d18');
+  });
+
+  test('a write whose body fails leaves neither the file nor its .tmp', async () => {
+    const root = tmpDir();
+    const gen = newGeneration();
+    const c = new FileReplicaClient(root);
+    const failing = new Readable({
+      read() {
+        this.push(Buffer.alloc(1000));
+        this.destroy(new Error('source broke'));
+      },
+    });
+    await expect(c.writeSnapshot(gen, 0, failing)).rejects.toThrow(`write snapshot generations/${gen}/snapshots/00000000.snapshot.lz4: source broke`);
+    expect(walk(root)).toEqual([]);
+  });
+
+  test('createReplicaClient makes a file client on cfg.path', async () => {
+    const root = tmpDir();
+    const c = createReplicaClient({ name: 'file', type: 'file', path: root, retention: 0, retentionCheckInterval: 0, syncInterval: 0, snapshotInterval: 0, validationInterval: 0 });
+    expect(c).toBeInstanceOf(FileReplicaClient);
+    expect(c.location).toBe(root);
+  });
+});

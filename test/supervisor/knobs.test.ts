@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { readKnobs } from '../../src/supervisor/knobs.js';
+
+describe('readKnobs', () => {
+  it('has the documented defaults', () => {
+    expect(readKnobs({})).toEqual({
+      servicesDir: '/etc/services.d',
+      contInitDir: '/etc/cont-init.d',
+      contFinishDir: '/etc/cont-finish.d',
+      behaviourIfInitFails: 2,
+      readyTimeout: 30000,
+      appGrace: 4000,
+      servicesGrace: 1000,
+      syncGrace: 4000,
+      killGrace: 500,
+      contFinishTimeout: 5000,
+      logPrefix: true,
+    });
+  });
+
+  it('keeps the grace defaults inside Docker stop timeout of 10 s', () => {
+    const k = readKnobs({});
+    expect(k.appGrace + k.servicesGrace + k.syncGrace + k.killGrace).toBeLessThan(10_000);
+  });
+
+  it('reads every variable', () => {
+    const k = readKnobs({
+      LIFEBOAT_SERVICES_DIR: '/s',
+      LIFEBOAT_CONT_INIT_DIR: '/i',
+      LIFEBOAT_CONT_FINISH_DIR: '/f',
+      LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS: '1',
+      LIFEBOAT_READY_TIMEOUT: '10',
+      LIFEBOAT_APP_GRACETIME: '11',
+      LIFEBOAT_SERVICES_GRACETIME: '12',
+      LIFEBOAT_SYNC_GRACETIME: '13',
+      LIFEBOAT_KILL_GRACETIME: '0',
+      LIFEBOAT_CONT_FINISH_TIMEOUT: '15',
+      LIFEBOAT_LOG_PREFIX: '0',
+    });
+    expect(k).toEqual({
+      servicesDir: '/s',
+      contInitDir: '/i',
+      contFinishDir: '/f',
+      behaviourIfInitFails: 1,
+      readyTimeout: 10,
+      appGrace: 11,
+      servicesGrace: 12,
+      syncGrace: 13,
+      killGrace: 0,
+      contFinishTimeout: 15,
+      logPrefix: false,
+    });
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(readKnobs({ LIFEBOAT_READY_TIMEOUT: '' }).readyTimeout).toBe(30000);
+  });
+
+  const bad: [string, string, string][] = [
+    ['LIFEBOAT_READY_TIMEOUT', '30s', 'LIFEBOAT_READY_TIMEOUT: not a whole number of milliseconds: "30s"'],
+    ['LIFEBOAT_SYNC_GRACETIME', '-1', 'LIFEBOAT_SYNC_GRACETIME: not a whole number of milliseconds: "-1"'],
+    ['LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS', '3', 'LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS: not 0, 1 or 2: "3"'],
+    ['LIFEBOAT_LOG_PREFIX', 'yes', 'LIFEBOAT_LOG_PREFIX: not 0 or 1: "yes"'],
+  ];
+  for (const [name, value, message] of bad) {
+    it(`rejects ${name}=${value} naming the variable and the value`, () => {
+      expect(() => readKnobs({ [name]: value })).toThrow(ConfigError);
+      expect(() => readKnobs({ [name]: value })).toThrow(message);
+    });
+  }
+});

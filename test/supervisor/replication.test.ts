@@ -1,0 +1,165 @@
+/**
+ * End-to-end with the real replicator, as PID 1 in a new PID namespace: the built
+ * `lifeboat init -config` restoring on boot, gating the app on the replicator's readiness,
+ * restarting a killed replicator, and stopping the app first and the replicator (final
+ * sync) last. Every committed row must be in the replica: checked by restoring it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import { lifeboat } from '../helpers/cli.js';
+import { childrenOf, indexOf, makeService, requireUnshare, startInit, type StartOptions } from '../helpers/procs.js';
+import { rowsDigest } from '../helpers/sqlite.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+const canUnshare = requireUnshare();
+
+/** scenario makes a dir with a config replicating `app.db` to the file replica `replica/`. */
+function scenario(): { dir: string; db: string; replica: string; config: string } {
+  const dir = tmpDir('lifeboat-init-repl-');
+  const db = path.join(dir, 'app.db');
+  const replica = path.join(dir, 'replica');
+  const config = path.join(dir, 'lifeboat.yml');
+  fs.writeFileSync(config, `dbs:\n  - path: ${db}\n    monitor-interval: 100ms\n    replicas:\n      - path: ${replica}\n`);
+  return { dir, db, replica, config };
+}
+
+/** restoredDigest restores the replica to a new file with `lifeboat restore` and digests its rows. */
+async function restoredDigest(config: string, db: string): Promise<{ rows: number; digest: string }> {
+  const out = path.join(tmpDir('lifeboat-restored-'), 'restored.db');
+  const r = await lifeboat(['restore', '-config', config, '-o', out, db]);
+  expect(r.exitCode, String(r.all)).toBe(0);
+  expect(fs.existsSync(out), `lifeboat restore exited 0 but wrote no ${out}; output: ${JSON.stringify(r.all)}`).toBe(true);
+  return rowsDigest(out);
+}
+
+/** replicatorPid finds the replicator among the init's children (by its command line). */
+function replicatorPid(initPid: number): number | undefined {
+  return childrenOf(initPid).find((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes('replicate');
+    } catch {
+      return false;
+    }
+  });
+}
+
+const pid1: StartOptions = { pid1: true };
+
+/** inOrder asserts that each pattern matches a line, in this order. */
+function inOrder(lines: string[], patterns: RegExp[]): void {
+  const at = patterns.map((re) => indexOf(lines, re));
+  expect(at.map((i, k) => (i < 0 ? `missing ${patterns[k]}` : 'ok'))).toEqual(patterns.map(() => 'ok'));
+  expect(at).toEqual([...at].sort((a, b) => a - b));
+}
+
+describe.skipIf(!canUnshare)('lifeboat init with the replicator (as PID 1)', () => {
+  const s = scenario();
+
+  it('1. first boot, no replica: app on a new db; SIGTERM stops the app first, the replicator syncs last; every row replicated', async () => {
+    const services = tmpDir();
+    makeService(services, 'svc', 'exec trap-term.js --name svc');
+    const run = await startInit(['-config', s.config, '-services', services, 'write-rows.js', s.db], pid1);
+    await run.waitFor(/write-rows: started rows=0/);
+    await sleep(1000);
+    run.signal('SIGTERM');
+    expect((await run.done).code).toBe(0);
+    const lines = run.lines();
+    inOrder(lines, [
+      /INFO app started/,
+      /received stop signal signal=SIGTERM/,
+      /^write-rows: got SIGTERM/,
+      /^write-rows: committed \d+/,
+      /INFO app exited code=0/,
+      /^svc \| svc: got SIGTERM/,
+      /INFO stopping replicator: final sync/,
+      /INFO replicator stopped: final sync complete/,
+      /INFO init exiting code=0/,
+    ]);
+    expect(indexOf(lines, /^replicate \| .*(ready|replicating)/)).toBeLessThan(indexOf(lines, /INFO app started/));
+    const committed = Number(/committed (\d+)/.exec(lines.find((l) => l.startsWith('write-rows: committed'))!)![1]);
+    expect(committed).toBeGreaterThan(20);
+    const local = rowsDigest(s.db);
+    expect(local.rows).toBe(committed);
+    expect(await restoredDigest(s.config, s.db)).toEqual(local);
+  });
+
+  it('2. second boot with the database deleted: restored before the app starts; the app sees every row', async () => {
+    const before = rowsDigest(s.db);
+    for (const f of ['', '-wal', '-shm']) fs.rmSync(s.db + f, { force: true });
+    const run = await startInit(['-config', s.config, 'count-rows.js', s.db], pid1);
+    expect((await run.done).code).toBe(0);
+    const lines = run.lines();
+    inOrder(lines, [/restoring database/, /INFO app started/, /^count-rows: rows=/, /final sync complete/]);
+    expect(lines).toContain(`count-rows: rows=${before.rows} digest=${before.digest}`);
+  });
+
+  it('3. kill -9 of the replicator while the app writes: restarted within ~1 s, nothing lost', async () => {
+    const t = scenario();
+    const run = await startInit(['-config', t.config, 'write-rows.js', t.db], pid1);
+    await run.waitFor(/write-rows: started/);
+    await sleep(500);
+    const first = replicatorPid(run.pid);
+    expect(first).toBeDefined();
+    const t0 = Date.now();
+    process.kill(first!, 'SIGKILL');
+    await run.waitFor(/service exited: restarting service=replicate signal=SIGKILL/);
+    let second: number | undefined;
+    while ((second = replicatorPid(run.pid)) === undefined || second === first) await sleep(20);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    await sleep(1000);
+    expect(run.child.exitCode).toBeNull();
+    run.signal('SIGTERM');
+    expect((await run.done).code).toBe(0);
+    expect(run.output()).toContain('final sync complete');
+    expect(await restoredDigest(t.config, t.db)).toEqual(rowsDigest(t.db));
+  });
+
+  it('4a. the app exits by itself with 3: the container exits 3 after the final sync', async () => {
+    const t = scenario();
+    const run = await startInit(['-config', t.config, 'write-rows.js', t.db, '--rows', '200', '--exit', '3'], pid1);
+    expect((await run.done).code).toBe(3);
+    inOrder(run.lines(), [/INFO app exited code=3/, /replicator stopped: final sync complete/, /INFO init exiting code=3/]);
+    const local = rowsDigest(t.db);
+    expect(local.rows).toBe(200);
+    expect(await restoredDigest(t.config, t.db)).toEqual(local);
+  });
+
+  it('4b. an app killed by SIGKILL: the container exits 137 after the final sync', async () => {
+    const t = scenario();
+    const run = await startInit(['-config', t.config, 'sh', '-c', `write-rows.js ${t.db} --rows 100 && kill -9 $$`], pid1);
+    expect((await run.done).code).toBe(137);
+    inOrder(run.lines(), [/INFO app exited signal=SIGKILL/, /replicator stopped: final sync complete/, /INFO init exiting code=137/]);
+    expect(await restoredDigest(t.config, t.db)).toEqual(rowsDigest(t.db));
+  });
+
+  it('a restore failure other than "no replica" stops the boot with 111; the app never starts', async () => {
+    const t = scenario();
+    fs.cpSync(s.replica, t.replica, { recursive: true });
+    const snapshots = path.join(t.replica, 'generations');
+    for (const gen of fs.readdirSync(snapshots)) {
+      for (const f of fs.readdirSync(path.join(snapshots, gen, 'snapshots'))) {
+        fs.writeFileSync(path.join(snapshots, gen, 'snapshots', f), 'not an lz4 snapshot');
+      }
+    }
+    const run = await startInit(['-config', t.config, 'count-rows.js', t.db], { ...pid1, env: { LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS: '0' } });
+    expect((await run.done).code).toBe(111);
+    expect(run.output()).toMatch(/init failed: restore .*app\.db/);
+    expect(run.output()).not.toContain('count-rows:');
+    expect(fs.existsSync(t.db)).toBe(false);
+  });
+
+  it('exits 1 instead of the app code 0 when the final sync cannot complete', async () => {
+    const t = scenario();
+    const run = await startInit(['-config', t.config, 'write-rows.js', t.db], { ...pid1, env: { LIFEBOAT_SYNC_GRACETIME: '1500' } });
+    await run.waitFor(/write-rows: started/);
+    await sleep(500);
+    fs.renameSync(t.replica, `${t.replica}.moved`);
+    fs.writeFileSync(t.replica, 'a file where the replica directory was');
+    await sleep(300);
+    run.signal('SIGTERM');
+    expect((await run.done).code).toBe(1);
+    inOrder(run.lines(), [/INFO app exited code=0/, /replicator stopped: final sync not complete/, /INFO init exiting code=1/]);
+  });
+});

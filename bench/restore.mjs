@@ -9,20 +9,20 @@
  *    snapshot, then `--indexes` WAL indexes of `--segments` segments each (every segment
  *    ends on a commit; each index ends with a TRUNCATE checkpoint), `--mb` MB of raw WAL
  *    (rows: 2 kB random + 1 kB text, so LZ4 has work), uploaded to s3rver.
- * 2. s3rver reached through a TCP proxy adding `--latency` ms each way (≈ 2× RTT added).
+ * 2. s3rver reached through bench/latency-proxy.mjs (own process) adding `--latency` ms
+ *    each way: 15 ms → a 30 ms round trip, as real object stores answer.
  * 3. Timings (median of `--runs`): restore() in-process at parallelism 8 and 1; the CLI
  *    (node start included); a plain download of the same objects, 8 at a time, bodies
  *    discarded; connections opened and requests sent by one restore.
  * 4. Apply only, on the same WAL files: SQLite's checkpoint replay (the reference's method:
  *    WAL beside the database, `PRAGMA wal_checkpoint(TRUNCATE)`, per index) vs our applier;
- *    then the same on a "hot pages" history (every row of a 16 MB database updated in each
+ *    then the same on a "hot pages" history (every row of a ~20 MB database updated in each
  *    index: the case of the reference's #266).
  * 5. Peak RSS of the CLI restoring a `--big-gb` GB database from a file replica.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -70,33 +70,20 @@ async function startS3rver(dir) {
   return { port, requests, stop: () => child.kill('SIGTERM') }; // stdin stays open: the server exits when it closes
 }
 
-/** startProxy forwards 127.0.0.1:<port> to `target`, delaying every chunk `ms` in each direction (order kept). */
+/** startProxy runs latency-proxy.mjs in its own process (not sharing the in-process restore's event loop). */
 async function startProxy(target, ms) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench/latency-proxy.mjs'), String(target), String(ms)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let connections = 0;
-  const server = net.createServer((client) => {
-    connections++;
-    const upstream = net.connect(target, '127.0.0.1');
-    delayed(client, upstream, ms);
-    delayed(upstream, client, ms);
+  let buf = '';
+  const port = await new Promise((resolve) => {
+    child.stdout.on('data', (b) => {
+      buf += b;
+      const lines = buf.split('\n');
+      buf = lines.pop();
+      for (const l of lines) if (l === 'conn') connections++; else resolve(Number(l));
+    });
   });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { port: server.address().port, connections: () => connections, close: () => server.close() };
-}
-
-function delayed(src, dst, ms) {
-  let queued = 0;
-  src.on('data', (chunk) => {
-    queued += chunk.length;
-    if (queued > 1 << 20) src.pause();
-    setTimeout(() => {
-      if (!dst.destroyed) dst.write(chunk);
-      queued -= chunk.length;
-      if (queued <= 1 << 20) src.resume();
-    }, ms);
-  });
-  src.on('end', () => setTimeout(() => dst.end(), ms));
-  src.on('error', () => dst.destroy());
-  src.on('close', () => setTimeout(() => dst.destroy(), ms + 5));
+  return { port, connections: () => connections, close: () => child.kill('SIGTERM') };
 }
 
 /** row returns one row of 2 kB random bytes and 1 kB of text. */
@@ -216,7 +203,7 @@ function applyBoth(dir, h) {
   return { sqliteMs, oursMs, equal, pagesWritten: applier.stats.pagesWritten };
 }
 
-/** hotHistory writes, locally, a 16 MB database whose every row is updated in each of `indexes` WAL indexes (#266's case). */
+/** hotHistory writes, locally, a ~20 MB database whose every row is updated in each of `indexes` WAL indexes (#266's case). */
 function hotHistory(dir) {
   const file = path.join(dir, 'hot.db');
   const db = new Database(file);

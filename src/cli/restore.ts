@@ -30,7 +30,7 @@ export const spec: CommandSpec = {
     { ...GENERATION_FLAG, description: 'Restore this generation (default: the latest).' },
     { name: 'index', type: 'string', placeholder: 'HEX8', description: 'Restore up to this WAL index, inclusive, in hex as listings print it.' },
     { name: 'timestamp', type: 'string', placeholder: 'RFC3339', description: 'Restore the state as of this time (e.g. 2024-05-01T12:00:00Z).' },
-    { name: 'parallelism', type: 'string', placeholder: 'N', description: `Download N WAL indexes at once (default ${DEFAULT_PARALLELISM}).` },
+    { name: 'parallelism', type: 'string', placeholder: 'N', description: `Download N objects (snapshot, WAL segments) at once (default ${DEFAULT_PARALLELISM}).` },
     { name: 'if-db-not-exists', type: 'boolean', description: 'Exit 0 without restoring if the output already exists.' },
     { name: 'if-replica-exists', type: 'boolean', description: 'Exit 0 if no backup exists (no generation, unknown generation, time outside).' },
     { name: 'integrity-check', type: 'boolean', description: 'Run PRAGMA integrity_check on the result before renaming it into place.' },
@@ -99,6 +99,12 @@ async function restoreWithSignals(target: Target, opts: RestoreOptions): Promise
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const tty = process.stdout.isTTY ? new TTYProgress(process.stdout) : undefined;
+  // A restore that stops with nothing left to wait for must not end as a silent exit.
+  const onStall = (): void => {
+    process.stderr.write('lifeboat restore: the restore stalled (no I/O pending); nothing was left behind\n');
+    process.exitCode = 1;
+  };
+  process.once('beforeExit', onStall);
   try {
     const res = await restore({ ...opts, signal: ac.signal, onProgress: tty && ((p) => tty.update(p)), logger: log });
     tty?.clear();
@@ -110,6 +116,7 @@ async function restoreWithSignals(target: Target, opts: RestoreOptions): Promise
     process.stderr.write(`lifeboat restore: interrupted by ${signal}; nothing was left behind\n`);
     return 128 + (os.constants.signals[signal] ?? 0);
   } finally {
+    process.off('beforeExit', onStall);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -36,6 +36,15 @@ export function checkSQLiteHeader(fd: number, file: string): boolean {
   return true;
 }
 
+/** enableWAL switches the database to WAL mode and returns the resulting journal mode. */
+function enableWAL(conn: Database.Database, file: string): string {
+  try {
+    return String(conn.pragma('journal_mode = wal', { simple: true }));
+  } catch (err) {
+    throw new Error(`${file}: cannot enable WAL mode: ${(err as Error).message}`);
+  }
+}
+
 function printable(b: Buffer): string {
   return b.toString('latin1').replace(/[^\x20-\x7e]/g, '.');
 }
@@ -61,7 +70,7 @@ export class SQLiteConn {
     const conn = new Database(file, { fileMustExist: true });
     try {
       conn.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      const mode = String(conn.pragma('journal_mode = wal', { simple: true }));
+      const mode = enableWAL(conn, file);
       if (mode !== 'wal') throw new Error(`${file}: cannot enable WAL mode (journal_mode stays "${mode}")`);
       conn.pragma('wal_autocheckpoint = 0');
       conn.exec('CREATE TABLE IF NOT EXISTS _litestream_seq (id INTEGER PRIMARY KEY, seq INTEGER)');

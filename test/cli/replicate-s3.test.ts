@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifeboat } from '../helpers/cli.js';
 import { runWriter, startReplicate } from '../helpers/replicate.js';
 import { type S3rver, startS3rver } from '../helpers/s3rver.js';
+import { startProxy } from '../helpers/tcp-proxy.js';
 import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -43,6 +44,34 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     expect(rowsDigest(out)).toEqual(rowsDigest(db));
     expect(rowsDigest(out).rows).toBe(1000);
   });
+
+  it('resumes by itself after an outage of the object store, and the replica stays consistent', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    openWAL(db).close();
+    const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
+    const prefix = 'outage/app.db';
+    const viaProxy = `s3://bkt/${prefix}?endpoint=${encodeURIComponent(`http://127.0.0.1:${proxy.port}`)}`;
+    const rep = startReplicate([db, viaProxy], ENV);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 50, 5);
+    await sleep(1500);
+    proxy.cut();
+    await runWriter(db, 50, 5);
+    await sleep(4000);
+    proxy.restore();
+    await runWriter(db, 50, 5);
+    await rep.waitFor(/sync failed|retrying/);
+    const { exitCode, output } = await rep.stop();
+    await proxy.close();
+    expect(exitCode, output).toBe(0);
+    const out = path.join(dir, 'out.db');
+    const res = await lifeboat(['restore', '-o', out, url(prefix)], { env: ENV });
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(integrityCheck(out)).toBe('ok');
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    expect(rowsDigest(out).rows).toBe(150);
+  }, 60_000);
 
   function writeConfig(dir: string, db: string, prefix: string, checkpointInterval: string): string {
     const cfg = path.join(dir, 'lifeboat.yml');

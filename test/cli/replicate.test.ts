@@ -165,6 +165,46 @@ describe('lifeboat replicate (file replica)', () => {
     expect(rowsDigest(out)).toEqual(rowsDigest(db));
   });
 
+  it('takes snapshots every snapshot-interval and enforces retention: old snapshots and the segments below the oldest kept one go', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const replica = path.join(dir, 'r');
+    const cfg = path.join(dir, 'lifeboat.yml');
+    fs.writeFileSync(
+      cfg,
+      [
+        'dbs:',
+        `  - path: ${db}`,
+        '    min-checkpoint-page-count: 20',
+        '    replicas:',
+        `      - path: ${replica}`,
+        '        snapshot-interval: 700ms',
+        '        retention: 2s',
+        '        retention-check-interval: 500ms',
+      ].join('\n'),
+    );
+    openWAL(db).close();
+    const rep = startReplicate(['-config', cfg]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 120, 40, 1000);
+    await rep.waitFor(/INFO retention /);
+    const { exitCode, output } = await rep.stop();
+    expect(exitCode, output).toBe(0);
+    const [gen] = generationsOf(replica);
+    const snapDir = path.join(replica, 'generations', gen, 'snapshots');
+    const snaps = fs.readdirSync(snapDir).map((n) => parseInt(n, 16));
+    const written = output.split('\n').filter((l) => l.includes('snapshot written')).length;
+    expect(written).toBeGreaterThanOrEqual(4);
+    expect(snaps.length).toBeLessThan(written);
+    const oldest = Math.min(...snaps);
+    expect(oldest).toBeGreaterThan(0);
+    const segIndexes = fs.readdirSync(path.join(replica, 'generations', gen, 'wal')).map((n) => parseInt(n.slice(0, 8), 16));
+    expect(Math.min(...segIndexes)).toBe(oldest);
+    const out = path.join(dir, 'out.db');
+    await restoreTo(replica, out);
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+  });
+
   it('refuses a file that is not SQLite with a clear error and exit 1', async () => {
     const dir = tmpDir();
     const db = path.join(dir, 'notes.txt');

@@ -29,10 +29,10 @@ describe('lifeboat restore: reference fixtures', () => {
     const out = path.join(fx.dir, 'out', 'restored.db');
     const res = await lifeboat(['restore', '-o', out, `file://${fx.replica}`]);
     expect(res.exitCode, String(res.all)).toBe(0);
+    expect(fs.readdirSync(path.dirname(out))).toEqual(['restored.db']);
     expect(rowsDigest(out)).toEqual({ rows: fx.expected.rows, digest: fx.expected.digest });
     expect(res.stdout).toMatch(/^restored .*restored\.db from .* generation 6073f47898eb5422 snapshot 00000000 up to index 00000000\n/);
     expect(res.stdout).toMatch(/snapshot 16\.4 kB, wal .* in 7 segments \/ 1 indexes .* download \d+\.\d{3}s, apply \d+\.\d{3}s/);
-    expect(fs.readdirSync(path.dirname(out))).toEqual(['restored.db']);
   });
 
   it.each([

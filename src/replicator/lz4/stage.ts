@@ -43,14 +43,18 @@ export class StageTransform extends Transform {
     callback();
   }
 
+  /**
+   * _read resumes a paused drain. Once it runs to the end, Transform may have deferred the
+   * write callback (its readable buffer was over the high-water mark when the drain
+   * finished); the default _read releases it. Without that, a consumer that reads in
+   * paused mode ('readable', async iteration) would wait forever: no push happened in
+   * this _read, so the stream never asks again.
+   */
   override _read(size: number): void {
     const callback = this.#paused;
-    if (callback === null) {
-      super._read(size);
-      return;
-    }
     this.#paused = null;
-    this.#drain(callback);
+    if (callback !== null) this.#drain(callback);
+    if (this.#paused === null) super._read(size);
   }
 
   #drain(callback: TransformCallback): void {

@@ -5,7 +5,7 @@
  * memory whole: bodies stream through the LZ4 decoder to positional file writes.
  */
 import fsp from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createFrameDecoder, Lz4Error } from '../lz4/index.js';
 import type { ReplicaClient, SnapshotInfo, WALSegmentInfo } from '../replica-client.js';
@@ -14,7 +14,7 @@ import { errorMessage, ReplicaError } from '../../errors.js';
 import { CorruptError } from './errors.js';
 import type { IndexAssembly } from './assembly.js';
 
-/** FetchCounters is what downloads report as they go (bytes stored = compressed, bytes decoded = raw). */
+/** FetchCounters is what downloads report as they go: stored (compressed) bytes read, segments done. */
 export interface FetchCounters {
   onStored(n: number): void;
   onSegment(): void;
@@ -95,19 +95,23 @@ async function decodeInto(name: string, body: Readable, ctx: FetchContext, sink:
       cb(null, chunk);
     },
   });
-  // pipeline reports the first error it sees, which for a throwing sink can be the
-  // AbortError of tearing down its source; the sink's own error is the one that matters.
+  // The sink's own error is the one that matters: pipeline may report the teardown of
+  // another stream first.
   let sinkErr: unknown;
-  const consume = async (source: AsyncIterable<Buffer>): Promise<void> => {
-    try {
-      for await (const chunk of source) await sink(chunk);
-    } catch (err) {
-      sinkErr = err;
-      throw err;
-    }
-  };
+  const out = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, cb) {
+      sink(chunk).then(
+        () => cb(),
+        (err: unknown) => {
+          sinkErr = err;
+          cb(err as Error);
+        },
+      );
+    },
+  });
   try {
-    await pipeline(body, count, createFrameDecoder(), consume, { signal: ctx.signal });
+    await pipeline(body, count, createFrameDecoder(), out, { signal: ctx.signal });
   } catch (err) {
     throw describe(name, sinkErr ?? err);
   }

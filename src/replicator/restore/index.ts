@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import { log as defaultLog, type Logger } from '../../log.js';
-import { summarizeReplica, type GenerationSummary, type NamedClient } from '../generations.js';
+import { summarizeGeneration, summarizeReplica, type GenerationSummary, type NamedClient } from '../generations.js';
 import { hex8 } from '../pos.js';
 import { NoBackupError } from './errors.js';
 import { exists, install, integrityCheck, makeTempDir, moveAsideStale, removeQuietly } from './output.js';
@@ -21,6 +21,7 @@ import { planRestore, type RestorePlan, type TargetOptions } from './plan.js';
 import { ProgressTracker, type RestoreProgress, type RestoreStats } from './progress.js';
 import { transfer } from './transfer.js';
 
+/** Re-exported: the two errors callers tell apart, and the plan and progress types. */
 export { NoBackupError, CorruptError } from './errors.js';
 export type { RestorePlan, TargetOptions } from './plan.js';
 export type { RestoreProgress, RestoreStats } from './progress.js';
@@ -64,7 +65,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   }
   let plan: RestorePlan;
   try {
-    plan = planRestore(await listAll(opts.replicas, opts.signal), opts);
+    plan = planRestore(await listAll(opts.replicas, opts.generation, opts.signal), opts);
   } catch (err) {
     if (err instanceof NoBackupError && opts.ifReplicaExists) return { status: 'no-backup', outputPath: out, message: err.message };
     throw err;
@@ -85,8 +86,12 @@ function checkOptions(opts: RestoreOptions): void {
   if (!Number.isInteger(p) || p < 1) throw new Error(`invalid parallelism ${p}: must be a positive integer`);
 }
 
-/** listAll summarizes the generations of every replica, in parallel. */
-async function listAll(replicas: NamedClient[], signal?: AbortSignal): Promise<GenerationSummary[]> {
+/** listAll summarizes the generations of every replica in parallel (only the one asked for, with -generation). */
+async function listAll(replicas: NamedClient[], generation: string | undefined, signal?: AbortSignal): Promise<GenerationSummary[]> {
+  if (generation !== undefined) {
+    const found = await Promise.all(replicas.map((r) => summarizeGeneration(r, generation, signal)));
+    return found.filter((s): s is GenerationSummary => s !== undefined);
+  }
   const lists = await Promise.all(replicas.map((r) => summarizeReplica(r, signal)));
   return lists.flat();
 }
@@ -97,6 +102,10 @@ async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start
   const tempDir = await makeTempDir(out);
   const dbPath = path.join(tempDir, 'db');
   const tracker = new ProgressTracker(plan, opts.onProgress);
+  // Should the process exit mid-restore (process.exit elsewhere, a drained event loop),
+  // still leave nothing behind.
+  const onExit = (): void => removeQuietly(tempDir);
+  process.once('exit', onExit);
   try {
     const res = await transfer(plan, { client, dbPath, tempDir, parallelism: opts.parallelism ?? DEFAULT_PARALLELISM, queueBudget: opts.queueBudget, tracker, signal: opts.signal });
     const t = Date.now();
@@ -117,6 +126,7 @@ async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start
       totalMs: Date.now() - start,
     };
   } finally {
+    process.off('exit', onExit);
     removeQuietly(tempDir);
   }
 }

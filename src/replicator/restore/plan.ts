@@ -38,11 +38,12 @@ export interface RestorePlan {
 
 /** chooseGeneration picks the generation to restore from all replicas' summaries, or throws NoBackupError. */
 export function chooseGeneration(all: GenerationSummary[], opts: TargetOptions): GenerationSummary {
-  if (all.length === 0) throw new NoBackupError('no generations found');
   let cands = all;
   if (opts.generation !== undefined) {
     cands = cands.filter((s) => s.generation === opts.generation);
     if (cands.length === 0) throw new NoBackupError(`generation ${opts.generation} not found`);
+  } else if (all.length === 0) {
+    throw new NoBackupError('no generations found');
   }
   const ts = opts.timestamp?.getTime();
   if (ts !== undefined) {

@@ -43,6 +43,15 @@ export interface TransferResult {
   applyMs: number;
 }
 
+/** Downloads is the state the workers share: where each result goes, and how to stop them all. */
+interface Downloads {
+  ctx: FetchContext;
+  snap: Deferred<FetchedSnapshot>;
+  slots: Deferred<QueuedWAL>[];
+  assemblies: IndexAssembly[];
+  fail(err: unknown): void;
+}
+
 /** transfer fetches the plan's snapshot and WAL segments and applies them to `dbPath`. */
 export async function transfer(plan: RestorePlan, opts: TransferOptions): Promise<TransferResult> {
   const ac = new AbortController();
@@ -50,43 +59,59 @@ export async function transfer(plan: RestorePlan, opts: TransferOptions): Promis
   const onAbort = (): void => ac.abort(opts.signal!.reason);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) onAbort();
-  const ctx: FetchContext = { client: opts.client, generation: plan.generation, counters: opts.tracker, signal: ac.signal };
-  const snap = deferred<FetchedSnapshot>();
-  const slots = plan.indexes.map(() => deferred<QueuedWAL>());
-  const assemblies = plan.indexes.map((ip) => new IndexAssembly(plan.generation, ip, path.join(opts.tempDir, `wal-${hex8(ip.index)}`)));
-  const fail = (err: unknown): void => {
-    ac.abort(err);
-    for (const d of [snap, ...slots] as Deferred<unknown>[]) d.reject(err);
-  };
+  const d = downloads(plan, opts, ac);
   const start = Date.now();
   let downloadMs = 0;
-  const jobs = [
-    async () => snap.resolve(await fetchSnapshot(ctx, plan.snapshot, opts.dbPath)),
-    ...plan.indexes.flatMap((ip, i) =>
-      ip.segments.map((seg, j) => async () => {
-        const a = assemblies[i];
-        if (a.landed(j, await fetchSegment(ctx, a, seg, j))) slots[i].resolve(await a.finish());
-      }),
-    ),
-  ];
-  const pool = runPool(jobs, opts.parallelism, fail).then(() => {
+  const pool = runPool(jobs(plan, opts, d), opts.parallelism, d.fail).then(() => {
     downloadMs = Date.now() - start;
   });
   pool.catch(() => {});
   const applier = new PageApplier(opts.dbPath);
   try {
-    const applied = await applyAll(applier, snap, slots, opts);
+    const applied = await applyAll(applier, d.snap, d.slots, opts);
     await pool;
     return { ...applied, downloadMs };
   } catch (err) {
-    fail(err);
+    d.fail(err);
     await pool.catch(() => {});
     applier.discard();
     throw err;
   } finally {
-    await Promise.all(assemblies.map((a) => a.close().catch(() => {})));
+    await Promise.all(d.assemblies.map((a) => a.close().catch(() => {})));
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** downloads sets up the shared state; `fail` aborts every download and rejects every pending result. */
+function downloads(plan: RestorePlan, opts: TransferOptions, ac: AbortController): Downloads {
+  const snap = deferred<FetchedSnapshot>();
+  const slots = plan.indexes.map(() => deferred<QueuedWAL>());
+  return {
+    ctx: { client: opts.client, generation: plan.generation, counters: opts.tracker, signal: ac.signal },
+    snap,
+    slots,
+    assemblies: plan.indexes.map((ip) => new IndexAssembly(plan.generation, ip, path.join(opts.tempDir, `wal-${hex8(ip.index)}`))),
+    fail(err: unknown): void {
+      ac.abort(err);
+      for (const x of [snap, ...slots] as Deferred<unknown>[]) x.reject(err);
+    },
+  };
+}
+
+/**
+ * jobs lists the work in order: the snapshot, then every segment by (index, offset). When
+ * an index's last segment lands, its verification starts without holding the download slot.
+ */
+function jobs(plan: RestorePlan, opts: TransferOptions, d: Downloads): (() => Promise<void>)[] {
+  return [
+    async () => d.snap.resolve(await fetchSnapshot(d.ctx, plan.snapshot, opts.dbPath)),
+    ...plan.indexes.flatMap((ip, i) =>
+      ip.segments.map((seg, j) => async () => {
+        const a = d.assemblies[i];
+        if (a.landed(j, await fetchSegment(d.ctx, a, seg, j))) a.finish().then(d.slots[i].resolve, d.fail);
+      }),
+    ),
+  ];
 }
 
 /** applyAll folds the indexes in order as they arrive, flushing early past the budget, and once at the end; then fsyncs. */

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +7,7 @@ import { xxh32 } from '../../../src/replicator/lz4/xxhash32.js';
 import {
   createFrameDecoder, createFrameEncoder, decodeFrame, encodeFrame, Lz4Error,
 } from '../../../src/replicator/lz4/frame.js';
+import { tmpDir } from '../../helpers/tmp.js';
 import { chunked, pageData, randomBytes, randomSizes, sqliteFiles, through } from './helpers.js';
 
 const MB4 = 4 << 20;
@@ -222,6 +225,25 @@ describe('back-pressure', () => {
     const { max, total } = await maxBuffered(createFrameDecoder(), frame);
     expect(total).toBe(64 << 20);
     expect(max).toBeLessThanOrEqual(MB4);
+  });
+
+  it('ends for consumers that read in paused mode (async iteration, readable events) when a block exceeds the high-water mark', async () => {
+    const data = pageData(300_000);
+    const file = path.join(tmpDir(), 'frame.lz4');
+    fs.writeFileSync(file, encodeFrame(data));
+    let iterated = 0;
+    for await (const chunk of fs.createReadStream(file).pipe(createFrameDecoder())) iterated += (chunk as Buffer).length;
+    expect(iterated).toBe(data.length);
+    const dec = fs.createReadStream(file, { highWaterMark: 100 }).pipe(createFrameDecoder());
+    const read = await new Promise<number>((resolve, reject) => {
+      let n = 0;
+      dec.on('readable', () => {
+        for (let c = dec.read() as Buffer | null; c !== null; c = dec.read() as Buffer | null) n += c.length;
+      });
+      dec.on('end', () => resolve(n));
+      dec.on('error', reject);
+    });
+    expect(read).toBe(data.length);
   });
 
   it('encodes one huge chunk without buffering more than a block of output', async () => {

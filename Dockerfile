@@ -1,0 +1,84 @@
+# Lifeboat: `lifeboat init` as the container's entrypoint — it restores the database on
+# boot, replicates it while the app runs, and syncs it one last time when the container
+# stops. By default the image runs the demo app (examples/demo) on /data/app.db, backed up
+# to $REPLICA_URL; build FROM it and replace CMD (and /etc/lifeboat.yml) for your app.
+#
+#   docker build -t lifeboat .
+#   docker run -v lifeboat-data:/data -v lifeboat-replica:/replica \
+#     -e REPLICA_URL=file:///replica -p 8080:8080 lifeboat
+#
+# docs/docker.md: multi-arch builds (buildx), sidecar mode, running as another user.
+
+# The Node base image, for both stages: an official Node LTS slim image. Build arguments
+# change it (e.g. an image mirrored to your own registry).
+ARG NODE_IMAGE=node:26-bookworm-slim
+
+# ---- build: compile better-sqlite3 and our reaper addon, compile the TypeScript ----------
+FROM ${NODE_IMAGE} AS build
+
+# Where the base image keeps Node's C headers (/usr/local in the official images):
+# node-gyp compiles against them instead of downloading them.
+ARG NODEDIR=/usr/local
+ENV npm_config_nodedir=${NODEDIR} \
+    npm_config_build_from_source=true \
+    npm_config_update_notifier=false \
+    npm_config_fund=false \
+    npm_config_audit=false
+
+# node-gyp needs python3, make and a C/C++ compiler.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+
+# Dependencies first (cached while only sources change). `npm ci` also builds the package's
+# own addon (binding.gyp → build/Release/reaper.node).
+COPY package.json package-lock.json binding.gyp ./
+COPY native ./native
+RUN npm ci
+
+# The TypeScript, then the runtime's dependencies only (the compiled addons stay).
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build \
+ && npm prune --omit=dev \
+ && npm cache clean --force
+
+# Everything the runtime needs, laid out under /out as it will be under / (one layer).
+# better-sqlite3 keeps only its JavaScript and its compiled addon (not the SQLite sources
+# and object files: 26 MB).
+COPY services.d ./services.d
+COPY examples/demo ./examples/demo
+RUN mkdir -p /out/app/build/Release /out/etc /out/usr/local/bin /out/data \
+ && cp -a package.json dist node_modules /out/app/ \
+ && cp -a build/Release/reaper.node /out/app/build/Release/ \
+ && sqlite=/out/app/node_modules/better-sqlite3 \
+ && mv "$sqlite/build/Release/better_sqlite3.node" /tmp/ \
+ && rm -rf "$sqlite/build" "$sqlite/deps" "$sqlite/src" \
+ && mkdir -p "$sqlite/build/Release" \
+ && mv /tmp/better_sqlite3.node "$sqlite/build/Release/" \
+ && mkdir -p /out/app/examples \
+ && cp -a examples/demo /out/app/examples/ \
+ && cp -a services.d /out/etc/services.d \
+ && cp examples/demo/lifeboat.yml /out/etc/lifeboat.yml \
+ && chmod 755 /out/app/dist/cli/main.js \
+ && ln -s /app/dist/cli/main.js /out/usr/local/bin/lifeboat
+
+# ---- runtime -------------------------------------------------------------------------------
+FROM ${NODE_IMAGE}
+
+COPY --from=build /out/ /
+
+# The demo app's settings; LIFEBOAT_* knobs: see docs/init.md (defaults fit Docker's 10 s).
+ENV NODE_ENV=production \
+    DB_PATH=/data/app.db \
+    PORT=8080
+
+WORKDIR /app
+EXPOSE 8080
+
+# Runs as root by default: Fly.io volumes are owned by root. docs/docker.md shows how to
+# run the app (or everything) as another user.
+ENTRYPOINT ["lifeboat", "init"]
+CMD ["node", "/app/examples/demo/server.mjs"]

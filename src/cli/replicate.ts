@@ -45,7 +45,7 @@ export async function run(argv: string[]): Promise<number> {
   const config = await commandConfig(flags, args);
   if (config.dbs.length === 0) throw new ConfigError('dbs', 'no databases to replicate');
   const exec = typeof flags.exec === 'string' ? flags.exec : config.exec;
-  const app = exec === undefined ? undefined : splitShellWords(exec);
+  const app = exec === undefined ? undefined : parseExec(exec);
   if (app !== undefined && app.length === 0) throw new UsageError(`replicate: empty -exec command ${JSON.stringify(exec)}`);
   const replicator = new Replicator(config);
   const done = app ? undefined : waitForSignal();
@@ -78,6 +78,14 @@ async function commandConfig(flags: Record<string, string | boolean | undefined>
   const config = configForDatabase(args[0], args.slice(1));
   setupLogging(config);
   return config;
+}
+
+function parseExec(exec: string): string[] {
+  try {
+    return splitShellWords(exec);
+  } catch (err) {
+    throw new UsageError(`replicate: invalid -exec: ${(err as Error).message}`);
+  }
 }
 
 function parseNotifyFd(v: string | boolean | undefined): number | undefined {

@@ -96,3 +96,5 @@ say "buildah bud $repo (NODE_IMAGE=$base) -> $image"
 buildah $store bud --isolation chroot --build-arg "NODE_IMAGE=$base" -t "$image" -f "$repo/Dockerfile" "$repo"
 say "image $image built in $(( $(date +%s) - start )) s"
 say "image size: $(podman $store image inspect --format '{{.Size}}' "$image" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
+# Drop the image this tag pointed to before (vfs keeps a full copy of each).
+podman $store image prune -f >/dev/null

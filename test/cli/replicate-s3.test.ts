@@ -45,6 +45,39 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     expect(rowsDigest(out).rows).toBe(1000);
   });
 
+  it('lists and restores a generation of more than 1,000 WAL segments', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const cfg = path.join(dir, 'lifeboat.yml');
+    const prefix = 'many/app.db';
+    fs.writeFileSync(
+      cfg,
+      ['dbs:', `  - path: ${db}`, '    min-checkpoint-page-count: 400', '    replicas:', `      - url: ${url(prefix)}`, '        sync-interval: 0'].join('\n'),
+    );
+    openWAL(db).close();
+    const rep = startReplicate(['-config', cfg], ENV);
+    await rep.waitFor(/replicating/);
+    // Write in rounds until the replica holds more than 1,000 segments (uploads batch
+    // commits whenever a PUT is still in flight, so the count per round varies).
+    let written = 0;
+    let segments = 0;
+    for (let round = 0; round < 20 && segments <= 1000; round++) {
+      await runWriter(db, 150, 6);
+      written += 150;
+      await sleep(200);
+      const listing = await lifeboat(['wal', url(prefix)], { env: ENV });
+      expect(listing.exitCode, String(listing.all)).toBe(0);
+      segments = String(listing.stdout).trim().split('\n').length - 1;
+    }
+    expect(segments).toBeGreaterThan(1000);
+    expect((await rep.stop()).exitCode).toBe(0);
+    const out = path.join(dir, 'out.db');
+    const res = await lifeboat(['restore', '-o', out, url(prefix)], { env: ENV });
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    expect(rowsDigest(out).rows).toBe(written);
+  }, 180_000);
+
   it('resumes by itself after an outage of the object store, and the replica stays consistent', async () => {
     const dir = tmpDir();
     const db = path.join(dir, 'app.db');

@@ -1,0 +1,129 @@
+/**
+ * The shipped container files, checked without building anything: fly.toml parses and its
+ * numbers fit the init (the volume holds the config's database, kill_timeout covers the
+ * graces, the health check is the demo's /healthz); the Dockerfile passes dockerfile-utils'
+ * linter and has the shape the docs promise; .dockerignore lets in everything the
+ * Dockerfile copies; the sidecar compose file starts and stops in the right order.
+ */
+import { validate } from 'dockerfile-utils';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig } from '../../src/config/load.js';
+import {
+  DEFAULT_APP_GRACETIME,
+  DEFAULT_KILL_GRACETIME,
+  DEFAULT_SERVICES_GRACETIME,
+  DEFAULT_SYNC_GRACETIME,
+} from '../../src/supervisor/knobs.js';
+import { ROOT } from '../helpers/cli.js';
+
+const read = (p: string) => fs.readFileSync(path.join(ROOT, p), 'utf8');
+const DOCKERFILE = read('Dockerfile');
+/** IMAGE_CONFIG is the file the Dockerfile installs as /etc/lifeboat.yml. */
+const IMAGE_CONFIG = 'examples/demo/lifeboat.yml';
+
+interface FlyToml {
+  kill_signal?: string;
+  kill_timeout?: string | number;
+  env?: Record<string, string>;
+  mounts?: { source: string; destination: string };
+  http_service?: { internal_port: number; checks?: { path?: string; method?: string }[] };
+}
+const fly = parseToml(read('fly.toml')) as FlyToml;
+
+/** seconds reads a Fly duration: a number of seconds or a Go-style string ("15s", "1m30s"). */
+function seconds(v: string | number | undefined): number {
+  if (typeof v === 'number') return v;
+  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(v ?? '');
+  if (!v || !m) throw new Error(`kill_timeout: not a duration: ${JSON.stringify(v)}`);
+  return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0);
+}
+
+describe('fly.toml', () => {
+  it('kill_timeout covers the app, services, final sync and leftover graces it sets', () => {
+    const env = fly.env ?? {};
+    const ms = (k: string, dflt: number) => (env[k] === undefined ? dflt : Number(env[k]));
+    const graces = [
+      ms('LIFEBOAT_APP_GRACETIME', DEFAULT_APP_GRACETIME),
+      ms('LIFEBOAT_SERVICES_GRACETIME', DEFAULT_SERVICES_GRACETIME),
+      ms('LIFEBOAT_SYNC_GRACETIME', DEFAULT_SYNC_GRACETIME),
+      ms('LIFEBOAT_KILL_GRACETIME', DEFAULT_KILL_GRACETIME),
+    ];
+    expect(graces.every(Number.isInteger)).toBe(true);
+    const sum = graces.reduce((a, b) => a + b, 0);
+    const timeout = seconds(fly.kill_timeout) * 1000;
+    expect(timeout).toBeGreaterThan(sum);
+    expect(timeout).toBeLessThanOrEqual(300_000);
+    expect(['SIGTERM', 'SIGINT']).toContain(fly.kill_signal);
+  });
+
+  it("[mounts] destination holds the database of the image's config", async () => {
+    expect(DOCKERFILE).toMatch(new RegExp(`cp ${IMAGE_CONFIG.replace(/\./g, '\\.')} /out/etc/lifeboat\\.yml`));
+    const config = await loadConfig({ path: path.join(ROOT, IMAGE_CONFIG), env: { REPLICA_URL: 'file:///replica' } });
+    expect(config.dbs.map((db) => db.path)).toEqual(['/data/app.db']);
+    const dest = fly.mounts?.destination ?? '';
+    expect(dest).toMatch(/^\//);
+    for (const db of config.dbs) expect(path.relative(dest, db.path)).not.toMatch(/^\.\.|^\/|^$/);
+  });
+
+  it('checks /healthz on the port the demo app listens on', () => {
+    const svc = fly.http_service!;
+    expect(svc.checks?.map((c) => c.path)).toContain('/healthz');
+    expect(String(svc.internal_port)).toBe(fly.env?.PORT);
+    expect(DOCKERFILE).toMatch(new RegExp(`PORT=${svc.internal_port}\\b`));
+  });
+});
+
+describe('Dockerfile', () => {
+  it('passes dockerfile-utils (which does flag a broken Dockerfile)', () => {
+    expect(validate(DOCKERFILE)).toEqual([]);
+    const messages = (text: string) => validate(text).map((d) => d.message);
+    expect(messages(`${DOCKERFILE}\nCOPY only-one-argument\n`)).toEqual(['COPY requires at least two arguments']);
+    expect(messages(DOCKERFILE.replace(/^ARG NODE_IMAGE=.*$/m, 'ARG'))).toContain('Instruction has no arguments');
+  });
+
+  it('is multi-stage on a Node base image ARG, with lifeboat init as the entrypoint', () => {
+    const froms = [...DOCKERFILE.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
+    expect(froms).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}']);
+    expect(DOCKERFILE.search(/^ARG NODE_IMAGE=node:\S+-slim$/m)).toBeLessThan(DOCKERFILE.search(/^FROM /m));
+    expect(DOCKERFILE).toMatch(/^ENTRYPOINT \["lifeboat", "init"\]$/m);
+    expect(DOCKERFILE).toMatch(/npm prune --omit=dev/);
+  });
+
+  it('.dockerignore lets in every source the Dockerfile copies from the context', () => {
+    const allowed = read('.dockerignore')
+      .split('\n')
+      .filter((l) => l.startsWith('!'))
+      .map((l) => l.slice(1).replace(/\/\*\*$/, ''));
+    const sources = [...DOCKERFILE.matchAll(/^COPY\s+(?!--from)(.+)$/gm)].flatMap((m) => m[1].trim().split(/\s+/).slice(0, -1));
+    expect(sources.length).toBeGreaterThan(5);
+    for (const src of sources) expect(allowed, src).toContain(src);
+  });
+});
+
+describe('examples/sidecar/compose.yaml', () => {
+  interface Service {
+    entrypoint?: string[];
+    depends_on?: Record<string, { condition: string }>;
+    volumes?: string[];
+    stop_grace_period?: string;
+  }
+  const compose = parseYaml(read('examples/sidecar/compose.yaml'), { merge: true }) as { services: Record<string, Service> };
+  const { restore, replicate, app } = compose.services;
+
+  it('restores first, replicates next, starts the app last (and so stops it first)', () => {
+    expect(restore.entrypoint).toEqual(['lifeboat', 'restore', '-if-db-not-exists', '-if-replica-exists', '/data/app.db']);
+    expect(replicate.entrypoint).toEqual(['lifeboat', 'replicate']);
+    expect(replicate.depends_on?.restore.condition).toBe('service_completed_successfully');
+    expect(app.depends_on?.restore.condition).toBe('service_completed_successfully');
+    expect(Object.keys(app.depends_on ?? {})).toContain('replicate');
+  });
+
+  it('shares /data between the app and the replicator, which gets time for its final sync', () => {
+    for (const s of [restore, replicate, app]) expect(s.volumes).toContain('data:/data');
+    expect(seconds(replicate.stop_grace_period) * 1000).toBeGreaterThan(DEFAULT_SYNC_GRACETIME);
+  });
+});

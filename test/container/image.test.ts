@@ -1,0 +1,167 @@
+/**
+ * The image, end to end: build the real Dockerfile (build-image.sh: podman/buildah, vfs,
+ * chroot isolation, a debootstrap base with this host's Node), run it with a /data volume
+ * and a replica, write through the demo app, stop the container with SIGTERM, delete the
+ * database, start a new container: the data is back. Replicas: a host directory mounted at
+ * /replica, and s3rver on the host loopback (host networking). Sidecar mode too: the app and
+ * `lifeboat replicate` in two containers sharing /data, as examples/sidecar/compose.yaml.
+ *
+ * Skips, printing why, when not root or without podman, buildah, runc and debootstrap —
+ * except with CI=true, where that is a failure. Slow: ~4 min to build on a fresh machine
+ * (the base image is reused when it exists), ~3 min to run.
+ */
+import { execa } from 'execa';
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/cli.js';
+import { startS3rver, type S3rver } from '../helpers/s3rver.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { freePort, getNotes, postNote, type Note } from './demo-client.js';
+import { BUILD_SCRIPT, logs, remove, runDetached, runOnce, skipReason, stop, waitHttp, type RunOptions } from './podman.js';
+
+const reason = skipReason();
+const MINUTE = 60_000;
+const DB = '/data/app.db';
+const DEMO = ['node', '/app/examples/demo/server.mjs'];
+const RESTORE = ['lifeboat', 'restore', '-if-db-not-exists', '-if-replica-exists', DB];
+const started: string[] = [];
+let serial = 0;
+
+if (reason) console.log(`container test skipped: ${reason}`);
+
+describe.runIf(reason !== undefined && process.env.CI === 'true')('container test prerequisites', () => {
+  it('runs as root with podman, buildah, runc and debootstrap (CI=true)', () => {
+    throw new Error(`cannot run the container test: ${reason}`);
+  });
+});
+
+/** start runs a container (named uniquely, removed after the file) and returns its name. */
+async function start(opts: Omit<RunOptions, 'name'>): Promise<string> {
+  const name = `lifeboat-test-${process.pid}-${++serial}`;
+  started.push(name);
+  return runDetached({ ...opts, name });
+}
+
+/** writeNotes posts `count` notes and checks that the app lists exactly those. */
+async function writeNotes(base: string, count: number): Promise<Note[]> {
+  const notes: Note[] = [];
+  for (let i = 1; i <= count; i++) notes.push(await postNote(base, `note ${i} — written before the stop`));
+  expect(await getNotes(base)).toEqual(notes);
+  return notes;
+}
+
+/** stopSynced stops a container with SIGTERM and expects exit 0 after a complete final sync. */
+async function stopSynced(name: string): Promise<string> {
+  const code = await stop(name);
+  const out = await logs(name);
+  expect(code, out).toBe(0);
+  expect(out).toMatch(/final sync complete/);
+  return out;
+}
+
+/** removeDb deletes the database and its WAL and shared-memory files from the host's volume dir. */
+function removeDb(dataDir: string): void {
+  for (const f of ['app.db', 'app.db-wal', 'app.db-shm']) fs.rmSync(path.join(dataDir, f), { force: true });
+  expect(fs.existsSync(path.join(dataDir, 'app.db'))).toBe(false);
+}
+
+/**
+ * restoreCycle: init mode. Boot (no backup yet), write, SIGTERM, `wipe` the volume, boot a
+ * new container: it restores, and the app lists the same notes.
+ */
+async function restoreCycle(env: Record<string, string>, volumes: Record<string, string>, wipe: () => void): Promise<void> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const opts = { env: { ...env, PORT: String(port) }, volumes };
+  const first = await start(opts);
+  await waitHttp(`${base}/healthz`, first);
+  const notes = await writeNotes(base, 20);
+  const out1 = await stopSynced(first);
+  expect(out1).toMatch(/no matching backups found/);
+  wipe();
+  const second = await start(opts);
+  await waitHttp(`${base}/healthz`, second);
+  expect(await getNotes(base)).toEqual(notes);
+  const out2 = await stopSynced(second);
+  expect(out2).toMatch(new RegExp(`restored ${DB} from`));
+}
+
+describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: ${reason})` : ''}`, () => {
+  let s3: S3rver | undefined;
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    const r = await execa(BUILD_SCRIPT, { all: true, reject: false, timeout: 30 * MINUTE });
+    const summary = String(r.all).split('\n').filter((l) => l.includes('build-image:'));
+    console.log([...summary, `build-image.sh: ${Math.round((Date.now() - t0) / 1000)} s`].join('\n'));
+    if (r.exitCode !== 0) throw new Error(`build-image.sh failed (exit ${r.exitCode}):\n${String(r.all).slice(-6000)}`);
+  }, 35 * MINUTE);
+
+  afterAll(async () => {
+    await remove(...started);
+    await s3?.stop();
+  }, 2 * MINUTE);
+
+  it('file replica: SIGTERM, database deleted, a new container restores it', async () => {
+    const data = tmpDir('lifeboat-ct-data-');
+    const replica = tmpDir('lifeboat-ct-replica-');
+    await restoreCycle({ REPLICA_URL: 'file:///replica' }, { [data]: '/data', [replica]: '/replica' }, () => removeDb(data));
+    expect(fs.readdirSync(path.join(replica, 'generations')).length).toBeGreaterThanOrEqual(2);
+  }, 6 * MINUTE);
+
+  it('s3 replica on the host loopback: a new container on an empty volume restores it', async () => {
+    s3 = await startS3rver();
+    await s3.bucket('backups');
+    const data = tmpDir('lifeboat-ct-data-');
+    const env = {
+      REPLICA_URL: `s3://backups/demo?endpoint=${encodeURIComponent(s3.endpoint)}`,
+      AWS_ACCESS_KEY_ID: 'lifeboat-test',
+      AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret',
+    };
+    const wipeVolume = () => {
+      fs.rmSync(data, { recursive: true, force: true });
+      fs.mkdirSync(data);
+    };
+    await restoreCycle(env, { [data]: '/data' }, wipeVolume);
+    const puts = (await s3.requests()).filter((r) => r.method === 'PUT' && r.key.startsWith('demo/generations/'));
+    expect(puts.length).toBeGreaterThan(0);
+  }, 6 * MINUTE);
+
+  it('sidecar mode: the app and `lifeboat replicate` in two containers sharing /data', async () => {
+    const data = tmpDir('lifeboat-ct-data-');
+    const replica = tmpDir('lifeboat-ct-replica-');
+    const volumes = { [data]: '/data', [replica]: '/replica' };
+    const env = { REPLICA_URL: 'file:///replica' };
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    // As compose.yaml: restore (nothing yet), then the replicator, then the app.
+    const boot = await runOnce({ entrypoint: RESTORE, env, volumes });
+    expect(boot.exitCode, boot.output).toBe(0);
+    const sidecar = await start({ entrypoint: ['lifeboat', 'replicate'], env, volumes });
+    const app = await start({ entrypoint: DEMO, env: { PORT: String(port) }, volumes: { [data]: '/data' } });
+    await waitHttp(`${base}/healthz`, app);
+    const notes = await writeNotes(base, 20);
+    // The app first, then the replicator: its final sync.
+    expect(await stop(app)).toBe(0);
+    await stopSynced(sidecar);
+    removeDb(data);
+    const restored = await runOnce({ entrypoint: RESTORE, env, volumes });
+    expect(restored.exitCode, restored.output).toBe(0);
+    expect(restored.output).toMatch(new RegExp(`restored ${DB} from`));
+    const app2 = await start({ entrypoint: DEMO, env: { PORT: String(port) }, volumes: { [data]: '/data' } });
+    await waitHttp(`${base}/healthz`, app2);
+    expect(await getNotes(base)).toEqual(notes);
+    expect(await stop(app2)).toBe(0);
+  }, 8 * MINUTE);
+
+  it("keeps its database under fly.toml's [mounts] destination", async () => {
+    const r = await runOnce({ entrypoint: ['lifeboat', 'databases'], env: { REPLICA_URL: 'file:///replica' } });
+    expect(r.exitCode, r.output).toBe(0);
+    const fly = parseToml(fs.readFileSync(path.join(ROOT, 'fly.toml'), 'utf8')) as { mounts: { destination: string } };
+    const paths = r.output.split('\n').slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean);
+    expect(paths).toEqual([DB]);
+    expect(path.relative(fly.mounts.destination, DB).startsWith('..')).toBe(false);
+  }, 2 * MINUTE);
+});

@@ -10,16 +10,17 @@
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
+import { DEFAULT_BUSY_TIMEOUT } from '../config/defaults.js';
 import type { DbConfig } from '../config/types.js';
 import { log as rootLog, type Logger } from '../log.js';
 import { decideCheckpoint } from './checkpoint.js';
 import { metaDir, shadowWALPath } from './layout.js';
 import { readGeneration, removeOtherGenerations, removeStaleFiles, writeGeneration } from './meta.js';
 import { MAX_INDEX, type Pos, newGeneration } from './pos.js';
-import { ShadowFile, readFull, shadowIndexes } from './shadow.js';
+import { ShadowFile, shadowIndexes } from './shadow.js';
 import { type CheckpointMode, SQLiteConn, checkSQLiteHeader } from './sqlite.js';
-import { WalCopier } from './wal-copy.js';
-import { WAL_HEADER_SIZE, frameSize, parseWALHeader } from './wal.js';
+import { RealWAL, sameBytes } from './real-wal.js';
+import { WAL_HEADER_SIZE, frameSize } from './wal.js';
 
 /** DbState: waiting for the file to exist, open and replicating, or closed. */
 export type DbState = 'waiting' | 'open' | 'closed';
@@ -37,7 +38,7 @@ export class Db extends EventEmitter {
   private dbFd = -1;
   private walFd = -1;
   private shadow: ShadowFile | undefined;
-  private copier: WalCopier | undefined;
+  private wal: RealWAL | undefined;
   private snapshotting = 0;
 
   constructor(config: DbConfig, logger: Logger = rootLog) {
@@ -81,7 +82,7 @@ export class Db extends EventEmitter {
       return false;
     }
     try {
-      this.sqlite = SQLiteConn.open(this.path);
+      this.sqlite = SQLiteConn.open(this.path, this.config.busyTimeout ?? DEFAULT_BUSY_TIMEOUT);
     } catch (err) {
       fs.closeSync(fd);
       throw err;
@@ -89,6 +90,7 @@ export class Db extends EventEmitter {
     this.dbFd = fd;
     this.ensureWALHeader();
     this.walFd = fs.openSync(this.walPath, 'r');
+    this.wal = new RealWAL(this.walFd, this.log);
     this.sqlite.acquireReadLock();
     removeStaleFiles(this.meta);
     this.loadShadow();
@@ -124,8 +126,8 @@ export class Db extends EventEmitter {
    * read lock; if the header changed, hand over to index+1 under the write lock.
    */
   private runCheckpoint(mode: CheckpointMode): void {
-    const copier = this.copier!;
-    copier.copy(this.shadow!);
+    const wal = this.wal!;
+    wal.copy(this.shadow!);
     const sqlite = this.sqlite!;
     sqlite.releaseReadLock();
     let res;
@@ -136,13 +138,13 @@ export class Db extends EventEmitter {
       sqlite.acquireReadLock();
     }
     this.log.debug('checkpoint', { mode, busy: res.busy, log: res.log, checkpointed: res.checkpointed });
-    const hdr = this.readWALHeaderBytes();
+    const hdr = wal.header();
     if (hdr && !sameBytes(hdr, this.shadow!.headerBytes)) {
       // The WAL restarted: under the write lock (no writer can touch it), copy what is
       // left of the old WAL, then continue in index+1 from the new header.
       sqlite.withWriteLock(() => this.finishRestart(res.log));
     } else {
-      copier.copy(this.shadow!);
+      wal.copy(this.shadow!);
     }
   }
 
@@ -216,22 +218,15 @@ export class Db extends EventEmitter {
   private ensureWALHeader(): void {
     let size = 0;
     try {
-      size = this.walFd >= 0 ? fs.fstatSync(this.walFd).size : fs.statSync(this.walPath).size;
+      size = this.wal ? this.wal.size() : fs.statSync(this.walPath).size;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     if (size < WAL_HEADER_SIZE) this.sqlite!.writeSeq();
   }
 
-  private readWALHeaderBytes(): Uint8Array | undefined {
-    const buf = new Uint8Array(WAL_HEADER_SIZE);
-    if (readFull(this.walFd, buf, WAL_HEADER_SIZE, 0) < WAL_HEADER_SIZE) return undefined;
-    return parseWALHeader(buf) ? buf : undefined;
-  }
-
   /** loadShadow resumes the recorded generation's last shadow WAL, if any. */
   private loadShadow(): void {
-    this.copier = new WalCopier(this.walFd, this.log);
     const gen = readGeneration(this.meta);
     if (!gen) return;
     const indexes = shadowIndexes(this.meta, gen);
@@ -243,7 +238,7 @@ export class Db extends EventEmitter {
     this.shadow = shadow;
     // At start, a real WAL header that differs from the last shadow header means frames
     // were written and checkpointed away while we were not watching: a new generation.
-    const hdr = this.readWALHeaderBytes();
+    const hdr = this.wal!.header();
     if (!hdr || !sameBytes(hdr, shadow.headerBytes)) this.startGeneration('wal header changed while stopped');
   }
 
@@ -252,9 +247,9 @@ export class Db extends EventEmitter {
     const shadow = this.shadow;
     if (!this.generation || !shadow) return this.startGeneration('no generation exists');
     if (shadow.index >= MAX_INDEX) return this.startGeneration('max index exceeded');
-    const walSize = fs.fstatSync(this.walFd).size;
+    const walSize = this.wal!.size();
     if (walSize < shadow.size) return this.startGeneration('wal truncated by another process');
-    const hdr = this.readWALHeaderBytes();
+    const hdr = this.wal!.header();
     if (!hdr) return this.log.warn('wal header unreadable, will retry');
     if (!sameBytes(hdr, shadow.headerBytes)) {
       if (shadow.frames === 0) return this.startGeneration('wal header only, mismatched');
@@ -262,7 +257,7 @@ export class Db extends EventEmitter {
       return;
     }
     if (!this.lastFrameIntact()) return this.startGeneration('wal overwritten by another process');
-    this.copier!.copy(shadow);
+    this.wal!.copy(shadow);
   }
 
   /** lastFrameIntact compares the last shadow frame with the real WAL at the same offset. */
@@ -271,9 +266,7 @@ export class Db extends EventEmitter {
     if (shadow.frames === 0) return true;
     const fsz = frameSize(shadow.header.pageSize);
     const off = shadow.size - fsz;
-    const real = new Uint8Array(fsz);
-    if (readFull(this.walFd, real, fsz, off) < fsz) return false;
-    return sameBytes(real, shadow.readAt(off, fsz));
+    return this.wal!.sameAs(off, shadow.readAt(off, fsz));
   }
 
   /**
@@ -285,28 +278,28 @@ export class Db extends EventEmitter {
   private finishRestart(logFrames: number): void {
     const shadow = this.shadow!;
     if (!this.lastFrameIntact()) return this.startGeneration('wal overwritten by another process');
-    this.copier!.copy(shadow);
+    this.wal!.copy(shadow);
     const expected = WAL_HEADER_SIZE + Math.max(0, logFrames) * frameSize(shadow.header.pageSize);
     if (logFrames >= 0 && shadow.size < expected) {
       return this.startGeneration('wal restarted before all frames were copied');
     }
     if (shadow.index + 1 >= MAX_INDEX) return this.startGeneration('max index exceeded');
-    const hdr = this.readWALHeaderBytes()!;
+    const hdr = this.wal!.header()!;
     shadow.close();
     this.shadow = ShadowFile.create(this.meta, this.generation!, shadow.index + 1, hdr);
-    this.copier!.copy(this.shadow);
+    this.wal!.copy(this.shadow);
     this.log.debug('wal restarted', { index: this.shadow.index });
   }
 
   /** startGeneration begins a new generation from the whole current WAL (reason logged). */
   private startGeneration(reason: string): void {
-    const hdr = this.readWALHeaderBytes();
+    const hdr = this.wal!.header();
     if (!hdr) return this.log.warn('wal header unreadable, will retry');
     const gen = newGeneration();
     this.log.info('new generation', { generation: gen, reason });
     this.shadow?.close();
     this.shadow = ShadowFile.create(this.meta, gen, 0, hdr);
-    this.copier!.copy(this.shadow);
+    this.wal!.copy(this.shadow);
     writeGeneration(this.meta, gen);
     this.generation = gen;
     removeOtherGenerations(this.meta, gen);
@@ -317,7 +310,7 @@ export class Db extends EventEmitter {
     if (this.snapshotting > 0 || !this.shadow) return;
     const mode = decideCheckpoint({
       pageSize: this.shadow.header.pageSize,
-      walSize: fs.fstatSync(this.walFd).size,
+      walSize: this.wal!.size(),
       shadowSize: this.shadow.size,
       dbModifiedMs: fs.fstatSync(this.dbFd).mtimeMs,
       nowMs: Date.now(),
@@ -327,9 +320,4 @@ export class Db extends EventEmitter {
     });
     if (mode) this.runCheckpoint(mode);
   }
-}
-
-/** sameBytes compares two byte arrays. */
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }

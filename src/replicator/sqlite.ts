@@ -7,8 +7,6 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 
-/** BUSY_TIMEOUT_MS is the busy timeout of our connections (the reference's 1 s). */
-export const BUSY_TIMEOUT_MS = 1_000;
 
 /** CheckpointMode is a `PRAGMA wal_checkpoint` mode. */
 export type CheckpointMode = 'PASSIVE' | 'FULL' | 'RESTART' | 'TRUNCATE';
@@ -66,10 +64,10 @@ export class SQLiteConn {
    * open connects to an existing SQLite database, switches it to WAL mode (an error if it
    * cannot), turns off our autocheckpoints and creates the reference's two tables.
    */
-  static open(file: string): SQLiteConn {
+  static open(file: string, busyTimeout: number): SQLiteConn {
     const conn = new Database(file, { fileMustExist: true });
     try {
-      conn.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      conn.pragma(`busy_timeout = ${Math.round(busyTimeout)}`);
       const mode = enableWAL(conn, file);
       if (mode !== 'wal') throw new Error(`${file}: cannot enable WAL mode (journal_mode stays "${mode}")`);
       conn.pragma('wal_autocheckpoint = 0');
@@ -80,7 +78,7 @@ export class SQLiteConn {
       throw err;
     }
     const reader = new Database(file, { fileMustExist: true });
-    reader.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    reader.pragma(`busy_timeout = ${Math.round(busyTimeout)}`);
     reader.pragma('wal_autocheckpoint = 0');
     return new SQLiteConn(conn, reader);
   }

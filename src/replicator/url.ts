@@ -171,6 +171,8 @@ export function parseGoBool(v: string, field: string): boolean {
 /** normalizeEndpoint adds `https://` to a bare host[:port] and checks that the result is an http(s) URL. */
 export function normalizeEndpoint(s: string, field: string): string {
   const withScheme = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(s) ? s : `https://${s}`;
+  // Checked before parsing so that no message can echo a password.
+  if (/^[^/]*\/\/[^/]*@/.test(withScheme)) throw new ConfigError(field, 'credentials in an endpoint are not supported');
   let u: URL;
   try {
     u = new URL(withScheme);
@@ -180,7 +182,6 @@ export function normalizeEndpoint(s: string, field: string): string {
   if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new ConfigError(field, `invalid endpoint ${JSON.stringify(s)}: want http:// or https://`, s);
   }
-  if (u.username || u.password) throw new ConfigError(field, 'credentials in an endpoint are not supported');
   return withScheme.replace(/\/+$/, '');
 }
 

@@ -71,10 +71,10 @@ function removeDb(dataDir: string): void {
  * restoreCycle: init mode. Boot (no backup yet), write, SIGTERM, `wipe` the volume, boot a
  * new container: it restores, and the app lists the same notes.
  */
-async function restoreCycle(env: Record<string, string>, volumes: Record<string, string>, wipe: () => void): Promise<void> {
+async function restoreCycle(run: Omit<RunOptions, 'name'>, wipe: () => void): Promise<void> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const opts = { env: { ...env, PORT: String(port) }, volumes };
+  const opts = { ...run, env: { ...run.env, PORT: String(port) } };
   const first = await start(opts);
   await waitHttp(`${base}/healthz`, first);
   const notes = await writeNotes(base, 20);
@@ -107,7 +107,7 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
   it('file replica: SIGTERM, database deleted, a new container restores it', async () => {
     const data = tmpDir('lifeboat-ct-data-');
     const replica = tmpDir('lifeboat-ct-replica-');
-    await restoreCycle({ REPLICA_URL: 'file:///replica' }, { [data]: '/data', [replica]: '/replica' }, () => removeDb(data));
+    await restoreCycle({ env: { REPLICA_URL: 'file:///replica' }, volumes: { [data]: '/data', [replica]: '/replica' } }, () => removeDb(data));
     expect(fs.readdirSync(path.join(replica, 'generations')).length).toBeGreaterThanOrEqual(2);
   }, 6 * MINUTE);
 
@@ -124,7 +124,7 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
       fs.rmSync(data, { recursive: true, force: true });
       fs.mkdirSync(data);
     };
-    await restoreCycle(env, { [data]: '/data' }, wipeVolume);
+    await restoreCycle({ env, volumes: { [data]: '/data' } }, wipeVolume);
     const puts = (await s3.requests()).filter((r) => r.method === 'PUT' && r.key.startsWith('demo/generations/'));
     expect(puts.length).toBeGreaterThan(0);
   }, 6 * MINUTE);
@@ -155,6 +155,21 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
     expect(await getNotes(base)).toEqual(notes);
     expect(await stop(app2)).toBe(0);
   }, 8 * MINUTE);
+
+  it('as uid 1000 through setpriv (the docs/docker.md recipe): same cycle, files owned by 1000', async () => {
+    const data = tmpDir('lifeboat-ct-data-');
+    const replica = tmpDir('lifeboat-ct-replica-');
+    const script = 'chown -R 1000:1000 /data /replica && exec setpriv --reuid=1000 --regid=1000 --clear-groups lifeboat init "$@"';
+    const run = {
+      entrypoint: ['/bin/sh', '-c', script, 'lifeboat-init'],
+      command: DEMO,
+      env: { REPLICA_URL: 'file:///replica' },
+      volumes: { [data]: '/data', [replica]: '/replica' },
+    };
+    await restoreCycle(run, () => removeDb(data));
+    expect(fs.statSync(path.join(data, 'app.db')).uid).toBe(1000);
+    expect(fs.statSync(path.join(replica, 'generations')).uid).toBe(1000);
+  }, 6 * MINUTE);
 
   it("keeps its database under fly.toml's [mounts] destination", async () => {
     const r = await runOnce({ entrypoint: ['lifeboat', 'databases'], env: { REPLICA_URL: 'file:///replica' } });

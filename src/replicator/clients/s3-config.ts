@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_S3_REGION } from '../../config/defaults.js';
+import { normalizeEndpoint } from '../url.js';
 import type { ResolvedCredentials } from './s3-credentials.js';
 
 /** S3Settings are the replica keys an S3 client needs (a subset of ReplicaConfig). */
@@ -36,22 +37,6 @@ export function normalizePrefix(path: string): string {
   return path.replace(/^\/+/, '').replace(/\/+$/, '');
 }
 
-/** normalizeEndpoint adds `https://` to an endpoint given without a scheme and drops a trailing slash. */
-export function normalizeEndpoint(endpoint: string): string {
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(endpoint) ? endpoint : `https://${endpoint}`;
-  if (/^[^/]*\/\/[^/]*@/.test(withScheme)) throw new ConfigError('endpoint', 'must not hold credentials');
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new ConfigError('endpoint', `invalid URL ${JSON.stringify(endpoint)}`, endpoint);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError('endpoint', `unsupported scheme ${JSON.stringify(url.protocol)}`, endpoint);
-  }
-  return withScheme.replace(/\/+$/, '');
-}
-
 /** ClientPlan is what the SDK client is built from: every decision taken, no SDK types. */
 export interface ClientPlan {
   endpoint?: string;
@@ -71,7 +56,7 @@ export interface ClientPlan {
  */
 export function planClient(s: S3Settings): ClientPlan {
   if (!s.bucket) throw new ConfigError('bucket', 'required for an s3 replica');
-  const endpoint = s.endpoint ? normalizeEndpoint(s.endpoint) : undefined;
+  const endpoint = s.endpoint ? normalizeEndpoint(s.endpoint, 'endpoint') : undefined;
   return {
     endpoint,
     region: s.region || (endpoint ? DEFAULT_S3_REGION : undefined),

@@ -173,7 +173,7 @@ describe('S3ReplicaClient on s3rver', () => {
   test('createReplicaClient checks the s3 config before any request', () => {
     const base = { name: 's3', type: 's3' as const, path: 'db', retention: 0, retentionCheckInterval: 0, syncInterval: 0, snapshotInterval: 0, validationInterval: 0 };
     expect(() => createReplicaClient(base)).toThrow(ConfigError);
-    expect(() => createReplicaClient({ ...base, bucket: 'b', endpoint: 'ftp://x' })).toThrow('endpoint: unsupported scheme "ftp:"');
+    expect(() => createReplicaClient({ ...base, bucket: 'b', endpoint: 'ftp://x' })).toThrow('endpoint: invalid endpoint "ftp://x": want http:// or https://');
     expect(() => createReplicaClient({ ...base, bucket: 'b', accessKeyId: 'AKID' })).toThrow('secret-access-key: required when access-key-id is set');
     const c = createReplicaClient({ ...base, bucket: 'b', endpoint: 'minio.local:9000' });
     expect(c).toBeInstanceOf(S3ReplicaClient);

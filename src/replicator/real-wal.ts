@@ -1,15 +1,17 @@
 /**
- * wal-copy: copies newly committed frames from the real WAL to the shadow WAL. It reads
- * whole frames from the shadow's end, follows the salts and the checksum chain, and
- * appends only up to the last commit frame — a torn transaction is never copied.
+ * real-wal: the database's real `-wal` file, read through one descriptor opened once and
+ * never closed (closing any descriptor on a database file drops SQLite's POSIX locks in
+ * this process). It copies newly committed frames to the shadow WAL: whole frames from
+ * the shadow's end, following the salts and the checksum chain, up to the last commit
+ * frame only — a torn transaction is never copied.
  */
 import fs from 'node:fs';
 import type { Logger } from '../log.js';
 import { SCAN_CHUNK, type ShadowFile, readFull, scanFile } from './shadow.js';
-import { frameSize, scanFrames } from './wal.js';
+import { WAL_HEADER_SIZE, frameSize, parseWALHeader, scanFrames } from './wal.js';
 
-/** WalCopier copies committed frames from one real WAL file descriptor. */
-export class WalCopier {
+/** RealWAL reads and copies from one open real WAL file. */
+export class RealWAL {
   private readonly walFd: number;
   private readonly log: Logger;
   private lastStop = '';
@@ -19,9 +21,28 @@ export class WalCopier {
     this.log = log;
   }
 
+  /** size is the WAL file's current size in bytes. */
+  size(): number {
+    return fs.fstatSync(this.walFd).size;
+  }
+
+  /** header returns the WAL header bytes if the file holds a valid one. */
+  header(): Uint8Array | undefined {
+    const buf = new Uint8Array(WAL_HEADER_SIZE);
+    if (readFull(this.walFd, buf, WAL_HEADER_SIZE, 0) < WAL_HEADER_SIZE) return undefined;
+    return parseWALHeader(buf) ? buf : undefined;
+  }
+
+  /** sameAs reports whether `length` bytes at `offset` equal `expected` (a frame of the shadow WAL). */
+  sameAs(offset: number, expected: Uint8Array): boolean {
+    const buf = new Uint8Array(expected.length);
+    if (readFull(this.walFd, buf, buf.length, offset) < buf.length) return false;
+    return sameBytes(buf, expected);
+  }
+
   /** copy appends every newly committed frame to `shadow`; returns the number of bytes copied. */
   copy(shadow: ShadowFile): number {
-    const walSize = fs.fstatSync(this.walFd).size;
+    const walSize = this.size();
     const fsz = frameSize(shadow.header.pageSize);
     const start = shadow.size;
     const avail = Math.floor((walSize - start) / fsz) * fsz;
@@ -71,4 +92,9 @@ export class WalCopier {
     this.lastStop = key;
     this.log.debug('wal copy stopped', { reason: stop === 'salt' ? 'salt mismatch' : 'checksum mismatch', offset: at });
   }
+}
+
+/** sameBytes compares two byte arrays. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
 // bench/replicate: file-replica lag and writer throughput of `lifeboat replicate`.
 //
-//   npm run build && node bench/replicate.mjs [--commits 300] [--interval 100] [--throughput 20000]
+//   npm run build && node bench/replicate.mjs [--commits 300] [--interval 100] [--throughput 20000] [--rounds 7]
 //
 // Lag: a writer commits one row every --interval ms while `lifeboat replicate DB file://R`
 // runs; each commit's lag is the time from its commit until the replica holds a segment
 // covering it (the segment's rename into place, seen through inotify on the replica).
 // Throughput: --throughput single-row transactions as fast as possible, without and with
-// replicate running (best of 3 each), and their ratio.
+// replicate running (--rounds alternating rounds, medians), and their ratio; once with
+// synchronous=NORMAL (better-sqlite3's default: no fsync per commit, the harshest case)
+// and once with synchronous=FULL (an fsync per commit).
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +25,7 @@ const args = Object.fromEntries(
 const COMMITS = Number(args.commits ?? 300);
 const INTERVAL = Number(args.interval ?? 100);
 const THROUGHPUT = Number(args.throughput ?? 20000);
+const ROUNDS = Number(args.rounds ?? 7);
 
 function openApp(file) {
   const db = new Database(file);
@@ -105,8 +108,9 @@ async function lag() {
   return { commits: COMMITS, matched: lags.length, segments: segs.length, p50: percentile(lags, 50), p90: percentile(lags, 90), p99: percentile(lags, 99), max: lags[lags.length - 1] };
 }
 
-function writeBurst(file, n) {
+function writeBurst(file, n, synchronous) {
   const app = openApp(file);
+  app.pragma(`synchronous = ${synchronous}`);
   const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
   const t0 = performance.now();
   for (let i = 0; i < n; i++) ins.run(`row ${i} `.padEnd(100, 'y'));
@@ -115,22 +119,33 @@ function writeBurst(file, n) {
   return (n / ms) * 1000;
 }
 
-async function throughput(withReplicate) {
-  let best = 0;
-  for (let round = 0; round < 3; round++) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-tp-'));
-    const file = path.join(dir, 'app.db');
-    openApp(file).close();
-    const rep = withReplicate ? await startReplicate(file, path.join(dir, 'r')) : undefined;
-    best = Math.max(best, writeBurst(file, THROUGHPUT));
-    await rep?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+async function throughputRound(withReplicate, synchronous) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-tp-'));
+  const file = path.join(dir, 'app.db');
+  openApp(file).close();
+  const rep = withReplicate ? await startReplicate(file, path.join(dir, 'r')) : undefined;
+  if (rep) await new Promise((r) => setTimeout(r, 300));
+  const rate = writeBurst(file, THROUGHPUT, synchronous);
+  await rep?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+  return rate;
+}
+
+/** throughput alternates rounds without and with replicate (the machine's drift hits both) and returns the medians. */
+async function throughput(synchronous) {
+  const without = [];
+  const withRep = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    without.push(await throughputRound(false, synchronous));
+    withRep.push(await throughputRound(true, synchronous));
   }
-  return best;
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { without: median(without), withRep: median(withRep) };
 }
 
 const l = await lag();
 console.log(`lag: ${l.commits} commits every ${INTERVAL} ms, ${l.segments} segments; p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (${l.matched} matched)`);
-const without = await throughput(false);
-const withRep = await throughput(true);
-console.log(`throughput: ${THROUGHPUT} single-row commits, best of 3: without replicate ${without.toFixed(0)}/s, with ${withRep.toFixed(0)}/s, ratio ${(withRep / without).toFixed(2)}`);
+for (const synchronous of ['NORMAL', 'FULL']) {
+  const { without, withRep } = await throughput(synchronous);
+  console.log(`throughput (synchronous=${synchronous}): ${THROUGHPUT} single-row commits, median of ${ROUNDS} alternating rounds: without replicate ${without.toFixed(0)}/s, with ${withRep.toFixed(0)}/s, ratio ${(withRep / without).toFixed(2)}`);
+}

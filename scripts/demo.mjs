@@ -2,7 +2,7 @@
 /**
  * demo: Lifeboat in 20 seconds, on this machine, without Docker or a cloud account.
  *
- *   npm ci && npm run build && node scripts/demo.mjs
+ *   npm ci && npm run demo     (npm run demo = npm run build && node scripts/demo.mjs)
  *
  * In a temporary directory it runs the demo app (examples/demo/server.mjs) under
  * `lifeboat init` with a config that replicates its SQLite database to a local directory;

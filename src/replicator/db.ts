@@ -17,10 +17,29 @@ import { decideCheckpoint } from './checkpoint.js';
 import { metaDir, shadowWALPath } from './layout.js';
 import { readGeneration, removeOtherGenerations, removeStaleFiles, writeGeneration } from './meta.js';
 import { MAX_INDEX, type Pos, newGeneration } from './pos.js';
-import { ShadowFile, shadowIndexes } from './shadow.js';
-import { type CheckpointMode, SQLiteConn, checkSQLiteHeader } from './sqlite.js';
+import { RecentBytes } from './recent.js';
+import { ShadowFile, readFileRange, shadowIndexes } from './shadow.js';
+import { type CheckpointMode, type CheckpointResult, SQLiteConn, checkSQLiteHeader, sleepSync } from './sqlite.js';
 import { RealWAL, sameBytes } from './real-wal.js';
-import { WAL_HEADER_SIZE, frameSize } from './wal.js';
+import { WAL_HEADER_SIZE, type WALHeader, frameSize, parseWALHeader } from './wal.js';
+
+/**
+ * CHECKPOINT_LOCK_WAIT_MS: how long our checkpoint waits (without the read lock) for the
+ * WAL to restart while another connection's checkpoint holds the checkpointer lock.
+ */
+export const CHECKPOINT_LOCK_WAIT_MS = 20;
+
+/**
+ * RESTART_WAIT_MS: after a checkpoint that emptied the WAL, how long to wait (without the
+ * read lock) for a busy app to restart it.
+ */
+export const RESTART_WAIT_MS = 5;
+
+/** NO_CHECKPOINT stands for a checkpoint we did not run because the app's own restarted the WAL. */
+const NO_CHECKPOINT: CheckpointResult = { busy: 0, log: -1, checkpointed: -1 };
+
+/** CHECKPOINT_BACKOFF_MS: after a checkpoint that could not get the lock, wait this long before the next try. */
+export const CHECKPOINT_BACKOFF_MS = 20;
 
 /** DbState: waiting for the file to exist, open and replicating, or closed. */
 export type DbState = 'waiting' | 'open' | 'closed';
@@ -38,8 +57,10 @@ export class Db extends EventEmitter {
   private dbFd = -1;
   private walFd = -1;
   private shadow: ShadowFile | undefined;
+  private readonly recent = new RecentBytes();
   private wal: RealWAL | undefined;
   private snapshotting = 0;
+  private checkpointBackoffUntil = 0;
 
   constructor(config: DbConfig, logger: Logger = rootLog) {
     super();
@@ -121,30 +142,61 @@ export class Db extends EventEmitter {
   }
 
   /**
-   * runCheckpoint: copy the WAL tail; release the read lock; checkpoint; force a frame (if
-   * the WAL was fully checkpointed, this write is the one that restarts it); re-take the
-   * read lock; if the header changed, hand over to index+1 under the write lock.
+   * runCheckpoint: copy the WAL tail; release the read lock; checkpoint (waiting briefly
+   * while another connection's checkpoint holds the checkpointer lock); if that emptied the
+   * WAL, force a frame — the write that restarts it — unless the app is writing (then its
+   * next write restarts it); re-take the read lock; if the header changed, hand over to
+   * index+1.
    */
   private runCheckpoint(mode: CheckpointMode): void {
     const wal = this.wal!;
-    wal.copy(this.shadow!);
     const sqlite = this.sqlite!;
+    wal.copy(this.shadow!);
     sqlite.releaseReadLock();
-    let res;
+    let res: CheckpointResult;
     try {
       res = sqlite.checkpoint(mode);
-      sqlite.writeSeq();
+      if (res.busy !== 0 && res.log < 0) {
+        // Another connection's checkpoint holds the lock (a busy app checkpoints after
+        // every commit once its WAL passes 1000 pages). With our read lock out of its way
+        // it empties the WAL and the app's next transaction restarts it: wait for that.
+        if (this.awaitRestart(CHECKPOINT_LOCK_WAIT_MS)) res = NO_CHECKPOINT;
+        else res = sqlite.checkpoint(mode);
+      }
+      if (res.busy === 0 && res.checkpointed === res.log) {
+        sqlite.tryWriteSeq();
+        this.awaitRestart(RESTART_WAIT_MS);
+      }
     } finally {
       sqlite.acquireReadLock();
     }
     this.log.debug('checkpoint', { mode, busy: res.busy, log: res.log, checkpointed: res.checkpointed });
+    if (res.log < 0) this.checkpointBackoffUntil = Date.now() + CHECKPOINT_BACKOFF_MS;
     const hdr = wal.header();
-    if (hdr && !sameBytes(hdr, this.shadow!.headerBytes)) {
-      // The WAL restarted: under the write lock (no writer can touch it), copy what is
-      // left of the old WAL, then continue in index+1 from the new header.
-      sqlite.withWriteLock(() => this.finishRestart(res.log));
-    } else {
-      wal.copy(this.shadow!);
+    if (hdr && !sameBytes(hdr, this.shadow!.headerBytes)) this.handOver(hdr, res.busy === 0 ? res.log : -1);
+    else wal.copy(this.shadow!);
+  }
+
+  /** restartGeneration starts a new generation now (a replica found its position inconsistent). */
+  restartGeneration(reason: string): void {
+    if (this.state !== 'open') return;
+    this.startGeneration(reason);
+    this.emit('change');
+  }
+
+  /**
+   * awaitRestart waits, up to `ms` and without the read lock, for the WAL header to change.
+   * When our forced frame could not restart the WAL because the app was writing, the
+   * app's own next transaction restarts it — if our read lock is not back in its way.
+   */
+  private awaitRestart(ms: number): boolean {
+    const before = this.shadow!.headerBytes;
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const hdr = this.wal!.header();
+      if (hdr && !sameBytes(hdr, before)) return true;
+      if (Date.now() >= deadline) return false;
+      sleepSync(0.25);
     }
   }
 
@@ -176,6 +228,14 @@ export class Db extends EventEmitter {
     } catch {
       return undefined;
     }
+  }
+
+  /**
+   * readShadow returns bytes [start, end) of shadow WAL `index` of the current generation,
+   * from memory when recent (then a view: use it before the next sync).
+   */
+  readShadow(index: number, start: number, end: number): Buffer {
+    return this.recent.get(index, start, end) ?? readFileRange(this.shadowPath(index), start, end - start);
   }
 
   /** shadowPath is the file of shadow WAL `index` of the current generation. */
@@ -234,6 +294,7 @@ export class Db extends EventEmitter {
     if (last === undefined) return;
     const shadow = ShadowFile.open(this.meta, gen, last);
     if (!shadow) return;
+    this.track(shadow);
     this.generation = gen;
     this.shadow = shadow;
     // At start, a real WAL header that differs from the last shadow header means frames
@@ -253,8 +314,7 @@ export class Db extends EventEmitter {
     if (!hdr) return this.log.warn('wal header unreadable, will retry');
     if (!sameBytes(hdr, shadow.headerBytes)) {
       if (shadow.frames === 0) return this.startGeneration('wal header only, mismatched');
-      this.sqlite!.withWriteLock(() => this.finishRestart(-1));
-      return;
+      return this.handOver(hdr, -1);
     }
     if (!this.lastFrameIntact()) return this.startGeneration('wal overwritten by another process');
     this.wal!.copy(shadow);
@@ -270,25 +330,58 @@ export class Db extends EventEmitter {
   }
 
   /**
-   * finishRestart handles a WAL whose header changed while the shadow holds frames (called
-   * under the write lock). If the last synced frame is intact, the new WAL has not reached
-   * it, so every old frame after it is intact too: copy them, then start index+1. If our
-   * own checkpoint reported `logFrames`, the old WAL must have been copied that far.
+   * handOver moves to index+1 after the WAL restarted (its header changed while the shadow
+   * holds frames). It first tries without any lock (see copyOldTail), and falls back to
+   * the reference's way: the same steps under the write lock.
    */
-  private finishRestart(logFrames: number): void {
+  private handOver(hdr: Uint8Array, logFrames: number): void {
+    if (this.copyOldTail(hdr, logFrames)) return this.startNextIndex(hdr);
+    this.sqlite!.withWriteLock(() => {
+      const now = this.wal!.header();
+      if (!now) return this.startGeneration('wal header unreadable after a restart');
+      if (!this.copyOldTail(now, logFrames)) return this.startGeneration(this.restartLossReason(now));
+      this.startNextIndex(now);
+    });
+  }
+
+  /**
+   * copyOldTail copies what is left of the old WAL and proves nothing was missed. A restart
+   * rewrites the WAL from its start, so while the last synced frame is intact the new WAL
+   * has not reached it and every old frame after it is still there: copy them (their salts
+   * and checksum chain vouch for each one), then check the last frame again — still intact
+   * means the copy raced no overwrite. The new header's first salt must be the old one + 1
+   * (SQLite adds one at every restart, whichever connection restarts: exactly one restart
+   * happened), and when our own checkpoint counted the old WAL's frames, all of them must
+   * now be in the shadow.
+   */
+  private copyOldTail(hdr: Uint8Array, logFrames: number): boolean {
     const shadow = this.shadow!;
-    if (!this.lastFrameIntact()) return this.startGeneration('wal overwritten by another process');
+    if (!isNextIncarnation(shadow.header, hdr)) return false;
+    if (!this.lastFrameIntact()) return false;
     this.wal!.copy(shadow);
-    const expected = WAL_HEADER_SIZE + Math.max(0, logFrames) * frameSize(shadow.header.pageSize);
-    if (logFrames >= 0 && shadow.size < expected) {
-      return this.startGeneration('wal restarted before all frames were copied');
-    }
+    if (!this.lastFrameIntact()) return false;
+    return logFrames < 0 || shadow.size >= WAL_HEADER_SIZE + logFrames * frameSize(shadow.header.pageSize);
+  }
+
+  private restartLossReason(hdr: Uint8Array): string {
+    if (!isNextIncarnation(this.shadow!.header, hdr)) return 'wal restarted more than once between syncs';
+    return 'wal overwritten by another process';
+  }
+
+  /** startNextIndex continues the generation in shadow index+1 from the new WAL header. */
+  private startNextIndex(hdr: Uint8Array): void {
+    const shadow = this.shadow!;
     if (shadow.index + 1 >= MAX_INDEX) return this.startGeneration('max index exceeded');
-    const hdr = this.wal!.header()!;
     shadow.close();
-    this.shadow = ShadowFile.create(this.meta, this.generation!, shadow.index + 1, hdr);
+    this.shadow = this.track(ShadowFile.create(this.meta, this.generation!, shadow.index + 1, hdr));
     this.wal!.copy(this.shadow);
     this.log.debug('wal restarted', { index: this.shadow.index });
+  }
+
+  /** track makes a shadow file report its appends to `recent`. */
+  private track(shadow: ShadowFile): ShadowFile {
+    shadow.recent = this.recent;
+    return shadow;
   }
 
   /** startGeneration begins a new generation from the whole current WAL (reason logged). */
@@ -298,7 +391,7 @@ export class Db extends EventEmitter {
     const gen = newGeneration();
     this.log.info('new generation', { generation: gen, reason });
     this.shadow?.close();
-    this.shadow = ShadowFile.create(this.meta, gen, 0, hdr);
+    this.shadow = this.track(ShadowFile.create(this.meta, gen, 0, hdr));
     this.wal!.copy(this.shadow);
     writeGeneration(this.meta, gen);
     this.generation = gen;
@@ -307,7 +400,7 @@ export class Db extends EventEmitter {
 
   /** maybeCheckpoint runs the checkpoint the spec's rules call for, if any. */
   private maybeCheckpoint(): void {
-    if (this.snapshotting > 0 || !this.shadow) return;
+    if (this.snapshotting > 0 || !this.shadow || Date.now() < this.checkpointBackoffUntil) return;
     const mode = decideCheckpoint({
       pageSize: this.shadow.header.pageSize,
       walSize: this.wal!.size(),
@@ -320,4 +413,10 @@ export class Db extends EventEmitter {
     });
     if (mode) this.runCheckpoint(mode);
   }
+}
+
+/** isNextIncarnation reports whether WAL header `hdr` is the restart right after `prev` (salt-1 + 1). */
+export function isNextIncarnation(prev: WALHeader, hdr: Uint8Array): boolean {
+  const next = parseWALHeader(hdr);
+  return next !== undefined && next.salt1 === ((prev.salt1 + 1) >>> 0);
 }

@@ -7,14 +7,15 @@
  */
 import fs from 'node:fs';
 import type { Logger } from '../log.js';
-import { SCAN_CHUNK, type ShadowFile, readFull, scanFile } from './shadow.js';
-import { WAL_HEADER_SIZE, frameSize, parseWALHeader, scanFrames } from './wal.js';
+import { SCAN_CHUNK, type ShadowFile, readFull } from './shadow.js';
+import { type Checksum, WAL_HEADER_SIZE, frameSize, parseWALHeader, scanFrames } from './wal.js';
 
 /** RealWAL reads and copies from one open real WAL file. */
 export class RealWAL {
   private readonly walFd: number;
   private readonly log: Logger;
   private lastStop = '';
+  private buf = new Uint8Array(64 * 1024);
 
   constructor(walFd: number, log: Logger) {
     this.walFd = walFd;
@@ -40,44 +41,49 @@ export class RealWAL {
     return sameBytes(buf, expected);
   }
 
-  /** copy appends every newly committed frame to `shadow`; returns the number of bytes copied. */
+  /**
+   * copy appends every newly committed frame to `shadow`; returns the number of bytes
+   * copied. It reads the WAL once, in bounded chunks into a reused buffer, appending each
+   * chunk's committed part as it goes; only a transaction spanning chunks is read twice.
+   */
   copy(shadow: ShadowFile): number {
-    const walSize = this.size();
     const fsz = frameSize(shadow.header.pageSize);
     const start = shadow.size;
-    const avail = Math.floor((walSize - start) / fsz) * fsz;
-    if (avail <= 0) return 0;
-    if (avail <= SCAN_CHUNK) return this.copySmall(shadow, start, avail);
-    return this.copyLarge(shadow, start, start + avail);
-  }
-
-  /** copySmall reads the new frames once, verifies them and appends the committed prefix. */
-  private copySmall(shadow: ShadowFile, start: number, avail: number): number {
-    const buf = new Uint8Array(avail);
-    const n = readFull(this.walFd, buf, avail, start);
-    const scan = scanFrames(shadow.header, buf.subarray(0, n), shadow.checksum);
-    this.noteStop(scan.stop, start + scan.validEnd);
-    if (scan.commitEnd === 0) return 0;
-    shadow.append(buf.subarray(0, scan.commitEnd), scan.commitChecksum);
-    return scan.commitEnd;
-  }
-
-  /** copyLarge scans a long run of frames in bounded chunks, then copies the committed part. */
-  private copyLarge(shadow: ShadowFile, start: number, end: number): number {
-    const scan = scanFile(this.walFd, shadow.header, start, end, shadow.checksum);
-    this.noteStop(scan.stop, scan.commitEnd);
-    if (scan.commitEnd <= start) return 0;
-    const buf = new Uint8Array(Math.min(SCAN_CHUNK, scan.commitEnd - start));
+    const end = start + Math.floor((this.size() - start) / fsz) * fsz;
+    if (end <= start) return 0;
+    const chunk = Math.max(1, Math.floor(SCAN_CHUNK / fsz)) * fsz;
+    if (this.buf.length < Math.min(chunk, end - start)) this.buf = new Uint8Array(Math.min(chunk, Math.max(end - start, 2 * this.buf.length)));
     let off = start;
-    while (off < scan.commitEnd) {
-      const want = Math.min(buf.length, scan.commitEnd - off);
-      const n = readFull(this.walFd, buf, want, off);
-      if (n < want) throw new Error(`copy wal: short read at offset ${off}`);
-      const last = off + n === scan.commitEnd;
-      shadow.append(buf.subarray(0, n), last ? scan.commitChecksum : shadow.checksum);
+    let sum = shadow.checksum;
+    while (off < end) {
+      const want = Math.min(this.buf.length - (this.buf.length % fsz), end - off);
+      const n = readFull(this.walFd, this.buf, want, off);
+      const scan = scanFrames(shadow.header, this.buf.subarray(0, n), sum);
+      if (scan.commitEnd > 0) this.appendCommitted(shadow, off, scan.commitEnd, scan.commitChecksum);
+      if (scan.stop || scan.validEnd < want) {
+        this.noteStop(scan.stop ?? 'partial', off + scan.validEnd);
+        break;
+      }
+      sum = scan.validChecksum;
       off += n;
     }
-    return scan.commitEnd - start;
+    return shadow.size - start;
+  }
+
+  /**
+   * appendCommitted appends the frames up to `off + commitEnd`: straight from the buffer
+   * when the shadow ends where this chunk starts, else (a transaction that began in an
+   * earlier chunk) by reading the whole run again.
+   */
+  private appendCommitted(shadow: ShadowFile, off: number, commitEnd: number, checksum: Checksum): void {
+    if (shadow.size === off) return shadow.append(this.buf.subarray(0, commitEnd), checksum);
+    const stop = off + commitEnd;
+    const buf = new Uint8Array(Math.min(SCAN_CHUNK, stop - shadow.size));
+    while (shadow.size < stop) {
+      const want = Math.min(buf.length, stop - shadow.size);
+      if (readFull(this.walFd, buf, want, shadow.size) < want) throw new Error(`copy wal: short read at offset ${shadow.size}`);
+      shadow.append(buf.subarray(0, want), shadow.size + want === stop ? checksum : shadow.checksum);
+    }
   }
 
   /**

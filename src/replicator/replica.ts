@@ -79,8 +79,10 @@ export class Replica {
       if (!now || now.generation !== this.pos.generation) return;
       const end = this.db.shadowEnd(this.pos.index);
       if (end === undefined || this.pos.offset > end) {
-        this.pos = await this.resnapshot(`local shadow wal ${hex8(this.pos.index)} does not hold the replica position`);
-        continue;
+        // The replica holds what the local shadow WAL does not (lost in a power cut, or
+        // written by someone else): appending here could interleave two histories.
+        this.db.restartGeneration(`replica ${this.name} is at ${formatPos(this.pos)}, beyond the local shadow wal`);
+        return;
       }
       if (this.pos.offset < end) {
         await this.uploadSegment(this.pos, end);
@@ -167,12 +169,11 @@ export class Replica {
 
   /** uploadSegment sends shadow WAL bytes [pos.offset, end) as one LZ4 segment. */
   private async uploadSegment(pos: Pos, end: number): Promise<void> {
-    const file = this.db.shadowPath(pos.index);
     const len = end - pos.offset;
     const body =
       len <= SMALL_SEGMENT
-        ? encodeFrame(readRange(file, pos.offset, len))
-        : fs.createReadStream(file, { start: pos.offset, end: end - 1 }).pipe(createFrameEncoder());
+        ? encodeFrame(this.db.readShadow(pos.index, pos.offset, end))
+        : fs.createReadStream(this.db.shadowPath(pos.index), { start: pos.offset, end: end - 1 }).pipe(createFrameEncoder());
     await this.client.writeWALSegment(pos, body).catch((err) => {
       throw wrapError(`write wal ${hex8(pos.index)}_${hex8(pos.offset)}`, err);
     });
@@ -191,22 +192,5 @@ export class Replica {
     }, ms);
     t.unref();
     this.timers.push(t);
-  }
-}
-
-/** readRange reads `len` bytes of `file` at `offset` (shadow files only: they hold no SQLite locks). */
-function readRange(file: string, offset: number, len: number): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(len);
-    let done = 0;
-    while (done < len) {
-      const n = fs.readSync(fd, buf, done, len - done, offset + done);
-      if (n === 0) throw new Error(`read ${file}: unexpected end at ${offset + done}`);
-      done += n;
-    }
-    return buf;
-  } finally {
-    fs.closeSync(fd);
   }
 }

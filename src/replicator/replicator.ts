@@ -1,9 +1,8 @@
 /**
- * replicator: runs every database of a config — wakes on WAL file events and on the
- * monitor-interval tick, syncs the Db, notifies its replicas, trims the shadow WAL, and
+ * replicator: runs every database of a config — wakes on WAL file events (or polls while a
+ * database is busy, see wake.ts) and on the monitor-interval tick, syncs the Db, notifies its replicas, trims the shadow WAL, and
  * performs the final sync on stop.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import { errorMessage } from '../errors.js';
@@ -11,12 +10,13 @@ import { log as rootLog, type Logger } from '../log.js';
 import { createReplicaClient } from './clients/index.js';
 import { Db } from './db.js';
 import { Replica } from './replica.js';
+import { Waker } from './wake.js';
 
 /** DbRunner drives one Db and its replicas. */
 export class DbRunner {
   readonly db: Db;
   readonly replicas: Replica[];
-  private watcher: fs.FSWatcher | undefined;
+  private readonly waker: Waker;
   private ticker: NodeJS.Timeout | undefined;
   private scheduled = false;
   private stopped = false;
@@ -24,6 +24,12 @@ export class DbRunner {
   constructor(db: Db, replicas: Replica[]) {
     this.db = db;
     this.replicas = replicas;
+    this.waker = new Waker({
+      dir: path.dirname(db.path),
+      names: new Set([path.basename(db.path), path.basename(db.walPath)]),
+      onWake: () => this.schedule(),
+      log: db.log,
+    });
   }
 
   /** start opens the database if it exists (else waits for it), watches it, and syncs once. */
@@ -32,7 +38,7 @@ export class DbRunner {
       for (const r of this.replicas) r.notify();
     });
     this.db.open();
-    this.watch();
+    this.waker.start();
     this.ticker = setInterval(() => this.schedule(), this.db.config.monitorInterval);
     for (const r of this.replicas) r.start();
     this.runSync();
@@ -51,7 +57,7 @@ export class DbRunner {
   /** stop ends watching; with `flush`, copies the last frames and brings every replica up to date. */
   async stop(flush: boolean): Promise<boolean> {
     this.stopped = true;
-    this.watcher?.close();
+    this.waker.stop();
     if (this.ticker) clearInterval(this.ticker);
     if (!flush) {
       await Promise.all(this.replicas.map((r) => r.stop()));
@@ -72,7 +78,7 @@ export class DbRunner {
 
   private runSync(): void {
     try {
-      this.db.sync();
+      this.waker.observed(this.db.sync());
       this.trimShadow();
     } catch (err) {
       this.db.log.error('sync failed', { error: errorMessage(err) });
@@ -90,19 +96,6 @@ export class DbRunner {
     if (min !== Infinity && min > 1) this.db.removeShadowBelow(min - 1);
   }
 
-  /** watch wakes a sync on any change of the database or its WAL (the directory is watched, as the WAL may not exist yet). */
-  private watch(): void {
-    const dir = path.dirname(this.db.path);
-    const names = new Set([path.basename(this.db.path), path.basename(this.db.walPath)]);
-    try {
-      this.watcher = fs.watch(dir, { persistent: false }, (_event, name) => {
-        if (name === null || names.has(String(name))) this.schedule();
-      });
-      this.watcher.on('error', (err) => this.db.log.warn('watch failed, polling only', { error: errorMessage(err) }));
-    } catch (err) {
-      this.db.log.warn('cannot watch directory, polling only', { dir, error: errorMessage(err) });
-    }
-  }
 }
 
 /** Replicator runs every database of a config. */

@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { parseShadowWALName, shadowWALDir, shadowWALPath } from './layout.js';
 import { hex8 } from './pos.js';
+import type { RecentBytes } from './recent.js';
 import {
   type Checksum,
   type WALHeader,
@@ -30,6 +31,8 @@ export class ShadowFile {
   size: number;
   /** checksum is the running frame checksum at `size`. */
   checksum: Checksum;
+  /** recent, when set, receives every appended byte (see recent.ts). */
+  recent: RecentBytes | undefined;
   private fd: number;
 
   private constructor(path: string, index: number, fd: number, headerBytes: Uint8Array, size: number, checksum: Checksum) {
@@ -80,17 +83,24 @@ export class ShadowFile {
     return (this.size - WAL_HEADER_SIZE) / frameSize(this.header.pageSize);
   }
 
-  /** append adds committed frames (whole, verified by the caller) and makes them durable. */
+  /**
+   * append adds committed frames (whole, verified by the caller). It does not fsync: the
+   * shadow WAL is a cache of the real WAL, which our read lock keeps intact, and after a
+   * power loss `open` cuts a torn tail and the replicas' positions are checked against it
+   * (a mismatch starts a new generation). The bytes also go to `recent`, for uploads.
+   */
   append(bytes: Uint8Array, checksum: Checksum): void {
     let done = 0;
     while (done < bytes.length) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.size + done);
-    fs.fdatasyncSync(this.fd);
+    this.recent?.add(this.index, this.size, bytes);
     this.size += bytes.length;
     this.checksum = checksum;
   }
 
-  /** readAt reads `length` bytes at `offset` (used to compare the last synced frame). */
+  /** readAt reads `length` bytes at `offset`, from memory when they were appended recently. */
   readAt(offset: number, length: number): Uint8Array {
+    const held = this.recent?.get(this.index, offset, offset + length);
+    if (held) return held;
     const buf = new Uint8Array(length);
     const n = fs.readSync(this.fd, buf, 0, length, offset);
     return buf.subarray(0, n);
@@ -166,4 +176,16 @@ export function shadowIndexes(meta: string, gen: string): number[] {
     if (idx !== undefined) out.push(idx);
   }
   return out.sort((a, b) => a - b);
+}
+
+/** readFileRange reads `len` bytes of `file` at `offset` (shadow files only: they hold no SQLite locks). */
+export function readFileRange(file: string, offset: number, len: number): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(len);
+    if (readFull(fd, buf, len, offset) < len) throw new Error(`read ${file}: unexpected end before ${offset + len}`);
+    return buf;
+  } finally {
+    fs.closeSync(fd);
+  }
 }

@@ -18,6 +18,13 @@ export interface CheckpointResult {
   checkpointed: number;
 }
 
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/** sleepSync blocks the thread for `ms` milliseconds (short waits inside the synchronous checkpoint step). */
+export function sleepSync(ms: number): void {
+  Atomics.wait(SLEEPER, 0, 0, ms);
+}
+
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
 /**
@@ -52,11 +59,13 @@ export class SQLiteConn {
   readonly conn: Database.Database;
   readonly reader: Database.Database;
   readonly pageSize: number;
+  private readonly busyTimeout: number;
   private readLocked = false;
 
-  private constructor(conn: Database.Database, reader: Database.Database) {
+  private constructor(conn: Database.Database, reader: Database.Database, busyTimeout: number) {
     this.conn = conn;
     this.reader = reader;
+    this.busyTimeout = busyTimeout;
     this.pageSize = Number(conn.pragma('page_size', { simple: true }));
   }
 
@@ -80,7 +89,7 @@ export class SQLiteConn {
     const reader = new Database(file, { fileMustExist: true });
     reader.pragma(`busy_timeout = ${Math.round(busyTimeout)}`);
     reader.pragma('wal_autocheckpoint = 0');
-    return new SQLiteConn(conn, reader);
+    return new SQLiteConn(conn, reader, Math.round(busyTimeout));
   }
 
   /** writeSeq forces a frame into the WAL (upsert `_litestream_seq` id=1 seq+1). */
@@ -112,6 +121,18 @@ export class SQLiteConn {
   checkpoint(mode: CheckpointMode): CheckpointResult {
     const row = this.conn.prepare(`PRAGMA wal_checkpoint(${mode})`).raw().get() as number[];
     return { busy: Number(row[0]), log: Number(row[1]), checkpointed: Number(row[2]) };
+  }
+
+  /** tryWriteSeq forces a frame unless another connection holds the write lock right now (then it does nothing). */
+  tryWriteSeq(): void {
+    this.conn.pragma('busy_timeout = 0');
+    try {
+      this.writeSeq();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+    } finally {
+      this.conn.pragma(`busy_timeout = ${this.busyTimeout}`);
+    }
   }
 
   /**

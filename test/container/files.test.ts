@@ -3,7 +3,8 @@
  * numbers fit the init (the volume holds the config's database, kill_timeout covers the
  * graces, the health check is the demo's /healthz); the Dockerfile passes dockerfile-utils'
  * linter and has the shape the docs promise; .dockerignore lets in everything the
- * Dockerfile copies; the sidecar compose file starts and stops in the right order.
+ * Dockerfile copies; the sidecar compose file starts and stops in the right order; the
+ * shipped services.d reads as the init reads it.
  */
 import { validate } from 'dockerfile-utils';
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ import {
   DEFAULT_SERVICES_GRACETIME,
   DEFAULT_SYNC_GRACETIME,
 } from '../../src/supervisor/knobs.js';
+import { readServicesDir } from '../../src/supervisor/service-dir.js';
 import { ROOT } from '../helpers/cli.js';
 
 const read = (p: string) => fs.readFileSync(path.join(ROOT, p), 'utf8');
@@ -125,5 +127,14 @@ describe('examples/sidecar/compose.yaml', () => {
   it('shares /data between the app and the replicator, which gets time for its final sync', () => {
     for (const s of [restore, replicate, app]) expect(s.volumes).toContain('data:/data');
     expect(seconds(replicate.stop_grace_period) * 1000).toBeGreaterThan(DEFAULT_SYNC_GRACETIME);
+  });
+});
+
+describe('services.d', () => {
+  it('holds the example service, every setting valid, shipped down (not started)', () => {
+    const services = readServicesDir(path.join(ROOT, 'services.d'));
+    expect(services.map((s) => s.name)).toEqual(['example']);
+    expect(services[0]).toMatchObject({ down: true, notificationFd: 3, timeoutKill: 3000, downSignal: 'SIGTERM', essential: false });
+    expect(services[0].finish).toBe(path.join(ROOT, 'services.d/example/finish'));
   });
 });

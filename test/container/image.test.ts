@@ -57,6 +57,7 @@ async function stopSynced(name: string): Promise<string> {
   const code = await stop(name);
   const out = await logs(name);
   expect(code, out).toBe(0);
+  expect(out).toMatch(/signal=SIGTERM/);
   expect(out).toMatch(/final sync complete/);
   return out;
 }

@@ -3,13 +3,11 @@
  * generations with the reference's columns — name, generation, lag (behind the database's
  * last change; behind now for a URL; `-` if the database file is missing), start, end.
  */
-import { errorMessage } from '../errors.js';
-import { log } from '../log.js';
 import { summarizeReplica } from '../replicator/generations.js';
 import { parseArgs, type CommandSpec } from './args.js';
 import { CONFIG_FLAGS } from './common.js';
-import { formatTable, formatTime, goDuration, truncateLag } from './listing.js';
-import { REPLICA_FLAG, dbUpdatedAt, resolveTarget } from './targets.js';
+import { formatTime, goDuration, truncateLag } from './listing.js';
+import { REPLICA_FLAG, dbUpdatedAt, printReplicaTable, resolveTarget } from './targets.js';
 
 /** spec declares `lifeboat generations`. */
 export const spec: CommandSpec = {
@@ -25,24 +23,11 @@ export const spec: CommandSpec = {
 export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
   const target = await resolveTarget('generations', flags, args[0]);
-  try {
-    const since = target.db ? dbUpdatedAt(target.db.path) : new Date();
-    const rows = [['name', 'generation', 'lag', 'start', 'end']];
-    let code = 0;
-    for (const r of target.replicas) {
-      try {
-        for (const g of await summarizeReplica(r)) {
-          const lag = since ? goDuration(truncateLag(since.getTime() - g.updatedAt.getTime())) : '-';
-          rows.push([r.name, g.generation, lag, formatTime(g.createdAt), formatTime(g.updatedAt)]);
-        }
-      } catch (err) {
-        log.error('cannot list generations', { replica: r.name, error: errorMessage(err) });
-        code = 1;
-      }
-    }
-    process.stdout.write(formatTable(rows));
-    return code;
-  } finally {
-    await target.close();
-  }
+  const since = target.db ? dbUpdatedAt(target.db.path) : new Date();
+  return printReplicaTable(target, 'generations', ['name', 'generation', 'lag', 'start', 'end'], async (r) =>
+    (await summarizeReplica(r)).map((g) => {
+      const lag = since ? goDuration(truncateLag(since.getTime() - g.updatedAt.getTime())) : '-';
+      return [r.name, g.generation, lag, formatTime(g.createdAt), formatTime(g.updatedAt)];
+    }),
+  );
 }

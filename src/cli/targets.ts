@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import type { Config, DbConfig, ReplicaConfig } from '../config/types.js';
 import { expandPath } from '../config/paths.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, UsageError, errorMessage } from '../errors.js';
 import { isGeneration } from '../replicator/pos.js';
 import { log } from '../log.js';
 import { createReplicaClient } from '../replicator/clients/index.js';
@@ -14,6 +14,7 @@ import type { NamedClient } from '../replicator/generations.js';
 import { isReplicaURL, replicaFromURL } from '../replicator/url.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 import { loadCommandConfig } from './common.js';
+import { formatTable } from './listing.js';
 
 /** REPLICA_FLAG is `-replica NAME`. */
 export const REPLICA_FLAG: FlagSpec = { name: 'replica', type: 'string', placeholder: 'NAME', description: 'Only this replica of the database.' };
@@ -92,4 +93,33 @@ export function dbUpdatedAt(dbPath: string): Date | undefined {
     }
   }
   return t === undefined ? undefined : new Date(t);
+}
+
+/**
+ * printReplicaTable prints `header` and the rows `rowsOf` gives for each replica of
+ * `target`, tab-aligned, then closes the target. A replica that cannot be listed is
+ * reported on stderr (`cannot list <what>`) and makes the result 1; the others still print.
+ */
+export async function printReplicaTable(
+  target: Target,
+  what: string,
+  header: string[],
+  rowsOf: (r: NamedClient) => Promise<string[][]>,
+): Promise<number> {
+  try {
+    const rows = [header];
+    let code = 0;
+    for (const r of target.replicas) {
+      try {
+        rows.push(...(await rowsOf(r)));
+      } catch (err) {
+        log.error(`cannot list ${what}`, { replica: r.name, error: errorMessage(err) });
+        code = 1;
+      }
+    }
+    process.stdout.write(formatTable(rows));
+    return code;
+  } finally {
+    await target.close();
+  }
 }

@@ -3,14 +3,12 @@
  * reference's columns — replica, generation, index, offset, size, created — index and
  * offset in `%08x` hex as in the segment names (the reference prints the offset in decimal).
  */
-import { errorMessage } from '../errors.js';
-import { log } from '../log.js';
 import { collect, listGenerations, sortSegments } from '../replicator/generations.js';
 import { hex8 } from '../replicator/pos.js';
 import { parseArgs, type CommandSpec } from './args.js';
 import { CONFIG_FLAGS } from './common.js';
-import { formatTable, formatTime } from './listing.js';
-import { GENERATION_FLAG, REPLICA_FLAG, parseGenerationFlag, resolveTarget } from './targets.js';
+import { formatTime } from './listing.js';
+import { GENERATION_FLAG, REPLICA_FLAG, parseGenerationFlag, printReplicaTable, resolveTarget } from './targets.js';
 
 /** spec declares `lifeboat wal`. */
 export const spec: CommandSpec = {
@@ -27,25 +25,13 @@ export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
   const only = parseGenerationFlag(flags.generation);
   const target = await resolveTarget('wal', flags, args[0]);
-  try {
-    const rows = [['replica', 'generation', 'index', 'offset', 'size', 'created']];
-    let code = 0;
-    for (const r of target.replicas) {
-      try {
-        const gens = only !== undefined ? [only] : await listGenerations(r.client);
-        for (const g of gens) {
-          for (const s of sortSegments(await collect(r.client.walSegments(g)))) {
-            rows.push([r.name, g, hex8(s.index), hex8(s.offset), String(s.size), formatTime(s.createdAt)]);
-          }
-        }
-      } catch (err) {
-        log.error('cannot list wal segments', { replica: r.name, error: errorMessage(err) });
-        code = 1;
+  return printReplicaTable(target, 'wal segments', ['replica', 'generation', 'index', 'offset', 'size', 'created'], async (r) => {
+    const rows: string[][] = [];
+    for (const g of only !== undefined ? [only] : await listGenerations(r.client)) {
+      for (const s of sortSegments(await collect(r.client.walSegments(g)))) {
+        rows.push([r.name, g, hex8(s.index), hex8(s.offset), String(s.size), formatTime(s.createdAt)]);
       }
     }
-    process.stdout.write(formatTable(rows));
-    return code;
-  } finally {
-    await target.close();
-  }
+    return rows;
+  });
 }

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileDurableSync } from '../fsync.js';
 import { GENERATIONS_DIR } from './layout.js';
 import { isGeneration } from './pos.js';
 
@@ -22,31 +23,7 @@ export function readGeneration(meta: string): string | undefined {
 export function writeGeneration(meta: string, gen: string): void {
   fs.mkdirSync(meta, { recursive: true });
   const file = path.join(meta, 'generation');
-  writeFileDurable(file, `${gen}\n`);
-}
-
-/** writeFileDurable writes `data` to `file` through `<file>.tmp`, fsyncing file and directory. */
-export function writeFileDurable(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(tmp, file);
-  fsyncDir(path.dirname(file));
-}
-
-/** fsyncDir makes a rename or unlink in `dir` durable. */
-export function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  writeFileDurableSync(file, `${gen}\n`);
 }
 
 /** removeStaleFiles deletes leftover `*.tmp` files anywhere under the meta directory. */

@@ -10,6 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { ReplicaError } from '../../errors.js';
+import { fsyncDir } from '../../fsync.js';
 import { GENERATIONS_DIR, generationKey, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
 import { isGeneration, type Pos } from '../pos.js';
 import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
@@ -196,15 +197,5 @@ async function mkdirDurable(dir: string): Promise<void> {
   for (let d = path.dirname(dir); ; d = path.dirname(d)) {
     await fsyncDir(d);
     if (d === path.dirname(first) || d === path.dirname(d)) break;
-  }
-}
-
-/** fsyncDir makes a directory's entries (a rename, a new child) durable. */
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

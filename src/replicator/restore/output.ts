@@ -10,6 +10,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../log.js';
 import { errorMessage } from '../../errors.js';
+import { fsyncDir } from '../../fsync.js';
 import { metaDir } from '../layout.js';
 
 /** STALE_SUFFIXES are the files SQLite would pick up beside a database. */
@@ -49,26 +50,6 @@ export async function moveAsideStale(out: string, metaPath: string | undefined, 
 export async function makeTempDir(out: string): Promise<string> {
   await fsp.mkdir(path.dirname(out), { recursive: true });
   return fsp.mkdtemp(path.join(path.dirname(out), `.${path.basename(out)}.restore-`));
-}
-
-/** fsyncFile flushes a file's data to disk. */
-export async function fsyncFile(p: string): Promise<void> {
-  const fh = await fsp.open(p, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** fsyncDir makes a directory's entries durable. */
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /**

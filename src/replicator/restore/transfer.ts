@@ -18,7 +18,7 @@ import { fetchSegment, fetchSnapshot, type FetchContext, type FetchedSnapshot } 
 import type { RestorePlan } from './plan.js';
 import { deferred, runPool, type Deferred } from './pool.js';
 import type { ProgressTracker } from './progress.js';
-import { fsyncFile } from './output.js';
+import { fsyncFile } from '../../fsync.js';
 
 /** DEFAULT_QUEUE_BUDGET: WAL bytes held on disk before the applier writes pages early (1 GiB). */
 export const DEFAULT_QUEUE_BUDGET = 1 << 30;

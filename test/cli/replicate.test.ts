@@ -30,12 +30,17 @@ async function restoreTo(replica: string, out: string): Promise<void> {
   expect(res.exitCode, String(res.all)).toBe(0);
 }
 
+/** newDatabase creates a WAL-mode database `app.db` in a fresh directory, beside the replica path `r`. */
+function newDatabase(): { dir: string; db: string; replica: string } {
+  const dir = tmpDir();
+  const db = path.join(dir, 'app.db');
+  openWAL(db).close();
+  return { dir, db, replica: path.join(dir, 'r') };
+}
+
 describe('lifeboat replicate (file replica)', () => {
   it('replicates 1,000 transactions from another process; SIGTERM; restore equals the source', async () => {
-    const dir = tmpDir();
-    const db = path.join(dir, 'app.db');
-    const replica = path.join(dir, 'r');
-    openWAL(db).close();
+    const { dir, db, replica } = newDatabase();
     const rep = startReplicate([db, `file://${replica}`]);
     await rep.waitFor(/replicating/);
     await runWriter(db, 1000);
@@ -50,12 +55,9 @@ describe('lifeboat replicate (file replica)', () => {
   });
 
   it('writes the spec layout: names match, every .lz4 decodes with lz4 -dc, each index concatenates to a valid WAL', async () => {
-    const dir = tmpDir();
-    const db = path.join(dir, 'app.db');
-    const replica = path.join(dir, 'r');
+    const { dir, db, replica } = newDatabase();
     const cfg = path.join(dir, 'lifeboat.yml');
     fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    min-checkpoint-page-count: 50\n    max-checkpoint-page-count: 100\n    replicas:\n      - path: ${replica}\n`);
-    openWAL(db).close();
     const rep = startReplicate(['-config', cfg]);
     await rep.waitFor(/replicating/);
     await runWriter(db, 300, 0, 2000);
@@ -96,10 +98,7 @@ describe('lifeboat replicate (file replica)', () => {
   });
 
   it('continues the same generation after a clean stop and restart, without a new snapshot', async () => {
-    const dir = tmpDir();
-    const db = path.join(dir, 'app.db');
-    const replica = path.join(dir, 'r');
-    openWAL(db).close();
+    const { dir, db, replica } = newDatabase();
     let rep = startReplicate([db, replica]);
     await rep.waitFor(/replicating/);
     await runWriter(db, 100);
@@ -122,10 +121,7 @@ describe('lifeboat replicate (file replica)', () => {
   });
 
   it('starts a new generation after an outside TRUNCATE checkpoint made while stopped', async () => {
-    const dir = tmpDir();
-    const db = path.join(dir, 'app.db');
-    const replica = path.join(dir, 'r');
-    openWAL(db).close();
+    const { dir, db, replica } = newDatabase();
     let rep = startReplicate([db, replica]);
     await rep.waitFor(/replicating/);
     await runWriter(db, 50);
@@ -148,10 +144,7 @@ describe('lifeboat replicate (file replica)', () => {
   });
 
   it('keeps every row of an app that commits and exits within 100 ms of replicate starting', async () => {
-    const dir = tmpDir();
-    const db = path.join(dir, 'app.db');
-    const replica = path.join(dir, 'r');
-    openWAL(db).close();
+    const { dir, db, replica } = newDatabase();
     const rep = startReplicate([db, replica]);
     const started = Date.now();
     await execa(process.execPath, [WRITER, db, '20']);
@@ -166,9 +159,7 @@ describe('lifeboat replicate (file replica)', () => {
   });
 
   it('takes snapshots every snapshot-interval and enforces retention: old snapshots and the segments below the oldest kept one go', async () => {
-    const dir = tmpDir();
-    const db = path.join(dir, 'app.db');
-    const replica = path.join(dir, 'r');
+    const { dir, db, replica } = newDatabase();
     const cfg = path.join(dir, 'lifeboat.yml');
     fs.writeFileSync(
       cfg,
@@ -183,7 +174,6 @@ describe('lifeboat replicate (file replica)', () => {
         '        retention-check-interval: 500ms',
       ].join('\n'),
     );
-    openWAL(db).close();
     const rep = startReplicate(['-config', cfg]);
     await rep.waitFor(/replicating/);
     await runWriter(db, 120, 40, 1000);

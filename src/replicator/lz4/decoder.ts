@@ -22,9 +22,6 @@ const LEGACY_FRAME: FrameDescriptor = {
   blockMax: LEGACY_BLOCK, independent: true, blockChecksum: false, contentChecksum: false, contentSize: null,
 };
 
-/** DIRECT: blocks that may decode to this much or more get a buffer of their own. */
-const DIRECT = 1 << 20;
-
 type State = 'magic' | 'skipSize' | 'skip' | 'flags' | 'descriptor' | 'blockSize' | 'block' | 'checksum' | 'legacySize' | 'legacyBlock';
 type TakeState = Exclude<State, 'skip'>;
 
@@ -43,6 +40,16 @@ export class FrameReader implements Stage {
   #produced = 0;
   #window = new Uint8Array(0);
   #windowLen = 0;
+  readonly #verifyContent: boolean;
+
+  /**
+   * With `verifyContentChecksum: false` the frames' content checksums are read but not
+   * computed — for callers that verify every decoded byte themselves (restore checks each
+   * WAL frame's chained checksum, which covers every byte of a segment).
+   */
+  constructor(opts: { verifyContentChecksum?: boolean } = {}) {
+    this.#verifyContent = opts.verifyContentChecksum ?? true;
+  }
 
   /** feed sets the next chunk of frame bytes. */
   feed(chunk: Uint8Array): void {
@@ -93,7 +100,7 @@ export class FrameReader implements Stage {
       case 'block':
       case 'legacyBlock': return this.#block(b, i);
       case 'checksum':
-        if (u32(b, i) !== this.#hash.digest()) throw new Lz4Error('lz4 content checksum mismatch');
+        if (this.#verifyContent && u32(b, i) !== this.#hash.digest()) throw new Lz4Error('lz4 content checksum mismatch');
         this.#endFrame();
         return null;
     }
@@ -158,28 +165,25 @@ export class FrameReader implements Stage {
     }
     const out = this.#decode(b, i, len);
     this.#expect(this.#state === 'legacyBlock' ? 'legacySize' : 'blockSize', 4);
-    if (this.#frame.contentChecksum) this.#hash.update(out);
+    if (this.#frame.contentChecksum && this.#verifyContent) this.#hash.update(out);
     this.#produced += out.length;
     return out;
   }
 
   /**
-   * decode expands one block and returns its bytes. A large independent block is decoded
-   * straight into its own buffer (kept if at least half full); others go through the
-   * shared scratch, after a copy of the window when blocks are linked, and are copied out.
+   * decode expands one block into the shared scratch (reused, so no fresh memory to fault
+   * in), after a copy of the window when blocks are linked, and copies it out.
    */
   #decode(b: Uint8Array, i: number, len: number): Uint8Array {
     const prefix = this.#frame.independent ? 0 : this.#windowLen;
     const cap = this.#raw ? len : Math.min(this.#frame.blockMax, len * MAX_RATIO);
-    const direct = prefix === 0 && cap >= DIRECT;
-    const buf = direct ? Buffer.allocUnsafe(cap) : scratch(prefix + cap);
+    const buf = scratch(prefix + cap);
     buf.set(this.#window.subarray(0, prefix));
     let end = prefix + len;
     if (this.#raw) buf.set(b.subarray(i, i + len), prefix);
     else end = decodeBlock(b, i, i + len, buf, prefix, prefix + cap);
     if (end < 0) throw new Lz4Error(`malformed lz4 block at offset ${this.#in.start + (-end - 1 - i)}`);
     if (!this.#frame.independent) this.#keepWindow(buf, end);
-    if (direct && end >= cap / 2) return (buf as Buffer).subarray(0, end);
     const out = Buffer.allocUnsafe(end - prefix);
     out.set(buf.subarray(prefix, end));
     return out;

@@ -29,10 +29,11 @@ export function createFrameEncoder(opts: FrameEncoderOptions = {}): Transform {
  * createFrameDecoder returns a Transform: LZ4 frame bytes in, raw bytes out. It decodes
  * any valid input: every block size, linked blocks, block and content checksums
  * (verified), content size (verified), skippable, legacy and concatenated frames.
- * Errors are Lz4Error; empty input is one ("empty lz4 input").
+ * Errors are Lz4Error; empty input is one ("empty lz4 input"). `verifyContentChecksum:
+ * false` skips the content checksum, for callers that check every byte themselves.
  */
-export function createFrameDecoder(): Transform {
-  return new StageTransform(new FrameReader());
+export function createFrameDecoder(opts: { verifyContentChecksum?: boolean } = {}): Transform {
+  return new StageTransform(new FrameReader(opts));
 }
 
 /** encodeFrame compresses data into one LZ4 frame, the format createFrameEncoder writes. */

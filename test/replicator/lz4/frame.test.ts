@@ -177,6 +177,21 @@ describe('decodeFrame errors', () => {
   });
 });
 
+describe('content checksum verification', () => {
+  it('is on by default, and can be turned off for callers that verify the bytes themselves', async () => {
+    const data = pageData(100_000);
+    const frame = Buffer.from(encodeFrame(data));
+    frame[frame.length - 1] ^= 0xff;
+    const decode = async (opts?: { verifyContentChecksum?: boolean }) => {
+      const parts: Buffer[] = [];
+      await pipeline(Readable.from([frame]), createFrameDecoder(opts), new Writable({ write: (c, _e, cb) => (parts.push(c), cb()) }));
+      return Buffer.concat(parts);
+    };
+    await expect(decode()).rejects.toThrow('lz4 content checksum mismatch');
+    expect((await decode({ verifyContentChecksum: false })).equals(data)).toBe(true);
+  });
+});
+
 describe('frame sequences', () => {
   it('decodes concatenated frames and skips skippable frames', () => {
     const a = pageData(100_000, 1);

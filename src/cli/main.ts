@@ -10,6 +10,7 @@
  * - anything else a command returns (e.g. `init` exiting with its app's code).
  */
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { applyLitestreamEnv } from '../config/credentials.js';
 import { ConfigError, UsageError, errorMessage } from '../errors.js';
@@ -33,7 +34,16 @@ export interface CommandEntry {
 export const COMMANDS: Record<string, CommandEntry> = {
   databases: { summary: 'list the databases in the config file', load: () => import('./databases.js') },
   generations: { summary: 'list the generations of a database or replica', load: () => import('./generations.js') },
-  init: { summary: 'run as the container init (restore, replicate, services, the app)', load: () => import('./init.js') },
+  init: {
+    summary: 'run as the container init (restore, replicate, services, the app)',
+    // The init is a long-lived supervisor with no hot code: without V8's optimizing
+    // compiler it keeps ~3.5 MB less resident (measured by bench/init.mjs), before it
+    // loads anything. Its children (replicator, app) are separate processes, unaffected.
+    load: () => {
+      v8.setFlagsFromString('--no-opt');
+      return import('./init.js');
+    },
+  },
   replicate: { summary: 'continuously replicate databases to their replicas', load: () => import('./replicate.js') },
   restore: { summary: 'restore a database from its replicas', load: () => import('./restore.js') },
   snapshots: { summary: 'list the snapshots of a database or replica', load: () => import('./snapshots.js') },

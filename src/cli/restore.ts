@@ -79,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
       replicas: target.replicas,
       outputPath,
       metaPath: target.db && outputPath === target.db.path ? target.db.metaPath : undefined,
+      markContinuation: target.db !== undefined && outputPath === target.db.path,
       ifDbNotExists: flags['if-db-not-exists'] === true,
       ifReplicaExists: flags['if-replica-exists'] === true,
       integrityCheck: flags['integrity-check'] === true,

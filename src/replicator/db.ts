@@ -16,8 +16,9 @@ import { log as rootLog, type Logger } from '../log.js';
 import { decideCheckpoint } from './checkpoint.js';
 import { metaDir, shadowWALPath } from './layout.js';
 import { readGeneration, removeOtherGenerations, removeStaleFiles, writeGeneration } from './meta.js';
-import { MAX_INDEX, type Pos, newGeneration } from './pos.js';
+import { MAX_INDEX, type Pos, hex8, newGeneration } from './pos.js';
 import { RecentBytes } from './recent.js';
+import { takeRestoredMarker } from './restored.js';
 import { ShadowFile, readFileRange, shadowIndexes } from './shadow.js';
 import { type CheckpointMode, type CheckpointResult, SQLiteConn, checkSQLiteHeader, sleepSync } from './sqlite.js';
 import { RealWAL, sameBytes } from './real-wal.js';
@@ -53,6 +54,8 @@ export class Db extends EventEmitter {
   readonly log: Logger;
   state: DbState = 'waiting';
   generation: string | undefined;
+  /** continuedFrom is where a restored generation ended (its index and size), when this run continues it. */
+  continuedFrom: { index: number; offset: number } | undefined;
   private sqlite: SQLiteConn | undefined;
   private dbFd = -1;
   private walFd = -1;
@@ -288,7 +291,7 @@ export class Db extends EventEmitter {
   /** loadShadow resumes the recorded generation's last shadow WAL, if any. */
   private loadShadow(): void {
     const gen = readGeneration(this.meta);
-    if (!gen) return;
+    if (!gen) return this.continueRestored();
     const indexes = shadowIndexes(this.meta, gen);
     const last = indexes[indexes.length - 1];
     if (last === undefined) return;
@@ -301,6 +304,24 @@ export class Db extends EventEmitter {
     // were written and checkpointed away while we were not watching: a new generation.
     const hdr = this.wal!.header();
     if (!hdr || !sameBytes(hdr, shadow.headerBytes)) this.startGeneration('wal header changed while stopped');
+  }
+
+  /**
+   * continueRestored picks up the generation a restore left this database at: the file is
+   * still exactly what the restore installed (restored.ts checks), so the current WAL —
+   * new since the restore — continues that generation in index+1, without a snapshot.
+   */
+  private continueRestored(): void {
+    const m = takeRestoredMarker(this.meta, this.dbFd);
+    const hdr = m && this.wal!.header();
+    if (!m || !hdr) return;
+    this.generation = m.generation;
+    this.shadow = this.track(ShadowFile.create(this.meta, m.generation, m.index + 1, hdr));
+    this.wal!.copy(this.shadow);
+    writeGeneration(this.meta, m.generation);
+    removeOtherGenerations(this.meta, m.generation);
+    this.continuedFrom = { index: m.index, offset: m.offset };
+    this.log.info('continuing the restored generation', { generation: m.generation, index: hex8(m.index + 1) });
   }
 
   /** verifyAndCopy checks the real WAL against the shadow WAL, then copies new frames. */
@@ -395,6 +416,7 @@ export class Db extends EventEmitter {
     this.wal!.copy(this.shadow);
     writeGeneration(this.meta, gen);
     this.generation = gen;
+    this.continuedFrom = undefined;
     removeOtherGenerations(this.meta, gen);
   }
 

@@ -78,6 +78,12 @@ export class Replica {
       const now = this.db.pos();
       if (!now || now.generation !== this.pos.generation) return;
       const end = this.db.shadowEnd(this.pos.index);
+      const from = this.db.continuedFrom;
+      if (end === undefined && from && this.pos.index === from.index && this.pos.offset === from.offset) {
+        // The end of the restored generation: this run continues it in the next index.
+        this.pos = { generation: this.pos.generation, index: from.index + 1, offset: 0 };
+        continue;
+      }
       if (end === undefined || this.pos.offset > end) {
         // The replica holds what the local shadow WAL does not (lost in a power cut, or
         // written by someone else): appending here could interleave two histories.

@@ -158,6 +158,56 @@ describe('lifeboat replicate (file replica)', () => {
     expect(rowsDigest(out)).toEqual(rowsDigest(db));
   });
 
+  it('continues the restored generation after a restore on an empty disk, without a new snapshot', async () => {
+    const { dir, db, replica } = newDatabase();
+    const cfg = path.join(dir, 'lifeboat.yml');
+    fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n`);
+    let rep = startReplicate(['-config', cfg]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 100);
+    expect((await rep.stop()).exitCode).toBe(0);
+    const [gen] = generationsOf(replica);
+    // A new machine: the disk is empty; restore on boot, then replicate again.
+    for (const p of [db, `${db}-wal`, `${db}-shm`, path.join(dir, '.app.db-litestream')]) fs.rmSync(p, { recursive: true, force: true });
+    const restored = await lifeboat(['restore', '-config', cfg, db]);
+    expect(restored.exitCode, String(restored.all)).toBe(0);
+    rep = startReplicate(['-config', cfg]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 50);
+    const second = await rep.stop();
+    expect(second.exitCode, second.output).toBe(0);
+    expect(second.output).toMatch(/continuing the restored generation/);
+    expect(second.output).not.toMatch(/new generation|taking snapshot/);
+    expect(generationsOf(replica)).toEqual([gen]);
+    expect(fs.readdirSync(path.join(replica, 'generations', gen, 'snapshots'))).toHaveLength(1);
+    const out = path.join(dir, 'out.db');
+    await restoreTo(replica, out);
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    expect(rowsDigest(out).rows).toBe(150);
+  });
+
+  it('starts a new generation when the restored database changed before replicate started', async () => {
+    const { dir, db, replica } = newDatabase();
+    const cfg = path.join(dir, 'lifeboat.yml');
+    fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n`);
+    let rep = startReplicate(['-config', cfg]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 20);
+    expect((await rep.stop()).exitCode).toBe(0);
+    for (const p of [db, `${db}-wal`, `${db}-shm`, path.join(dir, '.app.db-litestream')]) fs.rmSync(p, { recursive: true, force: true });
+    expect((await lifeboat(['restore', '-config', cfg, db])).exitCode).toBe(0);
+    // The app writes and closes (SQLite checkpoints into the file) before the replicator starts.
+    await runWriter(db, 5);
+    rep = startReplicate(['-config', cfg]);
+    await rep.waitFor(/replicating/);
+    const second = await rep.stop();
+    expect(second.output).toMatch(/new generation .*reason="no generation exists"/);
+    expect(generationsOf(replica)).toHaveLength(2);
+    const out = path.join(dir, 'out.db');
+    await restoreTo(replica, out);
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+  });
+
   it('takes snapshots every snapshot-interval and enforces retention: old snapshots and the segments below the oldest kept one go', async () => {
     const { dir, db, replica } = newDatabase();
     const cfg = path.join(dir, 'lifeboat.yml');

@@ -10,11 +10,15 @@
  *    in parallel and verified, pages applied in order (transfer.ts).
  * 5. fsync, optionally `PRAGMA integrity_check`, install without replacing, fsync the directory.
  * 6. Remove the temp directory — on success, failure and abort alike.
+ * 7. A configured database restored to its latest state: leave the marker that lets the
+ *    replicator continue its generation (restored.ts).
  */
 import path from 'node:path';
 import { log as defaultLog, type Logger } from '../../log.js';
 import { summarizeGeneration, summarizeReplica, type GenerationSummary, type NamedClient } from '../generations.js';
+import { metaDir } from '../layout.js';
 import { hex8 } from '../pos.js';
+import { writeRestoredMarker } from '../restored.js';
 import { NoBackupError } from './errors.js';
 import { exists, install, integrityCheck, makeTempDir, moveAsideStale, removeQuietly } from './output.js';
 import { planRestore, type RestorePlan, type TargetOptions } from './plan.js';
@@ -39,6 +43,11 @@ export interface RestoreOptions extends TargetOptions {
   ifDbNotExists?: boolean;
   ifReplicaExists?: boolean;
   integrityCheck?: boolean;
+  /**
+   * markContinuation: the output is a configured database; after restoring the latest state
+   * leave the marker that lets `replicate` continue its generation (restored.ts).
+   */
+  markContinuation?: boolean;
   /** queueBudget: WAL bytes held on disk before pages are written early (default 1 GiB). */
   queueBudget?: number;
   signal?: AbortSignal;
@@ -71,8 +80,14 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     throw err;
   }
   await moveAsideStale(out, opts.metaPath, logger);
-  const stats = await build(plan, out, opts, start);
+  const { stats, lastIndexSize } = await build(plan, out, opts, start);
   const targetIndex = plan.indexes.length > 0 ? plan.indexes[plan.indexes.length - 1].index : plan.snapshot.index;
+  // A configured database restored to the end of its latest generation: the replicator may
+  // continue that generation (restored.ts).
+  const latest = opts.generation === undefined && opts.index === undefined && opts.timestamp === undefined;
+  if (opts.markContinuation && latest && lastIndexSize > 0) {
+    writeRestoredMarker(metaDir(out, opts.metaPath), out, { generation: plan.generation, index: targetIndex, offset: lastIndexSize });
+  }
   logger.debug('restored', { path: out, replica: plan.replica, generation: plan.generation, index: hex8(targetIndex) });
   return { status: 'restored', outputPath: out, plan, targetIndex, stats };
 }
@@ -97,7 +112,7 @@ async function listAll(replicas: NamedClient[], generation: string | undefined, 
 }
 
 /** build runs the transfer in a temp directory beside `out`, then checks and installs the result. */
-async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start: number): Promise<RestoreStats> {
+async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start: number): Promise<{ stats: RestoreStats; lastIndexSize: number }> {
   const client = opts.replicas.find((r) => r.name === plan.replica)!.client;
   const tempDir = await makeTempDir(out);
   const dbPath = path.join(tempDir, 'db');
@@ -113,7 +128,7 @@ async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start
     const checkMs = opts.integrityCheck ? Date.now() - t : 0;
     opts.signal?.throwIfAborted();
     await install(dbPath, out);
-    return {
+    const stats: RestoreStats = {
       snapshotBytes: res.snapshot.size,
       walBytes: res.walBytes,
       storedBytes: tracker.current().storedBytes,
@@ -125,6 +140,7 @@ async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start
       checkMs,
       totalMs: Date.now() - start,
     };
+    return { stats, lastIndexSize: res.lastIndexSize };
   } finally {
     process.off('exit', onExit);
     removeQuietly(tempDir);

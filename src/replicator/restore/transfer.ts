@@ -38,6 +38,8 @@ export interface TransferOptions {
 export interface TransferResult {
   snapshot: FetchedSnapshot;
   walBytes: number;
+  /** lastIndexSize is the size of the last WAL index applied (where its generation continues), 0 if none. */
+  lastIndexSize: number;
   pagesWritten: number;
   downloadMs: number;
   applyMs: number;
@@ -124,6 +126,7 @@ async function applyAll(
   const budget = opts.queueBudget ?? DEFAULT_QUEUE_BUDGET;
   let applyMs = 0;
   let walBytes = 0;
+  let lastIndexSize = 0;
   const flush = async (): Promise<FetchedSnapshot> => {
     const snapshot = await snap.promise;
     checkPageSize(snapshot, applier);
@@ -135,6 +138,7 @@ async function applyAll(
   for (const slot of slots) {
     const wal = await slot.promise;
     walBytes += wal.size;
+    lastIndexSize = wal.size;
     const t = Date.now();
     applier.add(wal);
     applyMs += Date.now() - t;
@@ -145,7 +149,7 @@ async function applyAll(
   const t = Date.now();
   await Promise.all([fsyncFile(opts.dbPath), applier.deletions()]);
   applyMs += Date.now() - t;
-  return { snapshot, walBytes, pagesWritten: applier.stats.pagesWritten, applyMs };
+  return { snapshot, walBytes, lastIndexSize, pagesWritten: applier.stats.pagesWritten, applyMs };
 }
 
 /** checkPageSize requires the snapshot and the WAL indexes to agree on the page size. */

@@ -106,6 +106,27 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     expect(rowsDigest(out).rows).toBe(150);
   }, 60_000);
 
+  it('exits promptly (code 1) on a second signal while the final sync cannot finish', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    openWAL(db).close();
+    const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
+    const viaProxy = `s3://bkt/second-signal/app.db?endpoint=${encodeURIComponent(`http://127.0.0.1:${proxy.port}`)}`;
+    const rep = startReplicate([db, viaProxy], ENV);
+    await rep.waitFor(/replicating/);
+    proxy.cut();
+    await runWriter(db, 10);
+    rep.proc.kill('SIGTERM');
+    await rep.waitFor(/signal received, final sync/);
+    await sleep(300);
+    const t = Date.now();
+    const { exitCode, output } = await rep.stop('SIGTERM');
+    await proxy.close();
+    expect(Date.now() - t).toBeLessThan(1000);
+    expect(exitCode, output).toBe(1);
+    expect(output).toMatch(/second signal: exiting without waiting for the final sync/);
+  });
+
   function writeConfig(dir: string, db: string, prefix: string, checkpointInterval: string): string {
     const cfg = path.join(dir, 'lifeboat.yml');
     const lines = ['dbs:', `  - path: ${db}`, '    monitor-interval: 50ms', `    checkpoint-interval: ${checkpointInterval}`];

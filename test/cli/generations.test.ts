@@ -34,6 +34,9 @@ describe('lifeboat generations', () => {
     expect(res.exitCode, String(res.all)).toBe(0);
     const lines = String(res.stdout).trim().split('\n');
     expect(lines).toHaveLength(3);
-    expect(lines[1]).toMatch(/^file  1f74af7547aae934  \S+  2026-11-24T00:32:19Z  2026-11-24T00:32:23Z$/);
+    expect(lines[1]).toMatch(/^file  1f74af7547aae934  \S+ +2026-11-24T00:32:19Z  2026-11-24T00:32:23Z$/);
+    expect(lines[2]).toMatch(/^file  9747914359e303c1  \S+ +2026-11-24T00:32:05Z  2026-11-24T00:32:12Z$/);
+    const starts = lines.slice(1).map((l) => l.indexOf('2026-'));
+    expect(starts[0]).toBe(starts[1]);
   });
 });

@@ -62,12 +62,6 @@ export async function run(argv: string[]): Promise<number> {
 async function stopOnSignal(replicator: Replicator, done: Promise<NodeJS.Signals>): Promise<number> {
   const signal = await done;
   log.info('signal received, final sync', { signal });
-  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(sig, () => {
-      log.error('second signal: exiting without waiting for the final sync', { signal: sig });
-      process.exit(1);
-    });
-  }
   return (await replicator.stop(true)) ? 0 : 1;
 }
 
@@ -105,12 +99,20 @@ function notifyReady(fd: number): void {
   }
 }
 
-/** waitForSignal resolves with the first SIGTERM or SIGINT. */
+/**
+ * waitForSignal resolves with the first SIGTERM or SIGINT; a second one exits at once
+ * (code 1). One handler stays installed throughout, so no second signal ever meets the
+ * default action (death by the signal) in between.
+ */
 function waitForSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
+    let received = false;
     const on = (sig: NodeJS.Signals) => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
+      if (received) {
+        log.error('second signal: exiting without waiting for the final sync', { signal: sig });
+        process.exit(1);
+      }
+      received = true;
       resolve(sig);
     };
     process.on('SIGTERM', on);

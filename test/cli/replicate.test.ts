@@ -245,6 +245,20 @@ describe('lifeboat replicate (file replica)', () => {
     expect(rowsDigest(out)).toEqual(rowsDigest(db));
   });
 
+  it('a second signal right as the first is acknowledged ends it through the handler (exit 0 or 1), never by the signal', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { db, replica } = newDatabase();
+      const rep = startReplicate([db, `file://${replica}`]);
+      await rep.waitFor(/replicating/);
+      rep.proc.kill('SIGTERM');
+      await rep.waitFor(/signal received, final sync/);
+      rep.proc.kill('SIGTERM');
+      const res = await rep.proc;
+      expect(res.signal, rep.lines.join('\n')).toBeUndefined();
+      expect([0, 1]).toContain(res.exitCode);
+    }
+  });
+
   it('refuses a file that is not SQLite with a clear error and exit 1', async () => {
     const dir = tmpDir();
     const db = path.join(dir, 'notes.txt');

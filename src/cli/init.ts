@@ -7,8 +7,10 @@
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { log } from '../log.js';
-import { readKnobs } from '../supervisor/knobs.js';
-import { runInit } from '../supervisor/init.js';
+import { REPLICATOR_NAME, REPLICATOR_NOTIFY_FD, replicatorDef } from '../supervisor/builtin.js';
+import { type Knobs, readKnobs } from '../supervisor/knobs.js';
+import { listScripts } from '../supervisor/oneshot.js';
+import { Prestarted } from '../supervisor/prestart.js';
 import { readServicesDir } from '../supervisor/service-dir.js';
 import { parseArgs, type CommandSpec } from './args.js';
 import { CONFIG_FLAGS, setupLogging } from './common.js';
@@ -39,6 +41,9 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof flags.services === 'string') knobs.servicesDir = flags.services;
   const resolved = resolveConfigPath(typeof flags.config === 'string' ? flags.config : undefined);
   const noExpand = flags['no-expand-env'] === true;
+  const childFlags = noExpand ? ['-no-expand-env'] : [];
+  const prestarted = resolved ? prestart(resolved.path, knobs, childFlags) : undefined;
+  const { runInit } = await import('../supervisor/init.js');
   let config: Config | undefined;
   if (resolved) {
     config = await loadConfig({ path: resolved.path, expandEnv: !noExpand });
@@ -51,7 +56,23 @@ export async function run(argv: string[]): Promise<number> {
     services,
     config,
     configPath: resolved?.path,
-    childFlags: noExpand ? ['-no-expand-env'] : [],
+    childFlags,
+    prestarted,
     log,
+  });
+}
+
+/**
+ * prestart starts the replicator's Node now, waiting for its start line, so its start-up
+ * overlaps the init's own (supervisor/prestart.ts). Not when cont-init.d scripts exist:
+ * they may prepare what the replicator reads.
+ */
+function prestart(configPath: string, knobs: Knobs, childFlags: string[]): Prestarted | undefined {
+  if (listScripts(knobs.contInitDir).length > 0) return undefined;
+  return Prestarted.spawn({
+    name: REPLICATOR_NAME,
+    command: replicatorDef(configPath, knobs, childFlags).command,
+    notificationFd: REPLICATOR_NOTIFY_FD,
+    prefix: knobs.logPrefix,
   });
 }

@@ -5,10 +5,10 @@
  * if all of them completed (1 otherwise). A second signal exits at once.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import type { Config } from '../config/types.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { log } from '../log.js';
-import { runWithApp } from '../replicator/exec.js';
 import { Replicator } from '../replicator/replicator.js';
 import { splitShellWords } from '../supervisor/shell-words.js';
 import { configForDatabase } from '../replicator/url.js';
@@ -30,6 +30,13 @@ export const spec: CommandSpec = {
         'Run CMD (split with shell-word rules) once replication is ready; exit with its\nexit code after the final sync. Overrides exec: in the config.',
     },
     {
+      name: 'start-fd',
+      type: 'string',
+      placeholder: 'N',
+      description:
+        'Load the config, then wait for a line on file descriptor N before starting;\nend of file there: exit 0 without starting (the init starts Node early this way).',
+    },
+    {
       name: 'notify-fd',
       type: 'string',
       placeholder: 'N',
@@ -41,8 +48,15 @@ export const spec: CommandSpec = {
 /** run replicates until signalled; the exit code says whether the final sync completed. */
 export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
-  const notifyFd = parseNotifyFd(flags['notify-fd']);
-  const config = await commandConfig(flags, args);
+  const notifyFd = parseFd(flags['notify-fd'], 'notify-fd');
+  const startFd = parseFd(flags['start-fd'], 'start-fd');
+  const loaded = commandConfig(flags, args);
+  if (startFd !== undefined) {
+    // Errors wait for the start line: a replicator that is never started says nothing.
+    loaded.catch(() => {});
+    if (!(await waitForStart(startFd))) return 0;
+  }
+  const config = await loaded;
   if (config.dbs.length === 0) throw new ConfigError('dbs', 'no databases to replicate');
   const exec = typeof flags.exec === 'string' ? flags.exec : config.exec;
   const app = exec === undefined ? undefined : parseExec(exec);
@@ -54,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
     log.info('replicating', { db: r.db.path, replicas: r.replicas.map((x) => `${x.name}=${x.client.location}`).join(',') });
   }
   if (notifyFd !== undefined) notifyReady(notifyFd);
-  if (app) return runWithApp(replicator, app);
+  if (app) return (await import('../replicator/exec.js')).runWithApp(replicator, app);
   return stopOnSignal(replicator, done!);
 }
 
@@ -82,11 +96,27 @@ function parseExec(exec: string): string[] {
   }
 }
 
-function parseNotifyFd(v: string | boolean | undefined): number | undefined {
+function parseFd(v: string | boolean | undefined, flag: string): number | undefined {
   if (v === undefined || v === false) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 3) throw new UsageError(`invalid -notify-fd ${JSON.stringify(v)}: want a descriptor number >= 3`);
+  if (!Number.isInteger(n) || n < 3) throw new UsageError(`invalid -${flag} ${JSON.stringify(v)}: want a descriptor number >= 3`);
   return n;
+}
+
+/** waitForStart reads descriptor `fd` until a newline (true: start) or its end (false: do not start), then closes it. */
+function waitForStart(fd: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const pipe = new net.Socket({ fd, readable: true, writable: false });
+    const done = (start: boolean): void => {
+      pipe.destroy();
+      resolve(start);
+    };
+    pipe.on('data', (chunk: Buffer) => {
+      if (chunk.includes(0x0a)) done(true);
+    });
+    pipe.once('end', () => done(false));
+    pipe.once('error', () => done(false));
+  });
 }
 
 /** notifyReady writes the readiness newline on `fd` and closes it (s6 notification-fd). */

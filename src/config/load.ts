@@ -6,7 +6,7 @@
  * A file named by the flag or an env var must exist; the search paths may all be absent.
  */
 import fs from 'node:fs';
-import { parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
 import { ConfigError, errorMessage, isNotFound } from '../errors.js';
 import { CONFIG_ENV_VARS, CONFIG_SEARCH_PATHS } from './defaults.js';
 import { expandEnv } from './expand.js';
@@ -87,12 +87,20 @@ export function parseConfigText(text: string, opts: ParseConfigOptions = {}): Co
 }
 
 /**
+ * yaml loads the YAML library on first use (~20 ms of start-up), so a process can start
+ * its children before it pays for it (the init's early replicator, see supervisor/prestart.ts).
+ */
+function yaml(): typeof import('yaml') {
+  return createRequire(import.meta.url)('yaml') as typeof import('yaml');
+}
+
+/**
  * parseYAML parses with the failsafe schema (every scalar a string; the validator types
  * them, so `bucket: 0123` stays "0123" as in the reference's yaml.v2) and merge keys on.
  * A syntax error becomes one line: `file:line:col: message`.
  */
 export function parseYAML(text: string, file: string): unknown {
-  const doc = parseDocument(text, { schema: 'failsafe', merge: true });
+  const doc = yaml().parseDocument(text, { schema: 'failsafe', merge: true });
   const err = doc.errors[0];
   if (err) {
     const pos = err.linePos?.[0];

@@ -9,6 +9,7 @@ import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { spawnApp, type AppProcess } from './app.js';
+import type { Prestarted } from './prestart.js';
 import { REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
 import { killLeftovers } from './cleanup.js';
 import type { Knobs } from './knobs.js';
@@ -37,6 +38,8 @@ export interface InitSetup {
   configPath?: string;
   /** childFlags are passed on to `restore` and `replicate` (e.g. `-no-expand-env`). */
   childFlags?: string[];
+  /** prestarted is the replicator's process started early, waiting for its start line (prestart.ts). */
+  prestarted?: Prestarted;
   log: Logger;
 }
 
@@ -91,6 +94,7 @@ class Init {
     this.log.info('init started', { pid: process.pid, reaper: this.reaper.role });
     // Boot; then run until the app exits, an essential service ends, or a stop signal.
     const failure = await this.boot();
+    this.setup.prestarted?.discard();
     if (failure) this.requestStop({ kind: 'failed', message: failure });
     await this.stopRequested;
     return this.shutdown();
@@ -175,7 +179,7 @@ class Init {
     const opts = { log: this.log, prefix: this.knobs.logPrefix, servicesGrace: this.knobs.servicesGrace };
     const { config, configPath } = this.setup;
     if (config && configPath && config.dbs.length > 0) {
-      this.replicator = new Service(replicatorDef(configPath, this.knobs, this.setup.childFlags), opts);
+      this.replicator = new Service(replicatorDef(configPath, this.knobs, this.setup.childFlags), { ...opts, prestarted: this.setup.prestarted });
       this.replicator.start();
     }
     for (const def of this.setup.services) {

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import { outputDrained, outputStdio, pipeOutput } from './output.js';
+import type { Prestarted } from './prestart.js';
 import type { ServiceDef } from './service-dir.js';
 import {
   initialState,
@@ -28,6 +29,8 @@ export interface ServiceOptions {
   /** servicesGrace is the timeout-kill of a service without its own (LIFEBOAT_SERVICES_GRACETIME). */
   servicesGrace: number;
   env?: NodeJS.ProcessEnv;
+  /** prestarted is this service's first run, started ahead of time (the built-in replicator). */
+  prestarted?: Prestarted;
 }
 
 /**
@@ -140,7 +143,7 @@ export class Service extends EventEmitter {
   /** spawnRun starts `run` in its own process group, wiring output, readiness and exit. */
   private spawnRun(): void {
     const { def } = this;
-    const child = this.spawnChild(def.command, this.stdio());
+    const child = this.opts.prestarted?.take() ?? this.spawnChild(def.command, this.stdio());
     this.child = child;
     if (def.notificationFd !== undefined) {
       const notify = child.stdio[def.notificationFd];

@@ -1,10 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { WAL_HEADER_SIZE, parseWALHeader, scanFrames } from '../../src/replicator/wal.js';
-import { lifeboat } from '../helpers/cli.js';
+import { CLI, lifeboat } from '../helpers/cli.js';
 import { runWriter, startReplicate, WRITER } from '../helpers/replicate.js';
 import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -28,6 +30,11 @@ async function restoreTo(replica: string, out: string): Promise<void> {
   const replicaURL = replica.startsWith('file://') ? replica : `file://${replica}`;
   const res = await lifeboat(['restore', '-o', out, replicaURL]);
   expect(res.exitCode, String(res.all)).toBe(0);
+}
+
+/** endStartPipe closes the `-start-fd 4` pipe of a replicate process, after `line` if given. */
+function endStartPipe(proc: { stdio: unknown[] }, line?: string): void {
+  (proc.stdio[4] as Writable).end(line);
 }
 
 /** newDatabase creates a WAL-mode database `app.db` in a fresh directory, beside the replica path `r`. */
@@ -257,6 +264,43 @@ describe('lifeboat replicate (file replica)', () => {
       expect(res.signal, rep.lines.join('\n')).toBeUndefined();
       expect([0, 1]).toContain(res.exitCode);
     }
+  });
+
+  it('-start-fd: loads, then waits; end of file there exits 0 having touched nothing, a line starts it', async () => {
+    const { dir, db, replica } = newDatabase();
+    const stdio = ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'] as const;
+    const idle = execa(process.execPath, [CLI, 'replicate', '-start-fd', '4', db, `file://${replica}`], { stdio, reject: false });
+    await sleep(400);
+    expect(idle.exitCode).toBeNull();
+    endStartPipe(idle);
+    const quit = await idle;
+    expect(quit.exitCode, quit.stderr).toBe(0);
+    expect(quit.stderr).toBe('');
+    expect(fs.readdirSync(dir).sort()).toEqual(['app.db']);
+
+    const started = execa(process.execPath, [CLI, 'replicate', '-start-fd', '4', db, `file://${replica}`], { stdio, reject: false });
+    endStartPipe(started, 'start\n');
+    for (let i = 0; i < 400 && !fs.existsSync(path.join(replica, 'generations')); i++) await sleep(25);
+    started.kill('SIGTERM');
+    const res = await started;
+    expect(res.exitCode, res.stderr).toBe(0);
+    expect(res.stderr).toMatch(/final sync complete/);
+  });
+
+  it('-start-fd: a bad config is reported only when started (exit 2), never when let go', async () => {
+    const dir = tmpDir();
+    const cfg = path.join(dir, 'bad.yml');
+    fs.writeFileSync(cfg, 'dbs:\n  - path: /x.db\n    replicas:\n      - path: /r\n        sync-interval: 5 seconds\n');
+    const stdio = ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'] as const;
+    const letGo = execa(process.execPath, [CLI, 'replicate', '-config', cfg, '-start-fd', '4'], { stdio, reject: false });
+    endStartPipe(letGo);
+    const quiet = await letGo;
+    expect([quiet.exitCode, quiet.stderr]).toEqual([0, '']);
+    const started = execa(process.execPath, [CLI, 'replicate', '-config', cfg, '-start-fd', '4'], { stdio, reject: false });
+    endStartPipe(started, 'start\n');
+    const res = await started;
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toContain('invalid duration "5 seconds"');
   });
 
   it('refuses a file that is not SQLite with a clear error and exit 1', async () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { lifeboat } from '../helpers/cli.js';
-import { childrenOf, indexOf, makeService, requireUnshare, startInit, type StartOptions } from '../helpers/procs.js';
+import { childrenOf, indexOf, makeService, requireUnshare, runInit, startInit, type StartOptions, writeScript } from '../helpers/procs.js';
 import { rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -161,5 +161,59 @@ describe.skipIf(!canUnshare)('lifeboat init with the replicator (as PID 1)', () 
     run.signal('SIGTERM');
     expect((await run.done).code).toBe(1);
     inOrder(run.lines(), [/INFO app exited code=0/, /replicator stopped: final sync not complete/, /INFO init exiting code=1/]);
+  });
+});
+
+/** replicatorArgv is the command line of every process whose argv runs `replicate -config <config>`. */
+function replicatorArgv(config: string): string[][] {
+  const out: string[][] = [];
+  for (const p of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const argv = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('replicate') && argv.includes(config)) out.push(argv);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+describe('lifeboat init: the replicator started ahead of time', () => {
+  it('adopts the early replicator: one replicator process, the one waiting on -start-fd, and it replicates', async () => {
+    const t = scenario();
+    const run = await startInit(['-config', t.config, 'write-rows.js', t.db, '--rows', '50', '--exit', '0']);
+    await run.waitFor(/INFO app started/);
+    const running = replicatorArgv(t.config);
+    expect(running).toHaveLength(1);
+    expect(running[0]).toContain('-start-fd');
+    expect((await run.done).code).toBe(0);
+    expect(run.output()).toContain('replicator stopped: final sync complete');
+    expect(await restoredDigest(t.config, t.db)).toEqual(rowsDigest(t.db));
+  });
+
+  it('with cont-init.d scripts, starts the replicator after them instead', async () => {
+    const t = scenario();
+    const contInit = tmpDir();
+    writeScript(path.join(contInit, '10-prepare'), 'echo prepared');
+    const run = await startInit(['-config', t.config, 'sleep', '30'], { env: { LIFEBOAT_CONT_INIT_DIR: contInit } });
+    await run.waitFor(/INFO app started/);
+    const running = replicatorArgv(t.config);
+    expect(running).toHaveLength(1);
+    expect(running[0]).not.toContain('-start-fd');
+    expect(indexOf(run.lines(), /10-prepare \| prepared/)).toBeLessThan(indexOf(run.lines(), /^replicate \| /));
+    run.signal('SIGTERM');
+    expect((await run.done).code).toBe(143);
+  });
+
+  it('lets it go when the config has no databases: it exits without a word', async () => {
+    const dir = tmpDir();
+    const config = path.join(dir, 'lifeboat.yml');
+    fs.writeFileSync(config, 'dbs: []\n');
+    const r = await runInit(['-config', config, 'sh', '-c', 'sleep 0.3; echo app ran']);
+    expect(r.code).toBe(0);
+    expect(r.lines).toContain('app ran');
+    expect(r.output).not.toMatch(/^replicate \| /m);
+    for (let i = 0; i < 40 && replicatorArgv(config).length > 0; i++) await sleep(25);
+    expect(replicatorArgv(config)).toEqual([]);
   });
 });

@@ -3,8 +3,8 @@
  * addressing, region, TLS verification, checksums, keep-alive agents and timeouts.
  * Pure apart from creating the agents; the SDK itself is loaded later, on first use.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_S3_REGION } from '../../config/defaults.js';
 import { normalizeEndpoint } from '../url.js';
@@ -72,8 +72,12 @@ export interface Agents {
   https: https.Agent;
 }
 
-/** createAgents makes keep-alive pools of MAX_SOCKETS sockets; `skipVerify` accepts any TLS certificate. */
-export function createAgents(skipVerify: boolean): Agents {
+/**
+ * createAgents makes keep-alive pools of MAX_SOCKETS sockets; `skipVerify` accepts any TLS
+ * certificate. node:https (TLS) is loaded here, on first use, not at start-up.
+ */
+export async function createAgents(skipVerify: boolean): Promise<Agents> {
+  const [http, https] = await Promise.all([import('node:http'), import('node:https')]);
   const common = { keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS, noDelay: true };
   return {
     http: new http.Agent(common),

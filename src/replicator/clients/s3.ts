@@ -49,7 +49,7 @@ export class S3ReplicaClient implements ReplicaClient {
   private readonly prefix: string;
   private readonly plan: ClientPlan;
   private readonly creds: ResolvedCredentials;
-  private readonly agents: Agents;
+  private agents?: Agents;
   private readonly logger: Logger;
   private readonly retry: RetryPolicy;
   private readonly timeouts: S3Timeouts;
@@ -64,7 +64,6 @@ export class S3ReplicaClient implements ReplicaClient {
     this.logger = opts.logger ?? log.child({ replica: cfg.name ?? 's3' });
     this.retry = opts.retry ?? DEFAULT_RETRY_POLICY;
     this.timeouts = opts.timeouts ?? DEFAULT_S3_TIMEOUTS;
-    this.agents = createAgents(this.plan.skipVerify);
   }
 
   async generations(signal?: AbortSignal): Promise<string[]> {
@@ -136,8 +135,8 @@ export class S3ReplicaClient implements ReplicaClient {
   }
 
   async close(): Promise<void> {
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.agents?.http.destroy();
+    this.agents?.https.destroy();
   }
 
   /** key maps a layout key to its object key under the prefix. */
@@ -271,8 +270,11 @@ export class S3ReplicaClient implements ReplicaClient {
 
   /** connection loads the SDK and builds the client once; a failure is retried by the next call. */
   private connection(): Promise<Conn> {
-    const { plan, bucket, creds, agents, timeouts, logger, retry } = this;
-    this.conn ??= connectS3({ plan, bucket, creds, agents, timeouts, logger, retry }).catch((err) => {
+    const { plan, bucket, creds, timeouts, logger, retry } = this;
+    this.conn ??= (async () => {
+      this.agents ??= await createAgents(plan.skipVerify);
+      return connectS3({ plan, bucket, creds, agents: this.agents, timeouts, logger, retry });
+    })().catch((err) => {
       this.conn = undefined;
       throw err;
     });

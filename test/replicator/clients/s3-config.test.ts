@@ -36,13 +36,13 @@ describe('s3 config helpers', () => {
     expect(['', '/', 'db', '/db/', 'a/b//'].map(normalizePrefix)).toEqual(['', '', 'db', 'db', 'a/b']);
   });
 
-  test('agents keep connections alive with room for parallel restore', () => {
-    const a = createAgents(true);
+  test('agents keep connections alive with room for parallel restore', async () => {
+    const a = await createAgents(true);
     expect(MAX_SOCKETS).toBeGreaterThanOrEqual(16);
     expect(a.https.maxSockets).toBe(MAX_SOCKETS);
     expect((a.http as unknown as { keepAlive: boolean }).keepAlive).toBe(true);
     expect(a.https.options.rejectUnauthorized).toBe(false);
-    expect(createAgents(false).https.options.rejectUnauthorized).toBe(true);
+    expect((await createAgents(false)).https.options.rejectUnauthorized).toBe(true);
   });
 
   test('bucketRegionFrom reads HeadBucket answers and failures', () => {

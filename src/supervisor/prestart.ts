@@ -1,0 +1,71 @@
+/**
+ * prestart: the replicator's Node, started ahead of time. Starting Node and loading the
+ * replicator and the config takes ~120 ms; the init starts it first thing, with
+ * `-start-fd 4`, so that happens while the init itself loads, reads services.d and
+ * restores. The replicator service adopts it on its first start by writing the start
+ * line. A boot that does not need it closes the pipe instead: it exits 0 without having
+ * opened anything (`lifeboat replicate -start-fd`).
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import type { Writable } from 'node:stream';
+import { outputStdio, pipeOutput } from './output.js';
+
+/** START_FD is the descriptor on which a prestarted replicator waits for its start line. */
+export const START_FD = 4;
+
+/** PrestartOptions: the service's command line, its notification fd (< START_FD) and output. */
+export interface PrestartOptions {
+  name: string;
+  command: string[];
+  notificationFd: number;
+  prefix: boolean;
+  cwd?: string;
+}
+
+/** Prestarted holds a replicator process waiting for its start line, until taken or discarded. */
+export class Prestarted {
+  private child: ChildProcess | undefined;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    this.startPipe(child)?.on('error', () => {});
+  }
+
+  /** spawn starts `command -start-fd 4` as the service would be (own process group, same stdio, output prefixed). */
+  static spawn(opts: PrestartOptions): Prestarted {
+    const stdio = [...(outputStdio(opts.prefix) as string[])];
+    while (stdio.length < START_FD) stdio.push('ignore');
+    stdio[opts.notificationFd] = 'pipe';
+    stdio[START_FD] = 'pipe';
+    const [file, ...args] = opts.command;
+    const child = spawn(file, [...args, '-start-fd', String(START_FD)], {
+      cwd: opts.cwd ?? process.cwd(),
+      env: process.env,
+      detached: true,
+      stdio: stdio as StdioOptions,
+    });
+    child.on('error', () => {});
+    pipeOutput(child, opts.name);
+    return new Prestarted(child);
+  }
+
+  /** take starts the waiting process and hands it over, once; undefined when it is gone or was taken. */
+  take(): ChildProcess | undefined {
+    const child = this.child;
+    this.child = undefined;
+    if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return undefined;
+    this.startPipe(child)?.end('start\n');
+    return child;
+  }
+
+  /** discard closes the start pipe of a process not taken: it exits 0 without starting. */
+  discard(): void {
+    const child = this.child;
+    this.child = undefined;
+    if (child) this.startPipe(child)?.end();
+  }
+
+  private startPipe(child: ChildProcess): Writable | undefined {
+    return (child.stdio[START_FD] ?? undefined) as Writable | undefined;
+  }
+}

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, decodeFrame } from '../../src/replicator/lz4/index.js';
 import { S3ReplicaClient } from '../../src/replicator/clients/s3.js';
+import { OWNER_FILE, ownerOf } from '../../src/replicator/restore/abandoned.js';
 import { lifeboat } from '../helpers/cli.js';
 import { unpackFixture } from '../helpers/fixtures.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
@@ -139,6 +140,45 @@ describe('lifeboat restore: SIGTERM mid-restore (s3 behind a slow link)', () => 
     expect(res.exitCode, String(res.all)).toBe(143);
     expect(res.stderr).toMatch(/interrupted by SIGTERM/);
     expect(fs.readdirSync(outDir)).toEqual([]);
+  });
+});
+
+describe('lifeboat restore: SIGKILL mid-restore (s3 behind a slow link)', () => {
+  let s3: S3rver;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    await s3.bucket('bkt');
+  });
+  afterAll(async () => s3?.stop());
+
+  it('leaves its build directory, which the next restore removes; one owned by a live process stays', async () => {
+    const dir = tmpDir();
+    const keys = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
+    const client = new S3ReplicaClient({ bucket: 'bkt', path: 'db', endpoint: s3.endpoint, ...keys });
+    const history = captureHistory(dir, { pageSize: 4096, seed: 4, indexes: 6, steps: 3 });
+    await writeReplica(client, 'abcdefabcdef0124', history, 5);
+    await client.close();
+    const proxy = await startProxy({ host: '127.0.0.1', port: s3.port }, { latencyMs: 150 });
+    const outDir = path.join(dir, 'out');
+    const out = path.join(outDir, 'db');
+    const env = { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey };
+    const slow = lifeboat(['restore', '-parallelism', '1', '-o', out, `s3://bkt/db?endpoint=http://127.0.0.1:${proxy.port}&region=us-east-1`], { env });
+    const owned = (): string[] => (fs.existsSync(outDir) ? fs.readdirSync(outDir).filter((n) => fs.existsSync(path.join(outDir, n, OWNER_FILE))) : []);
+    await waitFor(() => owned().length > 0);
+    slow.kill('SIGKILL');
+    expect((await slow).signal).toBe('SIGKILL');
+    await proxy.close();
+    const killed = owned();
+    expect(killed).toHaveLength(1);
+    const live = path.join(outDir, '.db.restore-live');
+    fs.mkdirSync(live);
+    fs.writeFileSync(path.join(live, OWNER_FILE), JSON.stringify(ownerOf(process.pid)));
+
+    const res = await lifeboat(['restore', '-o', out, `s3://bkt/db?endpoint=${s3.endpoint}&region=us-east-1`], { env });
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(res.stderr).toContain('removed the build directory of an interrupted restore');
+    expect(fs.readdirSync(outDir).sort()).toEqual(['.db.restore-live', 'db']);
+    expect(integrityCheck(out)).toBe('ok');
   });
 });
 

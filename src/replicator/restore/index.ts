@@ -5,8 +5,9 @@
  * 1. Refuse an existing output (or report it, with `ifDbNotExists`).
  * 2. List every replica's generations and plan: generation, snapshot, WAL segments, with
  *    continuity checked. No backup at all is NoBackupError (or a result, with `ifReplicaExists`).
- * 3. Move aside stale `-wal` / `-shm` / `-journal` / meta directory beside the missing output.
- * 4. Build in a private temp directory beside the output: snapshot, WAL indexes downloaded
+ * 3. Move aside stale `-wal` / `-shm` / `-journal` / meta directory beside the missing output;
+ *    remove build directories of earlier restores that were killed (abandoned.ts).
+ * 4. Build in a private temp directory beside the output, owned by this process: snapshot, WAL indexes downloaded
  *    in parallel and verified, pages applied in order (transfer.ts).
  * 5. fsync, optionally `PRAGMA integrity_check`, install without replacing, fsync the directory.
  * 6. Remove the temp directory — on success, failure and abort alike.
@@ -19,6 +20,7 @@ import { summarizeGeneration, summarizeReplica, type GenerationSummary, type Nam
 import { metaDir } from '../layout.js';
 import { hex8 } from '../pos.js';
 import { writeRestoredMarker } from '../restored.js';
+import { claimBuildDir, removeAbandoned } from './abandoned.js';
 import { NoBackupError } from './errors.js';
 import { exists, install, integrityCheck, makeTempDir, moveAsideStale, removeQuietly } from './output.js';
 import { planRestore, type RestorePlan, type TargetOptions } from './plan.js';
@@ -80,6 +82,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     throw err;
   }
   await moveAsideStale(out, opts.metaPath, logger);
+  await removeAbandoned(out, logger);
   const { stats, lastIndexSize } = await build(plan, out, opts, start);
   const targetIndex = plan.indexes.length > 0 ? plan.indexes[plan.indexes.length - 1].index : plan.snapshot.index;
   // A configured database restored to the end of its latest generation: the replicator may
@@ -122,6 +125,7 @@ async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start
   const onExit = (): void => removeQuietly(tempDir);
   process.once('exit', onExit);
   try {
+    await claimBuildDir(tempDir);
     const res = await transfer(plan, { client, dbPath, tempDir, parallelism: opts.parallelism ?? DEFAULT_PARALLELISM, queueBudget: opts.queueBudget, tracker, signal: opts.signal });
     const t = Date.now();
     if (opts.integrityCheck) integrityCheck(dbPath);

@@ -3,6 +3,7 @@
  * config, the exit-code contract of -if-replica-exists / -if-db-not-exists (the init's
  * restore-on-boot form), bad flags, a corrupt piece, and SIGTERM mid-restore.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +14,7 @@ import { lifeboat } from '../helpers/cli.js';
 import { unpackFixture } from '../helpers/fixtures.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
-import { integrityCheck, rowsDigest } from '../helpers/sqlite.js';
+import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { captureHistory, writeReplica } from '../replicator/restore/history.js';
 
@@ -179,6 +180,41 @@ describe('lifeboat restore: SIGKILL mid-restore (s3 behind a slow link)', () => 
     expect(res.stderr).toContain('removed the build directory of an interrupted restore');
     expect(fs.readdirSync(outDir).sort()).toEqual(['.db.restore-live', 'db']);
     expect(integrityCheck(out)).toBe('ok');
+  });
+});
+
+describe('lifeboat restore: a connection reset in the middle of a download', () => {
+  let s3: S3rver;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    await s3.bucket('bkt');
+  });
+  afterAll(async () => s3?.stop());
+
+  it('starts that download over, says so, and restores every byte', async () => {
+    const dir = tmpDir();
+    const src = path.join(dir, 'src.db');
+    const db = openWAL(src);
+    const blob = db.prepare('INSERT INTO t (v) VALUES (?)');
+    for (let i = 0; i < 400; i++) blob.run(crypto.randomBytes(2000).toString('base64'));
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const snapshot = fs.readFileSync(src);
+    const keys = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
+    const client = new S3ReplicaClient({ bucket: 'bkt', path: 'reset', endpoint: s3.endpoint, ...keys });
+    await writeReplica(client, 'abcdefabcdef0125', { pageSize: 4096, snapshot, indexes: [], dbPath: src }, 1);
+    await client.close();
+    expect(encodeFrame(snapshot).length).toBeGreaterThan(600_000);
+    const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
+    proxy.resetAfter(300_000);
+    const out = path.join(dir, 'out', 'db');
+    const env = { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey };
+    const res = await lifeboat(['restore', '-o', out, `s3://bkt/reset?endpoint=http://127.0.0.1:${proxy.port}&region=us-east-1`], { env });
+    await proxy.close();
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(proxy.resets()).toBe(1);
+    expect(res.stderr).toMatch(/download broke off: starting it over .*piece="snapshot abcdefabcdef0125\/00000000\.snapshot\.lz4" attempt=1/);
+    expect(fs.readFileSync(out).equals(snapshot)).toBe(true);
   });
 });
 

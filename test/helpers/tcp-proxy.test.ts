@@ -77,4 +77,24 @@ describe('tcp-proxy', () => {
     s3.destroy();
     await proxy.close();
   });
+
+  test('resetAfter resets the open connections once, midway, and still accepts new ones', async () => {
+    const proxy = await startProxy({ host: '127.0.0.1', port: echoPort });
+    const s = await connect(proxy.port);
+    s.on('error', () => {});
+    let got = 0;
+    s.on('data', (b: Buffer) => (got += b.length));
+    const closed = new Promise((r) => s.once('close', r));
+    proxy.resetAfter(100_000);
+    s.write('y'.repeat(1_000_000));
+    await closed;
+    expect(got).toBeGreaterThan(0);
+    expect(got).toBeLessThan(1_000_000);
+    expect(proxy.resets()).toBe(1);
+    const s2 = await connect(proxy.port);
+    expect((await roundTrip(s2, 'x'.repeat(300_000))).reply.length).toBe(300_000);
+    expect(proxy.resets()).toBe(1);
+    s2.destroy();
+    await proxy.close();
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * tcp-proxy: a real TCP proxy on 127.0.0.1 for fault and latency tests. It forwards to
  * `target`, delays every chunk by `latencyMs` in each direction (order kept), counts the
- * connections it forwards, and can cut every connection and refuse new ones until restored.
+ * connections it forwards, and can cut every connection and refuse new ones until restored,
+ * or reset the open ones once, midway through what the target sends.
  */
 import net from 'node:net';
 
@@ -19,6 +20,10 @@ export interface Proxy {
   /** cut resets every open connection and resets new ones until restore(). */
   cut(): void;
   restore(): void;
+  /** resetAfter resets every open connection once `bytes` more bytes have gone from the target to clients; new ones are still accepted. */
+  resetAfter(bytes: number): void;
+  /** resets is how many times resetAfter fired. */
+  resets(): number;
   close(): Promise<void>;
 }
 
@@ -30,7 +35,15 @@ export async function startProxy(target: { host: string; port: number }, opts: P
   let latency = opts.latencyMs ?? 0;
   let accepted = 0;
   let isCut = false;
+  let resetIn: number | undefined;
+  let resets = 0;
   const open = new Set<net.Socket>();
+  const sent = (n: number): void => {
+    if (resetIn === undefined || (resetIn -= n) > 0) return;
+    resetIn = undefined;
+    resets++;
+    for (const s of open) s.resetAndDestroy();
+  };
 
   const server = net.createServer((client) => {
     if (isCut) {
@@ -48,7 +61,7 @@ export async function startProxy(target: { host: string; port: number }, opts: P
       });
     }
     relay(client, upstream, () => latency);
-    relay(upstream, client, () => latency);
+    relay(upstream, client, () => latency, sent);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -66,6 +79,10 @@ export async function startProxy(target: { host: string; port: number }, opts: P
     restore: () => {
       isCut = false;
     },
+    resetAfter: (bytes) => {
+      resetIn = bytes;
+    },
+    resets: () => resets,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of open) s.destroy();
@@ -74,8 +91,8 @@ export async function startProxy(target: { host: string; port: number }, opts: P
   };
 }
 
-/** relay copies `from` to `to`, each chunk (and the end) delivered `latency()` ms after it arrived. */
-function relay(from: net.Socket, to: net.Socket, latency: () => number): void {
+/** relay copies `from` to `to`, each chunk (and the end) delivered `latency()` ms after it arrived; `onSent` counts the bytes. */
+function relay(from: net.Socket, to: net.Socket, latency: () => number, onSent?: (n: number) => void): void {
   const queue: { due: number; chunk?: Buffer }[] = [];
   let queued = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -91,6 +108,7 @@ function relay(from: net.Socket, to: net.Socket, latency: () => number): void {
       }
       queued -= chunk.length;
       if (!to.destroyed) to.write(chunk);
+      onSent?.(chunk.length);
     }
     if (queued < HIGH_WATER && from.isPaused()) from.resume();
     if (queue.length > 0) timer = setTimeout(pump, queue[0].due - now);

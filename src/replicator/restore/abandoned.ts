@@ -43,10 +43,13 @@ export function ownerOf(pid: number): Owner | undefined {
   }
 }
 
-/** claimBuildDir records this process as the owner of build directory `dir`. */
+/** claimBuildDir records this process as the owner of build directory `dir` (whole or not at all: tmp + rename). */
 export async function claimBuildDir(dir: string): Promise<void> {
   const me = ownerOf(process.pid);
-  if (me) await fsp.writeFile(path.join(dir, OWNER_FILE), `${JSON.stringify(me)}\n`);
+  if (!me) return;
+  const file = path.join(dir, OWNER_FILE);
+  await fsp.writeFile(`${file}.tmp`, `${JSON.stringify(me)}\n`);
+  await fsp.rename(`${file}.tmp`, file);
 }
 
 /** isAbandoned decides from an owner record and this process's identity (see the rules above). */

@@ -7,6 +7,7 @@
 import fsp from 'node:fs/promises';
 import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createFrameDecoder, Lz4Error } from '../lz4/index.js';
 import type { ReplicaClient, SnapshotInfo, WALSegmentInfo } from '../replica-client.js';
 import { snapshotName } from '../layout.js';
@@ -26,7 +27,21 @@ export interface FetchContext {
   generation: string;
   counters: FetchCounters;
   signal?: AbortSignal;
+  /** onRetry is told about each download started over after its body broke off. */
+  onRetry?: (piece: string, attempt: number, err: Error) => void;
 }
+
+/**
+ * BODY_RETRIES: a download whose body breaks off midway (a reset connection, a timeout) is
+ * started over this many times, after BODY_BACKOFF_MS, doubling. Requests that fail before
+ * a body arrives are retried by the client itself; corrupt data and local write errors
+ * are never retried.
+ */
+export const BODY_RETRIES = 3;
+const BODY_BACKOFF_MS = 250;
+
+/** BodyError is a download that broke off while its body was being read. */
+class BodyError extends Error {}
 
 /** FetchedSnapshot: the raw size of the snapshot and its page size (from the database header). */
 export interface FetchedSnapshot {
@@ -39,6 +54,10 @@ const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 /** fetchSnapshot writes the decompressed snapshot to `path` (created or truncated). */
 export async function fetchSnapshot(ctx: FetchContext, snapshot: SnapshotInfo, path: string): Promise<FetchedSnapshot> {
   const name = `snapshot ${ctx.generation}/${snapshotName(snapshot.index)}`;
+  return startingOver(name, ctx, () => fetchSnapshotOnce(ctx, snapshot, path, name));
+}
+
+async function fetchSnapshotOnce(ctx: FetchContext, snapshot: SnapshotInfo, path: string, name: string): Promise<FetchedSnapshot> {
   const fh = await fsp.open(path, 'w');
   let size = 0;
   const head = Buffer.alloc(100);
@@ -65,6 +84,12 @@ export async function fetchSnapshot(ctx: FetchContext, snapshot: SnapshotInfo, p
  */
 export async function fetchSegment(ctx: FetchContext, a: IndexAssembly, seg: WALSegmentInfo, j: number): Promise<number> {
   const name = `wal segment ${a.key(j)}`;
+  const len = await startingOver(name, ctx, () => fetchSegmentOnce(ctx, a, seg, j, name));
+  ctx.counters.onSegment();
+  return len;
+}
+
+async function fetchSegmentOnce(ctx: FetchContext, a: IndexAssembly, seg: WALSegmentInfo, j: number, name: string): Promise<number> {
   const limit = a.limit(j);
   const fh = await a.handle();
   const body = await open(name, () => ctx.client.readWALSegment({ generation: ctx.generation, index: seg.index, offset: seg.offset }, ctx.signal));
@@ -74,8 +99,20 @@ export async function fetchSegment(ctx: FetchContext, a: IndexAssembly, seg: WAL
     await writeAll(fh, chunk, seg.offset + len);
     len += chunk.length;
   });
-  ctx.counters.onSegment();
   return len;
+}
+
+/** startingOver runs one download, starting it over when its body breaks off (see BODY_RETRIES). */
+async function startingOver<T>(name: string, ctx: FetchContext, once: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await once();
+    } catch (err) {
+      if (!(err instanceof BodyError) || attempt > BODY_RETRIES || ctx.signal?.aborted) throw err;
+      ctx.onRetry?.(name, attempt, err);
+      await sleep(BODY_BACKOFF_MS * 2 ** (attempt - 1), undefined, { signal: ctx.signal });
+    }
+  }
 }
 
 /** open starts a download, naming the piece in its error. */
@@ -115,7 +152,9 @@ async function decodeInto(name: string, body: Readable, ctx: FetchContext, sink:
     // chained checksums (checked by the assembly), so LZ4's content checksum is redundant.
     await pipeline(body, count, createFrameDecoder({ verifyContentChecksum: false }), out, { signal: ctx.signal });
   } catch (err) {
-    throw describe(name, sinkErr ?? err);
+    if (sinkErr !== undefined) throw describe(name, sinkErr);
+    const e = describe(name, err);
+    throw e instanceof CorruptError || e.name === 'AbortError' ? e : new BodyError(e.message, { cause: err });
   }
 }
 

@@ -32,6 +32,7 @@ export interface TransferOptions {
   queueBudget?: number;
   tracker: ProgressTracker;
   signal?: AbortSignal;
+  onRetry?: FetchContext['onRetry'];
 }
 
 /** TransferResult: what was fetched and how long downloading and applying took. */
@@ -89,7 +90,7 @@ function downloads(plan: RestorePlan, opts: TransferOptions, ac: AbortController
   const snap = deferred<FetchedSnapshot>();
   const slots = plan.indexes.map(() => deferred<QueuedWAL>());
   return {
-    ctx: { client: opts.client, generation: plan.generation, counters: opts.tracker, signal: ac.signal },
+    ctx: { client: opts.client, generation: plan.generation, counters: opts.tracker, signal: ac.signal, onRetry: opts.onRetry },
     snap,
     slots,
     assemblies: plan.indexes.map((ip) => new IndexAssembly(plan.generation, ip, path.join(opts.tempDir, `wal-${hex8(ip.index)}`))),

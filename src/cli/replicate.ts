@@ -62,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   const app = exec === undefined ? undefined : parseExec(exec);
   if (app !== undefined && app.length === 0) throw new UsageError(`replicate: empty -exec command ${JSON.stringify(exec)}`);
   const replicator = new Replicator(config);
+  if (config.addr) await serveMetrics(config.addr, replicator);
   const done = app ? undefined : waitForSignal();
   replicator.start();
   for (const r of replicator.runners) {
@@ -70,6 +71,13 @@ export async function run(argv: string[]): Promise<number> {
   if (notifyFd !== undefined) notifyReady(notifyFd);
   if (app) return (await import('../replicator/exec.js')).runWithApp(replicator, app);
   return stopOnSignal(replicator, done!);
+}
+
+/** serveMetrics starts the metrics endpoint on `addr` (before replication: a bad address fails first). */
+async function serveMetrics(addr: string, replicator: Replicator): Promise<void> {
+  const [{ startMetricsServer }, { renderMetrics }] = await Promise.all([import('../replicator/metrics-server.js'), import('../replicator/metrics.js')]);
+  const server = await startMetricsServer(addr, () => renderMetrics(replicator.runners));
+  log.info('metrics listening', { addr: server.address, path: '/metrics' });
 }
 
 /** stopOnSignal waits for SIGTERM/SIGINT, then runs the final sync; a second signal exits at once. */

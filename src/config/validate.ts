@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { LogLevel } from '../log.js';
+import { parseListenAddr } from './addr.js';
 import { RawMap, dropUndefined } from './fields.js';
 import { defaultLogging, fillDb } from './fill.js';
 import { defaultPathContext, expandPath, type PathContext } from './paths.js';
@@ -24,7 +25,7 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Config
   const warnings: string[] = [];
   const top = new RawMap('', raw);
   const config: Config = dropUndefined({
-    addr: top.string('addr'),
+    addr: validateAddr(top),
     exec: top.string('exec'),
     accessKeyId: top.secret('access-key-id'),
     secretAccessKey: top.secret('secret-access-key'),
@@ -104,4 +105,16 @@ function validateDb(raw: unknown, at: string, ctx: DbContext): DbConfig {
   });
   ctx.warnings.push(...m.unknownKeys().map((k) => `${k}: unknown key, ignored`));
   return fillDb(expandPath(rawPath, ctx.paths), replicas, given);
+}
+
+/** validateAddr checks the metrics address (`:9090`, `127.0.0.1:9090`). */
+function validateAddr(top: RawMap): string | undefined {
+  const addr = top.string('addr');
+  if (addr === undefined || addr === '') return undefined;
+  try {
+    parseListenAddr(addr);
+  } catch (err) {
+    throw new ConfigError(top.at('addr'), (err as Error).message, addr);
+  }
+  return addr;
 }

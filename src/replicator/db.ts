@@ -20,6 +20,7 @@ import type { Pos } from './pos.js';
 import { RealWAL } from './real-wal.js';
 import { ShadowWAL } from './shadow-wal.js';
 import { type CheckpointMode, type CheckpointResult, SQLiteConn, checkSQLiteHeader, sleepSync } from './sqlite.js';
+import { DbStats } from './stats.js';
 import { WAL_HEADER_SIZE } from './wal.js';
 
 /**
@@ -51,6 +52,8 @@ export class Db extends EventEmitter {
   readonly config: DbConfig;
   readonly log: Logger;
   state: DbState = 'waiting';
+  /** stats count syncs and checkpoints (the metrics endpoint reads them). */
+  readonly stats = new DbStats();
   private sqlite: SQLiteConn | undefined;
   private dbFd = -1;
   private walFd = -1;
@@ -132,11 +135,18 @@ export class Db extends EventEmitter {
   sync(): boolean {
     if (this.state === 'waiting' && !this.open()) return false;
     if (this.state !== 'open') return false;
-    const before = this.posKey();
-    this.ensureWALHeader();
-    this.shadows!.verifyAndCopy();
-    this.maybeCheckpoint();
-    return this.changedSince(before);
+    return this.stats.timeSync(() => {
+      const before = this.posKey();
+      this.ensureWALHeader();
+      this.shadows!.verifyAndCopy();
+      this.maybeCheckpoint();
+      return this.changedSince(before);
+    });
+  }
+
+  /** appendedBytes is how many frame bytes this run has copied to the shadow WAL. */
+  get appendedBytes(): number {
+    return this.shadows?.appendedBytes ?? 0;
   }
 
   /** checkpoint runs a checkpoint of `mode` now (tests and tools); emits `change` if the position moved. */
@@ -256,6 +266,10 @@ export class Db extends EventEmitter {
    * index+1.
    */
   private runCheckpoint(mode: CheckpointMode): void {
+    this.stats.timeCheckpoint(mode, () => this.checkpointAndHandOver(mode));
+  }
+
+  private checkpointAndHandOver(mode: CheckpointMode): void {
     const sqlite = this.sqlite!;
     const shadows = this.shadows!;
     shadows.copy();

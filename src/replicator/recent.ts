@@ -19,6 +19,8 @@ export class RecentBytes {
   private len = 0;
   /** head is where in `buf` the oldest byte sits. */
   private head = 0;
+  /** added counts every byte ever added (the metrics' total shadow WAL bytes). */
+  added = 0;
 
   constructor(cap = RECENT_BYTES) {
     this.cap = cap;
@@ -33,6 +35,7 @@ export class RecentBytes {
       this.head = 0;
     }
     const buf = (this.buf ??= new Uint8Array(this.cap));
+    this.added += bytes.length;
     this.end = offset + bytes.length;
     if (bytes.length >= this.cap) {
       buf.set(bytes.subarray(bytes.length - this.cap));

@@ -13,6 +13,7 @@ import { createFrameDecoder, createFrameEncoder, encodeFrame } from './lz4/index
 import { type Pos, comparePos, formatPos, hex8 } from './pos.js';
 import type { ReplicaClient, SnapshotInfo } from './replica-client.js';
 import { enforceRetention } from './retention.js';
+import { ReplicaStats } from './stats.js';
 import { Throttle } from './throttle.js';
 
 /** SMALL_SEGMENT is the largest segment read into memory whole (bigger ones stream). */
@@ -27,6 +28,8 @@ export class Replica {
   readonly log: Logger;
   /** pos is how far this replica holds the current generation (undefined: not known yet). */
   pos: Pos | undefined;
+  /** stats count failed syncs and when this replica was last caught up (metrics.ts). */
+  readonly stats = new ReplicaStats();
   private readonly throttle: Throttle;
   private timers: NodeJS.Timeout[] = [];
   private lastSnapshotKey = '';
@@ -41,6 +44,7 @@ export class Replica {
       interval: config.syncInterval,
       onError: (err, attempt) => {
         this.pos = undefined;
+        this.stats.syncErrors++;
         this.log.error('sync failed', { attempt, error: errorMessage(err) });
       },
     });
@@ -96,6 +100,7 @@ export class Replica {
       } else if (this.pos.index < now.index) {
         this.pos = { generation: this.pos.generation, index: this.pos.index + 1, offset: 0 };
       } else {
+        this.stats.caughtUpAt = Date.now();
         return;
       }
     }

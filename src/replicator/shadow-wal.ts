@@ -37,6 +37,11 @@ export class ShadowWAL {
     this.log = log;
   }
 
+  /** appendedBytes is how many frame bytes this run has written to the shadow WAL. */
+  get appendedBytes(): number {
+    return this.recent.added;
+  }
+
   /** pos is the current position (generation, index, committed size). */
   pos(): Pos | undefined {
     if (!this.generation || !this.shadow) return undefined;

@@ -1,0 +1,104 @@
+/**
+ * The metrics endpoint of `lifeboat replicate` (config `addr`): Litestream v0.3's metric
+ * names with values that match the database, the shadow WAL and the replica on disk.
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { decodeFrame } from '../../src/replicator/lz4/index.js';
+import { lifeboat } from '../helpers/cli.js';
+import { runWriter, startReplicate, type Running } from '../helpers/replicate.js';
+import { openWAL } from '../helpers/sqlite.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+/** setup writes a config replicating `app.db` to a file replica with `addr`. */
+function setup(addr: string): { dir: string; db: string; replica: string; config: string } {
+  const dir = tmpDir();
+  const db = path.join(dir, 'app.db');
+  const replica = path.join(dir, 'r');
+  openWAL(db).close();
+  const config = path.join(dir, 'lifeboat.yml');
+  fs.writeFileSync(config, `addr: "${addr}"\ndbs:\n  - path: ${db}\n    replicas:\n      - name: backup\n        path: ${replica}\n`);
+  return { dir, db, replica, config };
+}
+
+/** metrics fetches /metrics and parses each sample line into `name{labels}` → value. */
+async function metrics(base: string): Promise<Map<string, number>> {
+  const res = await fetch(`${base}/metrics`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+  const out = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+/** replicaEnd is where the replica's newest segment ends: [index, offset + decoded length]. */
+function replicaEnd(replica: string): [number, number] {
+  const gens = fs.readdirSync(path.join(replica, 'generations'));
+  expect(gens).toHaveLength(1);
+  const dir = path.join(replica, 'generations', gens[0], 'wal');
+  const last = fs.readdirSync(dir).sort().at(-1)!;
+  const [, index, offset] = /^([0-9a-f]{8})_([0-9a-f]{8})\.wal\.lz4$/.exec(last)!;
+  return [parseInt(index, 16), parseInt(offset, 16) + decodeFrame(fs.readFileSync(path.join(dir, last))).length];
+}
+
+async function waitSettled(rep: Running, base: string, db: string): Promise<Map<string, number>> {
+  for (let i = 0; ; i++) {
+    const m = await metrics(base);
+    const k = `{db="${db}",name="backup"}`;
+    if (m.get(`litestream_replica_wal_offset${k}`) === m.get(`litestream_shadow_wal_size{db="${db}"}`) || i > 100) return m;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rep.proc.exitCode).toBeNull();
+  }
+}
+
+describe('lifeboat replicate: metrics on addr', () => {
+  it('serves the reference’s metrics, matching the database, the shadow WAL and the replica', async () => {
+    const { db, replica, config } = setup('127.0.0.1:0');
+    const rep = startReplicate(['-config', config]);
+    const line = await rep.waitFor(/metrics listening/);
+    const base = `http://${/addr=(\S+)/.exec(line)![1]}`;
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 1200, 0, 4000);
+    const m = await waitSettled(rep, base, db);
+    const d = `{db="${db}"}`;
+    const r = `{db="${db}",name="backup"}`;
+    expect(m.get(`litestream_db_size${d}`)).toBe(fs.statSync(db).size);
+    expect(m.get(`litestream_wal_size${d}`)).toBe(fs.statSync(`${db}-wal`).size);
+    const [index, offset] = replicaEnd(replica);
+    expect([m.get(`litestream_replica_wal_index${r}`), m.get(`litestream_replica_wal_offset${r}`)]).toEqual([index, offset]);
+    expect([m.get(`litestream_shadow_wal_index${d}`), m.get(`litestream_shadow_wal_size${d}`)]).toEqual([index, offset]);
+    expect(m.get(`litestream_total_wal_bytes${d}`)).toBeGreaterThan(1200 * 4000);
+    expect(m.get(`litestream_sync_count${d}`)).toBeGreaterThan(0);
+    expect(m.get(`litestream_sync_error_count${d}`)).toBe(0);
+    expect(m.get(`litestream_checkpoint_count{db="${db}",mode="PASSIVE"}`)).toBeGreaterThan(0);
+    expect(m.get(`lifeboat_replica_sync_error_count${r}`)).toBe(0);
+    expect(Math.abs(m.get(`lifeboat_replica_caught_up_timestamp_seconds${r}`)! - Date.now() / 1000)).toBeLessThan(30);
+    expect((await fetch(`${base}/`)).status).toBe(404);
+    expect((await fetch(`${base}/metrics`, { method: 'HEAD' })).status).toBe(200);
+    const { exitCode, output } = await rep.stop();
+    expect(exitCode, output).toBe(0);
+  });
+
+  it('a bad addr is a config error (exit 2); a port in use fails at start (exit 1), before replicating', async () => {
+    const bad = setup('9090');
+    const res = await lifeboat(['replicate', '-config', bad.config]);
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toContain('addr: invalid address "9090": want HOST:PORT or :PORT');
+
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as net.AddressInfo).port;
+    const taken = setup(`127.0.0.1:${port}`);
+    const res2 = await lifeboat(['replicate', '-config', taken.config]);
+    busy.close();
+    expect(res2.exitCode).toBe(1);
+    expect(res2.stderr).toContain(`metrics: listen on 127.0.0.1:${port}: EADDRINUSE`);
+    expect(fs.existsSync(path.join(taken.dir, '.app.db-litestream'))).toBe(false);
+  });
+});

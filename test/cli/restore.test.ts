@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, decodeFrame } from '../../src/replicator/lz4/index.js';
 import { S3ReplicaClient } from '../../src/replicator/clients/s3.js';
 import { OWNER_FILE, ownerOf } from '../../src/replicator/restore/abandoned.js';
+import { formatBytes } from '../../src/replicator/restore/progress.js';
 import { lifeboat } from '../helpers/cli.js';
 import { unpackFixture } from '../helpers/fixtures.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
@@ -215,6 +216,7 @@ describe('lifeboat restore: a connection reset in the middle of a download', () 
     expect(proxy.resets()).toBe(1);
     expect(res.stderr).toMatch(/download broke off: starting it over .*piece="snapshot abcdefabcdef0125\/00000000\.snapshot\.lz4" attempt=1/);
     expect(fs.readFileSync(out).equals(snapshot)).toBe(true);
+    expect(res.stdout).toContain(`(${formatBytes(encodeFrame(snapshot).length)} downloaded)`);
   });
 });
 

@@ -54,7 +54,7 @@ const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 /** fetchSnapshot writes the decompressed snapshot to `path` (created or truncated). */
 export async function fetchSnapshot(ctx: FetchContext, snapshot: SnapshotInfo, path: string): Promise<FetchedSnapshot> {
   const name = `snapshot ${ctx.generation}/${snapshotName(snapshot.index)}`;
-  return startingOver(name, ctx, () => fetchSnapshotOnce(ctx, snapshot, path, name));
+  return startingOver(name, ctx, (c) => fetchSnapshotOnce(c, snapshot, path, name));
 }
 
 async function fetchSnapshotOnce(ctx: FetchContext, snapshot: SnapshotInfo, path: string, name: string): Promise<FetchedSnapshot> {
@@ -84,7 +84,7 @@ async function fetchSnapshotOnce(ctx: FetchContext, snapshot: SnapshotInfo, path
  */
 export async function fetchSegment(ctx: FetchContext, a: IndexAssembly, seg: WALSegmentInfo, j: number): Promise<number> {
   const name = `wal segment ${a.key(j)}`;
-  const len = await startingOver(name, ctx, () => fetchSegmentOnce(ctx, a, seg, j, name));
+  const len = await startingOver(name, ctx, (c) => fetchSegmentOnce(c, a, seg, j, name));
   ctx.counters.onSegment();
   return len;
 }
@@ -102,13 +102,26 @@ async function fetchSegmentOnce(ctx: FetchContext, a: IndexAssembly, seg: WALSeg
   return len;
 }
 
-/** startingOver runs one download, starting it over when its body breaks off (see BODY_RETRIES). */
-async function startingOver<T>(name: string, ctx: FetchContext, once: () => Promise<T>): Promise<T> {
+/**
+ * startingOver runs one download, starting it over when its body breaks off (see
+ * BODY_RETRIES). The bytes a broken attempt counted are taken back, so the progress and
+ * the summary count each stored byte once.
+ */
+async function startingOver<T>(name: string, ctx: FetchContext, once: (attemptCtx: FetchContext) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
+    let counted = 0;
+    const counters: FetchCounters = {
+      onStored: (n) => {
+        counted += n;
+        ctx.counters.onStored(n);
+      },
+      onSegment: () => ctx.counters.onSegment(),
+    };
     try {
-      return await once();
+      return await once({ ...ctx, counters });
     } catch (err) {
       if (!(err instanceof BodyError) || attempt > BODY_RETRIES || ctx.signal?.aborted) throw err;
+      ctx.counters.onStored(-counted);
       ctx.onRetry?.(name, attempt, err);
       await sleep(BODY_BACKOFF_MS * 2 ** (attempt - 1), undefined, { signal: ctx.signal });
     }

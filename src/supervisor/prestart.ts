@@ -9,6 +9,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { outputStdio, pipeOutput } from './output.js';
+import { trackSpawns } from './reaper.js';
 
 /** START_FD is the descriptor on which a prestarted replicator waits for its start line. */
 export const START_FD = 4;
@@ -33,6 +34,9 @@ export class Prestarted {
 
   /** spawn starts `command -start-fd 4` as the service would be (own process group, same stdio, output prefixed). */
   static spawn(opts: PrestartOptions): Prestarted {
+    // Started before the init's reaper: without tracking, the reaper would take its exit
+    // from libuv (it reaps untracked zombies) and the service would never see it end.
+    trackSpawns();
     const stdio = [...(outputStdio(opts.prefix) as string[])];
     while (stdio.length < START_FD) stdio.push('ignore');
     stdio[opts.notificationFd] = 'pipe';

@@ -1,0 +1,37 @@
+/** prestart: the early replicator process is tracked, so the reaper never takes its exit from libuv. */
+import { describe, expect, it } from 'vitest';
+import { Prestarted } from '../../src/supervisor/prestart.js';
+import { trackSpawns } from '../../src/supervisor/reaper.js';
+
+describe('Prestarted', () => {
+  it('is tracked from its spawn, before anything else starts the reaper, and its exit still reaches us', async () => {
+    const p = Prestarted.spawn({
+      name: 'replicate',
+      command: [process.execPath, '-e', 'require("fs").readSync(4, Buffer.alloc(8)); process.exit(7)', '--'],
+      notificationFd: 3,
+      prefix: true,
+    });
+    const child = p.take()!;
+    expect(child.pid).toBeDefined();
+    expect(trackSpawns().has(child.pid!)).toBe(true);
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(7);
+    expect(trackSpawns().has(child.pid!)).toBe(false);
+  });
+
+  it('discard lets a waiting process go: its start pipe ends', async () => {
+    const p = Prestarted.spawn({
+      name: 'replicate',
+      command: [process.execPath, '-e', 'const n = require("fs").readSync(4, Buffer.alloc(8)); process.exit(n === 0 ? 0 : 9)', '--'],
+      notificationFd: 3,
+      prefix: true,
+    });
+    const spawned = trackSpawns();
+    expect(spawned.size).toBe(1);
+    const [pid] = [...spawned];
+    p.discard();
+    expect(p.take()).toBeUndefined();
+    for (let i = 0; i < 200 && spawned.has(pid); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(spawned.has(pid)).toBe(false);
+  });
+});

@@ -27,6 +27,13 @@ export const EXIT_INIT_FAILED = 111;
 /** EXIT_SYNC_FAILED replaces an app code of 0 when the final sync did not complete. */
 export const EXIT_SYNC_FAILED = 1;
 
+/**
+ * LOST_EXIT_MS: how long after its SIGKILL (and its finish's timeout) a stopped child's
+ * exit may take to reach us before the shutdown goes on without it. An exit that never
+ * arrives (its pid reaped by someone else) must not hang the container's stop.
+ */
+export const LOST_EXIT_MS = 2_000;
+
 /** InitSetup is everything read before anything starts (see src/cli/init.ts). */
 export interface InitSetup {
   knobs: Knobs;
@@ -129,7 +136,7 @@ class Init {
     const appExit = await this.stopApp(reason);
     // 2. The other services, together: their down-signal, then SIGKILL after timeout-kill.
     if (this.services.length > 0) this.log.info('stopping services', { count: this.services.length });
-    await Promise.all(this.services.map((s) => s.stop()));
+    await Promise.all(this.services.map((s) => this.stopService(s)));
     // 3. The replicator last: its final sync, bounded by LIFEBOAT_SYNC_GRACETIME.
     const synced = await this.stopReplicator();
     // 4. cont-finish.d/*, each bounded.
@@ -240,12 +247,25 @@ class Init {
   private async stopReplicator(): Promise<boolean> {
     if (!this.replicator) return true;
     this.log.info('stopping replicator: final sync', { timeout_ms: this.knobs.syncGrace });
-    const exit = await this.replicator.stop();
+    const stopped = await within(this.replicator.stop(), this.knobs.syncGrace + LOST_EXIT_MS);
+    if (!stopped.done) {
+      this.log.error('replicator did not report its exit after SIGKILL: final sync not confirmed');
+      return false;
+    }
+    const exit = stopped.value;
     const synced = exit !== undefined && exit.code === 0 && exit.signal === null;
     if (synced) this.log.info('replicator stopped: final sync complete');
     else if (!exit) this.log.error('replicator was not running at shutdown: final sync not done');
     else this.log.error('replicator stopped: final sync not complete', describeExit(exit));
     return synced;
+  }
+
+  /** stopService stops one service: its timeout-kill, then its finish's timeout, then LOST_EXIT_MS at most. */
+  private async stopService(s: Service): Promise<void> {
+    const kill = s.def.timeoutKill ?? this.knobs.servicesGrace;
+    const finish = s.def.finish === undefined ? 0 : s.def.timeoutFinish;
+    const stopped = await within(s.stop(), kill + finish + LOST_EXIT_MS);
+    if (!stopped.done) this.log.error('service did not report its exit after SIGKILL: going on without it', { service: s.name });
   }
 
   private async contFinish(): Promise<void> {
@@ -271,4 +291,16 @@ export function finalCode(reason: StopReason, appExit: Exit | undefined, synced:
   else if (reason.kind === 'app') code = exitCode(reason.exit);
   else code = appExit ? exitCode(appExit) : 0;
   return code === 0 && !synced ? EXIT_SYNC_FAILED : code;
+}
+
+/** within waits for `p` at most `ms` (0: as long as it takes); `done: false` when the time ran out. */
+export async function within<T>(p: Promise<T>, ms: number): Promise<{ done: true; value: T } | { done: false }> {
+  if (ms <= 0) return { done: true, value: await p };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ done: false }>((resolve) => (timer = setTimeout(() => resolve({ done: false }), ms)));
+  try {
+    return await Promise.race([p.then((value) => ({ done: true as const, value })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { finalCode } from '../../src/supervisor/init.js';
+import { finalCode, within } from '../../src/supervisor/init.js';
 import { indexOf, makeService, procStat, runInit, startInit, writeScript } from '../helpers/procs.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -272,5 +272,15 @@ describe.concurrent('lifeboat init: cont-init.d', () => {
     expect(silent.code).toBe(0);
     expect(silent.output).not.toContain('cont-init.d script failed');
     expect(silent.output).toContain('app ran');
+  });
+});
+
+describe('within: a bounded wait', () => {
+  it('passes a value through in time, gives up after the time, and waits as long as it takes with 0', async () => {
+    expect(await within(Promise.resolve(5), 1000)).toEqual({ done: true, value: 5 });
+    const t0 = Date.now();
+    expect(await within(new Promise(() => {}), 100)).toEqual({ done: false });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(95);
+    expect(await within(new Promise((r) => setTimeout(() => r('late'), 150)), 0)).toEqual({ done: true, value: 'late' });
   });
 });

@@ -17,7 +17,7 @@ import { startS3rver, type S3rver } from '../helpers/s3rver.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
-import { captureHistory, writeReplica } from '../replicator/restore/history.js';
+import { captureHistory, writeReplica, type History } from '../replicator/restore/history.js';
 
 /** configFor writes a config naming `db` with one file replica at `replica`. */
 function configFor(dir: string, db: string, replica: string): string {
@@ -116,7 +116,9 @@ describe('lifeboat restore: exit codes', () => {
   });
 });
 
-describe('lifeboat restore: SIGTERM mid-restore (s3 behind a slow link)', () => {
+describe('lifeboat restore from s3, with faults on the link', () => {
+  const keys = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
+  const env = { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey };
   let s3: S3rver;
   beforeAll(async () => {
     s3 = await startS3rver();
@@ -124,17 +126,22 @@ describe('lifeboat restore: SIGTERM mid-restore (s3 behind a slow link)', () => 
   });
   afterAll(async () => s3?.stop());
 
-  it('exits 143 and leaves nothing behind', async () => {
-    const dir = tmpDir();
-    const keys = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
-    const client = new S3ReplicaClient({ bucket: 'bkt', path: 'db', endpoint: s3.endpoint, ...keys });
-    await writeReplica(client, 'abcdefabcdef0123', captureHistory(dir, { pageSize: 4096, seed: 3, indexes: 6, steps: 3 }), 5);
+  /** store writes `history` as generation `gen` under `bkt/<prefix>`. */
+  async function store(prefix: string, gen: string, history: History): Promise<void> {
+    const client = new S3ReplicaClient({ bucket: 'bkt', path: prefix, endpoint: s3.endpoint, ...keys });
+    await writeReplica(client, gen, history, 5);
     await client.close();
+  }
+
+  /** url is the replica `bkt/<prefix>` reached on `port` (a proxy's, or s3rver's own). */
+  const url = (prefix: string, port: number) => `s3://bkt/${prefix}?endpoint=http://127.0.0.1:${port}&region=us-east-1`;
+
+  it('SIGTERM mid-restore: exits 143 and leaves nothing behind', async () => {
+    const dir = tmpDir();
+    await store('sigterm', 'abcdefabcdef0123', captureHistory(dir, { pageSize: 4096, seed: 3, indexes: 6, steps: 3 }));
     const proxy = await startProxy({ host: '127.0.0.1', port: s3.port }, { latencyMs: 150 });
     const outDir = path.join(dir, 'out');
-    const url = `s3://bkt/db?endpoint=http://127.0.0.1:${proxy.port}&region=us-east-1`;
-    const env = { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey };
-    const child = lifeboat(['restore', '-parallelism', '1', '-o', path.join(outDir, 'db'), url], { env });
+    const child = lifeboat(['restore', '-parallelism', '1', '-o', path.join(outDir, 'db'), url('sigterm', proxy.port)], { env });
     await waitFor(() => fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0);
     child.kill('SIGTERM');
     const res = await child;
@@ -143,28 +150,14 @@ describe('lifeboat restore: SIGTERM mid-restore (s3 behind a slow link)', () => 
     expect(res.stderr).toMatch(/interrupted by SIGTERM/);
     expect(fs.readdirSync(outDir)).toEqual([]);
   });
-});
 
-describe('lifeboat restore: SIGKILL mid-restore (s3 behind a slow link)', () => {
-  let s3: S3rver;
-  beforeAll(async () => {
-    s3 = await startS3rver();
-    await s3.bucket('bkt');
-  });
-  afterAll(async () => s3?.stop());
-
-  it('leaves its build directory, which the next restore removes; one owned by a live process stays', async () => {
+  it('SIGKILL mid-restore leaves its build directory, which the next restore removes; one owned by a live process stays', async () => {
     const dir = tmpDir();
-    const keys = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
-    const client = new S3ReplicaClient({ bucket: 'bkt', path: 'db', endpoint: s3.endpoint, ...keys });
-    const history = captureHistory(dir, { pageSize: 4096, seed: 4, indexes: 6, steps: 3 });
-    await writeReplica(client, 'abcdefabcdef0124', history, 5);
-    await client.close();
+    await store('sigkill', 'abcdefabcdef0124', captureHistory(dir, { pageSize: 4096, seed: 4, indexes: 6, steps: 3 }));
     const proxy = await startProxy({ host: '127.0.0.1', port: s3.port }, { latencyMs: 150 });
     const outDir = path.join(dir, 'out');
     const out = path.join(outDir, 'db');
-    const env = { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey };
-    const slow = lifeboat(['restore', '-parallelism', '1', '-o', out, `s3://bkt/db?endpoint=http://127.0.0.1:${proxy.port}&region=us-east-1`], { env });
+    const slow = lifeboat(['restore', '-parallelism', '1', '-o', out, url('sigkill', proxy.port)], { env });
     const owned = (): string[] => (fs.existsSync(outDir) ? fs.readdirSync(outDir).filter((n) => fs.existsSync(path.join(outDir, n, OWNER_FILE))) : []);
     await waitFor(() => owned().length > 0);
     slow.kill('SIGKILL');
@@ -176,23 +169,14 @@ describe('lifeboat restore: SIGKILL mid-restore (s3 behind a slow link)', () => 
     fs.mkdirSync(live);
     fs.writeFileSync(path.join(live, OWNER_FILE), JSON.stringify(ownerOf(process.pid)));
 
-    const res = await lifeboat(['restore', '-o', out, `s3://bkt/db?endpoint=${s3.endpoint}&region=us-east-1`], { env });
+    const res = await lifeboat(['restore', '-o', out, url('sigkill', s3.port)], { env });
     expect(res.exitCode, String(res.all)).toBe(0);
     expect(res.stderr).toContain('removed the build directory of an interrupted restore');
     expect(fs.readdirSync(outDir).sort()).toEqual(['.db.restore-live', 'db']);
     expect(integrityCheck(out)).toBe('ok');
   });
-});
 
-describe('lifeboat restore: a connection reset in the middle of a download', () => {
-  let s3: S3rver;
-  beforeAll(async () => {
-    s3 = await startS3rver();
-    await s3.bucket('bkt');
-  });
-  afterAll(async () => s3?.stop());
-
-  it('starts that download over, says so, and restores every byte', async () => {
+  it('a connection reset in the middle of a download: starts it over, says so, and restores every byte', async () => {
     const dir = tmpDir();
     const src = path.join(dir, 'src.db');
     const db = openWAL(src);
@@ -201,16 +185,12 @@ describe('lifeboat restore: a connection reset in the middle of a download', () 
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     const snapshot = fs.readFileSync(src);
-    const keys = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
-    const client = new S3ReplicaClient({ bucket: 'bkt', path: 'reset', endpoint: s3.endpoint, ...keys });
-    await writeReplica(client, 'abcdefabcdef0125', { pageSize: 4096, snapshot, indexes: [], dbPath: src }, 1);
-    await client.close();
+    await store('reset', 'abcdefabcdef0125', { pageSize: 4096, snapshot, indexes: [], dbPath: src });
     expect(encodeFrame(snapshot).length).toBeGreaterThan(600_000);
     const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
     proxy.resetAfter(300_000);
     const out = path.join(dir, 'out', 'db');
-    const env = { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey };
-    const res = await lifeboat(['restore', '-o', out, `s3://bkt/reset?endpoint=http://127.0.0.1:${proxy.port}&region=us-east-1`], { env });
+    const res = await lifeboat(['restore', '-o', out, url('reset', proxy.port)], { env });
     await proxy.close();
     expect(res.exitCode, String(res.all)).toBe(0);
     expect(proxy.resets()).toBe(1);

@@ -17,6 +17,16 @@ export function outputStdio(prefix: boolean): StdioOptions {
   return prefix ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'];
 }
 
+/** runStdio is the stdio of a service's `run`: fds 0–2 as outputStdio says, a pipe at each of `pipes`, the fds between closed. */
+export function runStdio(prefix: boolean, pipes: readonly number[]): StdioOptions {
+  const stdio = [...(outputStdio(prefix) as ('ignore' | 'pipe' | 'inherit')[])];
+  for (const fd of pipes) {
+    while (stdio.length < fd) stdio.push('ignore');
+    stdio[fd] = 'pipe';
+  }
+  return stdio;
+}
+
 /** pipeOutput prefixes a spawned child's piped stdout and stderr (no-op for inherited ones). */
 export function pipeOutput(child: ChildProcess, name: string): void {
   if (child.stdout) prefixLines(child.stdout, process.stdout, name);

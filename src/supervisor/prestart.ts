@@ -6,9 +6,9 @@
  * line. A boot that does not need it closes the pipe instead: it exits 0 without having
  * opened anything (`lifeboat replicate -start-fd`).
  */
-import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { outputStdio, pipeOutput } from './output.js';
+import { pipeOutput, runStdio } from './output.js';
 import { trackSpawns } from './reaper.js';
 
 /** START_FD is the descriptor on which a prestarted replicator waits for its start line. */
@@ -37,16 +37,12 @@ export class Prestarted {
     // Started before the init's reaper: without tracking, the reaper would take its exit
     // from libuv (it reaps untracked zombies) and the service would never see it end.
     trackSpawns();
-    const stdio = [...(outputStdio(opts.prefix) as string[])];
-    while (stdio.length < START_FD) stdio.push('ignore');
-    stdio[opts.notificationFd] = 'pipe';
-    stdio[START_FD] = 'pipe';
     const [file, ...args] = opts.command;
     const child = spawn(file, [...args, '-start-fd', String(START_FD)], {
       cwd: opts.cwd ?? process.cwd(),
       env: process.env,
       detached: true,
-      stdio: stdio as StdioOptions,
+      stdio: runStdio(opts.prefix, [opts.notificationFd, START_FD]),
     });
     child.on('error', () => {});
     pipeOutput(child, opts.name);

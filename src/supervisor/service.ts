@@ -7,7 +7,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
-import { outputDrained, outputStdio, pipeOutput } from './output.js';
+import { outputDrained, outputStdio, pipeOutput, runStdio } from './output.js';
 import type { Prestarted } from './prestart.js';
 import type { ServiceDef } from './service-dir.js';
 import {
@@ -171,13 +171,8 @@ export class Service extends EventEmitter {
 
   /** stdio is fds 0–2 as output.ts says, plus a pipe at the notification fd. */
   private stdio(): StdioOptions {
-    const base = outputStdio(this.opts.prefix) as ('ignore' | 'pipe' | 'inherit')[];
     const fd = this.def.notificationFd;
-    if (fd === undefined) return base;
-    const stdio: ('ignore' | 'pipe' | 'inherit')[] = [...base];
-    while (stdio.length < fd) stdio.push('ignore');
-    stdio[fd] = 'pipe';
-    return stdio;
+    return runStdio(this.opts.prefix, fd === undefined ? [] : [fd]);
   }
 
   private clearTimer(): void {

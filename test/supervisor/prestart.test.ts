@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { Prestarted } from '../../src/supervisor/prestart.js';
 import { trackSpawns } from '../../src/supervisor/reaper.js';
 
+/** prestart spawns `node -e script` the way the init prestarts the replicator (script args after `--`). */
+function prestart(script: string): Prestarted {
+  return Prestarted.spawn({ name: 'replicate', command: [process.execPath, '-e', script, '--'], notificationFd: 3, prefix: true });
+}
+
 describe('Prestarted', () => {
   it('is tracked from its spawn, before anything else starts the reaper, and its exit still reaches us', async () => {
-    const p = Prestarted.spawn({
-      name: 'replicate',
-      command: [process.execPath, '-e', 'require("fs").readSync(4, Buffer.alloc(8)); process.exit(7)', '--'],
-      notificationFd: 3,
-      prefix: true,
-    });
+    const p = prestart('require("fs").readSync(4, Buffer.alloc(8)); process.exit(7)');
     const child = p.take()!;
     expect(child.pid).toBeDefined();
     expect(trackSpawns().has(child.pid!)).toBe(true);
@@ -20,12 +20,7 @@ describe('Prestarted', () => {
   });
 
   it('discard lets a waiting process go: its start pipe ends', async () => {
-    const p = Prestarted.spawn({
-      name: 'replicate',
-      command: [process.execPath, '-e', 'const n = require("fs").readSync(4, Buffer.alloc(8)); process.exit(n === 0 ? 0 : 9)', '--'],
-      notificationFd: 3,
-      prefix: true,
-    });
+    const p = prestart('const n = require("fs").readSync(4, Buffer.alloc(8)); process.exit(n === 0 ? 0 : 9)');
     const spawned = trackSpawns();
     expect(spawned.size).toBe(1);
     const [pid] = [...spawned];

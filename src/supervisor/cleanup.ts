@@ -5,7 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
-import { descendantsOf, processState } from './proc.js';
+import { descendantsOf, processState } from '../proc.js';
 import type { Reaper } from './reaper.js';
 import { signalPid } from './signals.js';
 

@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
-import { childrenOf, processState } from './proc.js';
+import { childrenOf, processState } from '../proc.js';
 
 /** REAP_INTERVAL is the fallback scan period, for SIGCHLDs merged or missed. */
 export const REAP_INTERVAL = 1_000;

@@ -16,6 +16,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '../../log.js';
+import { statFields } from '../../proc.js';
 
 /** OWNER_FILE is the name of the owner record inside a build directory. */
 export const OWNER_FILE = 'owner';
@@ -31,12 +32,11 @@ export interface Owner {
 
 /** ownerOf reads the identity of process `pid` from /proc; undefined when it is gone or there is no /proc. */
 export function ownerOf(pid: number): Owner | undefined {
+  const start = statFields(pid)?.[19];
+  if (start === undefined) return undefined;
   try {
     const boot = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     const pidns = fs.readlinkSync('/proc/self/ns/pid');
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after `pid (comm) `: state is field 3, start time field 22.
-    const start = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
     return { boot, host: os.hostname(), pidns, pid, start };
   } catch {
     return undefined;

@@ -1,6 +1,7 @@
 /**
- * proc: a process's children and state read from /proc (Linux), so the init needs no `ps`
- * (slim images lack procps). `/proc/<pid>/task/<tid>/children` lists the children of
+ * proc: a process's children, state and start time read from /proc (Linux), so the init
+ * needs no `ps` (slim images lack procps), and a restore can tell whether the owner of a
+ * leftover build directory still runs. `/proc/<pid>/task/<tid>/children` lists the children of
  * each thread; together they are the process's children.
  */
 import fs from 'node:fs';
@@ -38,14 +39,22 @@ export function descendantsOf(pid: number | 'self'): number[] {
   return out;
 }
 
-/** processState is the one-letter state of `pid` (`R`, `S`, `Z` …), or undefined when it is gone. */
-export function processState(pid: number): string | undefined {
+/**
+ * statFields reads `/proc/<pid>/stat` from field 3 (state) on, so `[19]` is field 22 (start
+ * time); undefined when the process is gone. The command name (field 2) may hold spaces
+ * and parentheses, so the fields are read after its last ')'.
+ */
+export function statFields(pid: number): string[] | undefined {
   let stat: string;
   try {
     stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
-  // `pid (comm) S …`: comm may hold spaces and parentheses, so read after the last ')'.
-  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) || undefined;
+  return stat.slice(stat.lastIndexOf(')') + 2).trimEnd().split(' ');
+}
+
+/** processState is the one-letter state of `pid` (`R`, `S`, `Z` …), or undefined when it is gone. */
+export function processState(pid: number): string | undefined {
+  return statFields(pid)?.[0] || undefined;
 }

@@ -2,6 +2,10 @@
 // bench/replicate: file-replica lag and writer throughput of `lifeboat replicate`.
 //
 //   npm run build && node bench/replicate.mjs [--commits 300] [--interval 100] [--throughput 20000] [--rounds 7]
+//     [--skip-lag] [--sync NORMAL|FULL] [--min-checkpoint-page-count N] [--replica-root DIR]
+//
+// --min-checkpoint-page-count runs `replicate` from a config with that setting; --replica-root
+// puts the replicas under DIR (e.g. /dev/shm, to take the replica's disk writes out).
 //
 // Lag: a writer commits one row every --interval ms while `lifeboat replicate DB file://R`
 // runs; each commit's lag is the time from its commit until the replica holds a segment
@@ -26,6 +30,10 @@ const COMMITS = Number(args.commits ?? 300);
 const INTERVAL = Number(args.interval ?? 100);
 const THROUGHPUT = Number(args.throughput ?? 20000);
 const ROUNDS = Number(args.rounds ?? 7);
+const SKIP_LAG = process.argv.includes('--skip-lag');
+const SYNC_MODES = args.sync ? [args.sync] : ['NORMAL', 'FULL'];
+const MIN_CHECKPOINT = args['min-checkpoint-page-count'];
+const REPLICA_ROOT = args['replica-root'];
 
 function openApp(file) {
   const db = new Database(file);
@@ -35,8 +43,16 @@ function openApp(file) {
   return db;
 }
 
+/** replicateArgs: the single-database form, or a config when a setting is asked for. */
+function replicateArgs(db, replica) {
+  if (MIN_CHECKPOINT === undefined) return [db, `file://${replica}`];
+  const config = `${db}.yml`;
+  fs.writeFileSync(config, `dbs:\n  - path: ${db}\n    min-checkpoint-page-count: ${MIN_CHECKPOINT}\n    replicas:\n      - path: ${replica}\n`);
+  return ['-config', config];
+}
+
 async function startReplicate(db, replica) {
-  const child = spawn(process.execPath, [CLI, 'replicate', db, `file://${replica}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'replicate', ...replicateArgs(db, replica)], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   await new Promise((resolve, reject) => {
     child.stderr.on('data', (d) => {
@@ -123,11 +139,13 @@ async function throughputRound(withReplicate, synchronous) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-tp-'));
   const file = path.join(dir, 'app.db');
   openApp(file).close();
-  const rep = withReplicate ? await startReplicate(file, path.join(dir, 'r')) : undefined;
+  const replica = REPLICA_ROOT ? fs.mkdtempSync(path.join(REPLICA_ROOT, 'lifeboat-bench-r-')) : path.join(dir, 'r');
+  const rep = withReplicate ? await startReplicate(file, replica) : undefined;
   if (rep) await new Promise((r) => setTimeout(r, 300));
   const rate = writeBurst(file, THROUGHPUT, synchronous);
   await rep?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
+  fs.rmSync(replica, { recursive: true, force: true });
   return rate;
 }
 
@@ -143,9 +161,11 @@ async function throughput(synchronous) {
   return { without: median(without), withRep: median(withRep) };
 }
 
-const l = await lag();
-console.log(`lag: ${l.commits} commits every ${INTERVAL} ms, ${l.segments} segments; p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (${l.matched} matched)`);
-for (const synchronous of ['NORMAL', 'FULL']) {
+if (!SKIP_LAG) {
+  const l = await lag();
+  console.log(`lag: ${l.commits} commits every ${INTERVAL} ms, ${l.segments} segments; p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (${l.matched} matched)`);
+}
+for (const synchronous of SYNC_MODES) {
   const { without, withRep } = await throughput(synchronous);
   console.log(`throughput (synchronous=${synchronous}): ${THROUGHPUT} single-row commits, median of ${ROUNDS} alternating rounds: without replicate ${without.toFixed(0)}/s, with ${withRep.toFixed(0)}/s, ratio ${(withRep / without).toFixed(2)}`);
 }

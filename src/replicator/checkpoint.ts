@@ -42,3 +42,29 @@ export function decideCheckpoint(i: CheckpointInput): CheckpointMode | undefined
   if (i.checkpointInterval > 0 && i.nowMs - i.dbModifiedMs >= i.checkpointInterval && shadowPages > 1) return 'PASSIVE';
   return undefined;
 }
+
+/** StepAsideInput is what the step-aside decision needs to know. */
+export interface StepAsideInput {
+  /** shadowPages is the current WAL's frame count (the shadow is caught up). */
+  shadowPages: number;
+  minCheckpointPageCount: number;
+  /** framesPerMs is the rate the WAL grew at since the previous look. */
+  framesPerMs: number;
+  /** lookAheadMs is how far ahead to look: about the time until the next look. */
+  lookAheadMs: number;
+}
+
+/**
+ * stepAsideIn returns in how many ms the WAL is expected to reach
+ * `min-checkpoint-page-count` pages — or, once there, to get its next frame (the commit
+ * whose checkpoint can empty it) — when that happens before the next look, else
+ * undefined; always undefined when the WAL is not growing. That is where a writing
+ * app's own autocheckpoint (SQLite's default: 1000 pages) runs after every commit, and
+ * where our read lock would make each of those checkpoints stop short of the end, so the
+ * app could not restart the WAL (see db.ts).
+ */
+export function stepAsideIn(i: StepAsideInput): number | undefined {
+  if (i.framesPerMs <= 0) return undefined;
+  const ms = Math.max(i.minCheckpointPageCount - i.shadowPages, 1) / i.framesPerMs;
+  return ms <= i.lookAheadMs ? ms : undefined;
+}

@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { DEFAULT_BUSY_TIMEOUT } from '../config/defaults.js';
 import type { DbConfig } from '../config/types.js';
 import { log as rootLog, type Logger } from '../log.js';
-import { decideCheckpoint } from './checkpoint.js';
+import { decideCheckpoint, pageCount, stepAsideIn } from './checkpoint.js';
 import { metaDir } from './layout.js';
 import { removeStaleFiles } from './meta.js';
 import type { Pos } from './pos.js';
@@ -21,7 +21,8 @@ import { RealWAL } from './real-wal.js';
 import { ShadowWAL } from './shadow-wal.js';
 import { type CheckpointMode, type CheckpointResult, SQLiteConn, checkSQLiteHeader, sleepSync } from './sqlite.js';
 import { DbStats } from './stats.js';
-import { WAL_HEADER_SIZE } from './wal.js';
+import { WAL_HEADER_SIZE, frameSize } from './wal.js';
+import { POLL_MS } from './wake.js';
 
 /**
  * CHECKPOINT_LOCK_WAIT_MS: how long our checkpoint waits (without the read lock) for the
@@ -37,6 +38,24 @@ export const RESTART_WAIT_MS = 5;
 
 /** CHECKPOINT_BACKOFF_MS: after a checkpoint that could not get the lock, wait this long before the next try. */
 export const CHECKPOINT_BACKOFF_MS = 20;
+
+/**
+ * STEP_ASIDE_GRACE_MS: how long, past the moment the WAL is expected to reach
+ * `min-checkpoint-page-count`, we stay out of the way of the app's own checkpoint and
+ * restart (its checkpoint fsyncs: a few ms here). The whole wait is capped at
+ * CHECKPOINT_LOCK_WAIT_MS.
+ */
+export const STEP_ASIDE_GRACE_MS = 10;
+
+/**
+ * STEP_ASIDE_LEAD_MS: how long before the WAL is expected to reach
+ * `min-checkpoint-page-count` we step aside; a look due later than that is asked for
+ * (lookAgainIn) rather than waited for, since timers fire a millisecond or so late.
+ */
+export const STEP_ASIDE_LEAD_MS = 4;
+
+/** STEP_ASIDE_PAUSE_MS: after a step-aside the app did not use, how long before the next one. */
+export const STEP_ASIDE_PAUSE_MS = 1000;
 
 /** NO_CHECKPOINT stands for a checkpoint we did not run because the app's own restarted the WAL. */
 const NO_CHECKPOINT: CheckpointResult = { busy: 0, log: -1, checkpointed: -1 };
@@ -61,6 +80,17 @@ export class Db extends EventEmitter {
   private shadows: ShadowWAL | undefined;
   private snapshotting = 0;
   private checkpointBackoffUntil = 0;
+  /** lastLook is when the previous sync looked and how many frames had been copied by then. */
+  private lastLook = { at: 0, frames: 0 };
+  private framesPerMs = 0;
+  private lastRate = 0;
+  /** noStepAsideUntil: after a step-aside in which the app did not restart the WAL, none until then. */
+  private noStepAsideUntil = 0;
+  /**
+   * lookAgainIn is set by a sync that expects the WAL to reach `min-checkpoint-page-count`
+   * before the next regular look: the next look should come in this many ms (see stepAside).
+   */
+  lookAgainIn: number | undefined;
 
   constructor(config: DbConfig, logger: Logger = rootLog) {
     super();
@@ -135,10 +165,12 @@ export class Db extends EventEmitter {
   sync(): boolean {
     if (this.state === 'waiting' && !this.open()) return false;
     if (this.state !== 'open') return false;
+    this.lookAgainIn = undefined;
     return this.stats.timeSync(() => {
       const before = this.posKey();
       this.ensureWALHeader();
       this.shadows!.verifyAndCopy();
+      this.measureRate();
       this.maybeCheckpoint();
       return this.changedSince(before);
     });
@@ -241,7 +273,27 @@ export class Db extends EventEmitter {
     if (size < WAL_HEADER_SIZE) this.sqlite!.writeSeq();
   }
 
-  /** maybeCheckpoint runs the checkpoint the spec's rules call for, if any. */
+  /**
+   * measureRate updates how fast the WAL grows (frames per ms): the faster of the last two
+   * intervals between looks, since an interval that spans the app's own checkpoint
+   * understates it, and a late estimate lets the app's checkpoint come first (stepAside).
+   */
+  private measureRate(): void {
+    const now = performance.now();
+    const frames = this.appendedBytes / frameSize(this.pageSize);
+    const rate = this.lastLook.at > 0 ? (frames - this.lastLook.frames) / Math.max(now - this.lastLook.at, 0.01) : 0;
+    this.framesPerMs = Math.max(rate, this.lastRate);
+    this.lastRate = rate;
+    this.lastLook = { at: now, frames };
+  }
+
+  /**
+   * maybeCheckpoint runs the checkpoint the spec's rules call for, if any — except that
+   * while the app is writing and its own checkpoints restart the WAL, a WAL about to reach
+   * (or past) `min-checkpoint-page-count` makes us step aside instead of a PASSIVE one,
+   * or, when that is expected before the next regular look but not within
+   * STEP_ASIDE_LEAD_MS, asks for a look just before it (lookAgainIn).
+   */
   private maybeCheckpoint(): void {
     const shadow = this.shadows!.current;
     if (this.snapshotting > 0 || !shadow || Date.now() < this.checkpointBackoffUntil) return;
@@ -255,7 +307,53 @@ export class Db extends EventEmitter {
       maxCheckpointPageCount: this.config.maxCheckpointPageCount,
       checkpointInterval: this.config.checkpointInterval,
     });
+    const inMs =
+      Date.now() >= this.noStepAsideUntil && mode !== 'RESTART' && mode !== 'TRUNCATE'
+        ? stepAsideIn({
+            shadowPages: pageCount(shadow.size, shadow.header.pageSize),
+            minCheckpointPageCount: this.config.minCheckpointPageCount,
+            framesPerMs: this.framesPerMs,
+            lookAheadMs: 2 * POLL_MS,
+          })
+        : undefined;
+    if (inMs !== undefined && inMs <= STEP_ASIDE_LEAD_MS) return this.stepAside(inMs);
+    if (inMs !== undefined && !mode) this.lookAgainIn = inMs - STEP_ASIDE_LEAD_MS;
     if (mode) this.runCheckpoint(mode);
+  }
+
+  /**
+   * stepAside lets a busy app checkpoint and restart its WAL itself. Once its WAL passes
+   * its autocheckpoint size (SQLite's default: 1000 pages), the app checkpoints after every
+   * commit; while our read lock holds an older snapshot, each of those checkpoints stops
+   * short of the end and none can restart the WAL, so every commit pays for a checkpoint
+   * until ours runs. So just before the WAL gets there (or as soon as we see it there),
+   * with every committed frame copied, we release the read lock and wait — up to `inMs` +
+   * STEP_ASIDE_GRACE_MS, at most CHECKPOINT_LOCK_WAIT_MS — for the app's one checkpoint to
+   * empty the WAL and its next transaction to restart it, as without us. Then the read
+   * lock is re-taken and the old WAL's tail handed over to index+1, with the same proof
+   * as after our own checkpoint. If the app did not restart the WAL, our own checkpoint
+   * runs at the threshold as usual, and we do not step aside again for
+   * STEP_ASIDE_PAUSE_MS unless the app is seen restarting the WAL meanwhile.
+   *
+   * The wait is synchronous on purpose: measured here, letting uploads run meanwhile (an
+   * asynchronous wait) kept the writer at 0.85× of its throughput without us, against
+   * 0.92× when we stay still while the app checkpoints.
+   */
+  private stepAside(inMs: number): void {
+    const sqlite = this.sqlite!;
+    const shadows = this.shadows!;
+    sqlite.releaseReadLock();
+    let restarted: boolean;
+    try {
+      restarted = this.awaitRestart(Math.min(inMs + STEP_ASIDE_GRACE_MS, CHECKPOINT_LOCK_WAIT_MS));
+    } finally {
+      sqlite.acquireReadLock();
+    }
+    if (!restarted) this.noStepAsideUntil = Date.now() + STEP_ASIDE_PAUSE_MS;
+    this.log.debug('stepped aside', { restarted });
+    const hdr = shadows.restarted();
+    if (hdr) shadows.handOver(hdr, -1);
+    else shadows.copy();
   }
 
   /**
@@ -282,8 +380,9 @@ export class Db extends EventEmitter {
         // every commit once its WAL passes 1000 pages). With our read lock out of its way
         // it empties the WAL and the app's next transaction restarts it: wait for that.
         res = this.awaitRestart(CHECKPOINT_LOCK_WAIT_MS) ? NO_CHECKPOINT : sqlite.checkpoint(mode);
+        if (res === NO_CHECKPOINT) this.noStepAsideUntil = 0;
       }
-      if (res.busy === 0 && res.checkpointed === res.log) {
+      if (res !== NO_CHECKPOINT && res.busy === 0 && res.checkpointed === res.log) {
         sqlite.tryWriteSeq();
         this.awaitRestart(RESTART_WAIT_MS);
       }
@@ -291,7 +390,7 @@ export class Db extends EventEmitter {
       sqlite.acquireReadLock();
     }
     this.log.debug('checkpoint', { mode, busy: res.busy, log: res.log, checkpointed: res.checkpointed });
-    if (res.log < 0) this.checkpointBackoffUntil = Date.now() + CHECKPOINT_BACKOFF_MS;
+    if (res.log < 0 && res !== NO_CHECKPOINT) this.checkpointBackoffUntil = Date.now() + CHECKPOINT_BACKOFF_MS;
     const hdr = shadows.restarted();
     if (hdr) shadows.handOver(hdr, res.busy === 0 ? res.log : -1);
     else shadows.copy();

@@ -10,6 +10,9 @@ import type { Logger } from '../log.js';
 import { SCAN_CHUNK, type ShadowFile, readFull } from './shadow.js';
 import { type Checksum, WAL_HEADER_SIZE, frameSize, parseWALHeader, scanFrames } from './wal.js';
 
+/** FIRST_READ is the size of the first read of each copy (then doubled per read). */
+export const FIRST_READ = 64 * 1024;
+
 /** RealWAL reads and copies from one open real WAL file. */
 export class RealWAL {
   private readonly walFd: number;
@@ -43,20 +46,24 @@ export class RealWAL {
 
   /**
    * copy appends every newly committed frame to `shadow`; returns the number of bytes
-   * copied. It reads the WAL once, in bounded chunks into a reused buffer, appending each
-   * chunk's committed part as it goes; only a transaction spanning chunks is read twice.
+   * copied. It reads the WAL once, into a reused buffer, appending each chunk's committed
+   * part as it goes; only a transaction spanning chunks is read twice. Chunks start at
+   * FIRST_READ and double up to SCAN_CHUNK: after a restart the file still holds the old
+   * WAL's frames past the new ones, and reading all of them at every look (megabytes,
+   * to find that the first is stale) cost more than the copying itself.
    */
   copy(shadow: ShadowFile): number {
     const fsz = frameSize(shadow.header.pageSize);
     const start = shadow.size;
     const end = start + Math.floor((this.size() - start) / fsz) * fsz;
     if (end <= start) return 0;
-    const chunk = Math.max(1, Math.floor(SCAN_CHUNK / fsz)) * fsz;
-    if (this.buf.length < Math.min(chunk, end - start)) this.buf = new Uint8Array(Math.min(chunk, Math.max(end - start, 2 * this.buf.length)));
+    const maxChunk = Math.max(1, Math.floor(SCAN_CHUNK / fsz)) * fsz;
+    if (this.buf.length < Math.min(maxChunk, end - start)) this.buf = new Uint8Array(Math.min(maxChunk, Math.max(end - start, 2 * this.buf.length)));
+    let chunk = Math.max(1, Math.floor(FIRST_READ / fsz)) * fsz;
     let off = start;
     let sum = shadow.checksum;
     while (off < end) {
-      const want = Math.min(this.buf.length - (this.buf.length % fsz), end - off);
+      const want = Math.min(chunk, this.buf.length - (this.buf.length % fsz), end - off);
       const n = readFull(this.walFd, this.buf, want, off);
       const scan = scanFrames(shadow.header, this.buf.subarray(0, n), sum);
       if (scan.commitEnd > 0) this.appendCommitted(shadow, off, scan.commitEnd, scan.commitChecksum);
@@ -66,6 +73,7 @@ export class RealWAL {
       }
       sum = scan.validChecksum;
       off += n;
+      chunk = Math.min(2 * chunk, maxChunk);
     }
     return shadow.size - start;
   }

@@ -9,7 +9,7 @@ import type { ReplicaConfig } from '../config/types.js';
 import { errorMessage, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from './db.js';
-import { createFrameDecoder, createFrameEncoder, encodeFrame } from './lz4/index.js';
+import { createFrameDecoder, createFrameEncoder, encodeFrameInSteps } from './lz4/index.js';
 import { type Pos, comparePos, formatPos, hex8 } from './pos.js';
 import type { ReplicaClient, SnapshotInfo } from './replica-client.js';
 import { enforceRetention } from './retention.js';
@@ -18,6 +18,15 @@ import { Throttle } from './throttle.js';
 
 /** SMALL_SEGMENT is the largest segment read into memory whole (bigger ones stream). */
 export const SMALL_SEGMENT = 4 * 1024 * 1024;
+
+/**
+ * ENCODE_BLOCK_BYTES is how much input each LZ4 block we write holds (the frame still
+ * declares the spec's 4 MB maximum). Compressing is synchronous: a 4 MB block held the
+ * event loop for 10–25 ms here, long enough to miss the moment a busy app's WAL reaches
+ * its checkpoint size (db.ts: stepAside); 256 KB takes about 1.5 ms. LZ4 matches reach
+ * back 64 KB at most, so smaller blocks compress about as well.
+ */
+export const ENCODE_BLOCK_BYTES = 256 * 1024;
 
 /** Replica uploads one database's shadow WAL to one ReplicaClient. */
 export class Replica {
@@ -114,7 +123,7 @@ export class Replica {
       const pos = db.pos();
       if (!pos) throw new Error('snapshot: database is not open');
       const started = Date.now();
-      const body = db.snapshotStream().pipe(createFrameEncoder());
+      const body = db.snapshotStream().pipe(createFrameEncoder({ blockBytes: ENCODE_BLOCK_BYTES }));
       const info = await this.client.writeSnapshot(pos.generation, pos.index, body).catch((err) => {
         throw wrapError(`snapshot ${pos.generation}/${hex8(pos.index)}`, err);
       });
@@ -183,12 +192,27 @@ export class Replica {
     const len = end - pos.offset;
     const body =
       len <= SMALL_SEGMENT
-        ? encodeFrame(this.db.readShadow(pos.index, pos.offset, end))
-        : fs.createReadStream(this.db.shadowPath(pos.index), { start: pos.offset, end: end - 1 }).pipe(createFrameEncoder());
+        ? await encodeFrameInSteps(len, (s, e) => this.readShadowOf(pos, pos.offset + s, pos.offset + e), {
+            blockBytes: ENCODE_BLOCK_BYTES,
+            pause: () => new Promise((resolve) => setImmediate(resolve)),
+          })
+        : fs
+            .createReadStream(this.db.shadowPath(pos.index), { start: pos.offset, end: end - 1 })
+            .pipe(createFrameEncoder({ blockBytes: ENCODE_BLOCK_BYTES }));
     await this.client.writeWALSegment(pos, body).catch((err) => {
       throw wrapError(`write wal ${hex8(pos.index)}_${hex8(pos.offset)}`, err);
     });
     this.log.debug('wal segment written', { pos: formatPos(pos), bytes: len });
+  }
+
+  /**
+   * readShadowOf reads shadow bytes [start, end) of `pos`'s index, refusing once the
+   * database has moved to another generation (an upload that spans event-loop turns must
+   * not mix two generations' files).
+   */
+  private readShadowOf(pos: Pos, start: number, end: number): Buffer {
+    if (this.db.generation !== pos.generation) throw new Error(`generation ${pos.generation} ended during the upload`);
+    return this.db.readShadow(pos.index, start, end);
   }
 
   private async intervalSnapshot(): Promise<void> {

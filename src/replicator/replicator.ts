@@ -79,6 +79,8 @@ export class DbRunner {
   private runSync(): void {
     try {
       this.waker.observed(this.db.sync());
+      const soon = this.db.lookAgainIn;
+      if (soon !== undefined) this.waker.soon(soon);
       this.trimShadow();
     } catch (err) {
       this.db.log.error('sync failed', { error: errorMessage(err) });

@@ -29,6 +29,7 @@ export class Waker {
   private readonly opts: WakerOptions;
   private watcher: fs.FSWatcher | undefined;
   private poller: NodeJS.Timeout | undefined;
+  private soonTimer: NodeJS.Timeout | undefined;
   private lastChange = 0;
   private stopped = false;
 
@@ -58,12 +59,24 @@ export class Waker {
     }
   }
 
+  /** soon asks for one extra look in `ms` (replacing an earlier such request). */
+  soon(ms: number): void {
+    if (this.stopped) return;
+    if (this.soonTimer) clearTimeout(this.soonTimer);
+    this.soonTimer = setTimeout(() => {
+      this.soonTimer = undefined;
+      this.opts.onWake();
+    }, ms);
+  }
+
   /** stop ends watching and polling. */
   stop(): void {
     this.stopped = true;
     this.unwatch();
     if (this.poller) clearInterval(this.poller);
     this.poller = undefined;
+    if (this.soonTimer) clearTimeout(this.soonTimer);
+    this.soonTimer = undefined;
   }
 
   private poll(): void {

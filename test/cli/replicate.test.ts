@@ -150,6 +150,27 @@ describe('lifeboat replicate (file replica)', () => {
     expect(rowsDigest(out).rows).toBe(52);
   });
 
+  it('steps aside for a fast writer: its own checkpoints restart the WAL, one generation continues, restore equals the source', async () => {
+    const { dir, db, replica } = newDatabase();
+    const cfg = path.join(dir, 'lifeboat.yml');
+    fs.writeFileSync(cfg, `logging:\n  level: debug\ndbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n`);
+    const rep = startReplicate(['-config', cfg]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 30_000);
+    const { exitCode, output } = await rep.stop();
+    expect(exitCode, output).toBe(0);
+    expect(output).toMatch(/stepped aside .*restarted=true/);
+    expect(output.match(/new generation/g)).toHaveLength(1);
+    const gens = generationsOf(replica);
+    expect(gens).toHaveLength(1);
+    expect(fs.readdirSync(path.join(replica, 'generations', gens[0], 'snapshots'))).toHaveLength(1);
+    const out = path.join(dir, 'out.db');
+    await restoreTo(replica, out);
+    expect(integrityCheck(out)).toBe('ok');
+    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    expect(rowsDigest(out).rows).toBe(30_000);
+  });
+
   it('keeps every row of an app that commits and exits within 100 ms of replicate starting', async () => {
     const { dir, db, replica } = newDatabase();
     const rep = startReplicate([db, replica]);

@@ -85,6 +85,30 @@ describe('Db', () => {
     expect(db.pos()!.offset).toBe(fs.statSync(`${file}-wal`).size);
   });
 
+  it('copies transactions spanning many reads byte for byte, and stops at the stale frames a restart leaves behind', () => {
+    const { db, app, file } = setup();
+    db.sync();
+    const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
+    app.transaction(() => {
+      for (let i = 0; i < 400; i++) ins.run('w'.repeat(3000));
+    })();
+    for (let i = 0; i < 5; i++) ins.run(`small ${i}`);
+    db.sync();
+    const pos = db.pos()!;
+    const wal = fs.readFileSync(`${file}-wal`);
+    expect(pos.offset).toBe(wal.length);
+    expect(fs.readFileSync(db.shadowPath(pos.index)).equals(wal)).toBe(true);
+    db.checkpoint('RESTART');
+    for (let i = 0; i < 3; i++) ins.run(`after restart ${i}`);
+    db.sync();
+    const next = db.pos()!;
+    expect(next.index).toBe(pos.index + 1);
+    const restarted = fs.readFileSync(`${file}-wal`);
+    expect(restarted.length).toBeGreaterThan(next.offset);
+    expect(fs.readFileSync(db.shadowPath(next.index)).equals(restarted.subarray(0, next.offset))).toBe(true);
+    expect(verifyShadow(db.shadowPath(next.index)).endsOnCommit).toBe(true);
+  });
+
   it('continues in index+1 of the same generation after its own RESTART checkpoint', () => {
     const { db, app } = setup({ minCheckpointPageCount: 1000, maxCheckpointPageCount: 20 });
     db.sync();

@@ -23,11 +23,17 @@ export class FrameWriter implements Stage {
   #pos = 0;
   #started = false;
 
-  /** blockSize is the frame's maximum block size: 65536, 262144, 1048576 or 4194304 (default). */
-  constructor(blockSize = 4194304) {
+  /**
+   * blockSize is the frame's declared maximum block size: 65536, 262144, 1048576 or
+   * 4194304 (default). blockBytes (≤ blockSize, default blockSize) is how much input each
+   * block holds: smaller blocks keep each synchronous compression step short, and stay
+   * valid for every reader of the declared maximum.
+   */
+  constructor(blockSize = 4194304, blockBytes = blockSize) {
+    if (!(blockBytes > 0 && blockBytes <= blockSize)) throw new RangeError(`lz4 block bytes ${blockBytes}: must be 1..${blockSize}`);
     this.#header = encodeHeader(blockSize);
-    this.#blockSize = blockSize;
-    this.#block = new Uint8Array(Math.min(blockSize, FIRST_BUFFER));
+    this.#blockSize = blockBytes;
+    this.#block = new Uint8Array(Math.min(blockBytes, FIRST_BUFFER));
   }
 
   /** feed sets the next chunk of raw input. */

@@ -11,9 +11,13 @@ import { runStage, StageTransform } from './stage.js';
 /** Lz4Error is the error every decoding failure throws (re-exported from error.ts). */
 export { Lz4Error } from './error.js';
 
-/** FrameEncoderOptions: blockSize is the frame's maximum block size (default 4 MB, BD 0x70). */
+/**
+ * FrameEncoderOptions: blockSize is the frame's declared maximum block size (default
+ * 4 MB, BD 0x70); blockBytes is how much input each block holds (default blockSize).
+ */
 export interface FrameEncoderOptions {
   blockSize?: 65536 | 262144 | 1048576 | 4194304;
+  blockBytes?: number;
 }
 
 /**
@@ -22,7 +26,7 @@ export interface FrameEncoderOptions {
  * content size; BD from blockSize). Blocks that do not shrink are stored uncompressed.
  */
 export function createFrameEncoder(opts: FrameEncoderOptions = {}): Transform {
-  return new StageTransform(new FrameWriter(opts.blockSize));
+  return new StageTransform(new FrameWriter(opts.blockSize, opts.blockBytes));
 }
 
 /**
@@ -37,8 +41,30 @@ export function createFrameDecoder(opts: { verifyContentChecksum?: boolean } = {
 }
 
 /** encodeFrame compresses data into one LZ4 frame, the format createFrameEncoder writes. */
-export function encodeFrame(data: Uint8Array): Buffer {
-  return runStage(new FrameWriter(), data);
+export function encodeFrame(data: Uint8Array, opts: FrameEncoderOptions = {}): Buffer {
+  return runStage(new FrameWriter(opts.blockSize, opts.blockBytes), data);
+}
+
+/**
+ * encodeFrameInSteps compresses `length` bytes into one LZ4 frame (the format
+ * createFrameEncoder writes), one block of `blockBytes` at a time: it asks `read(start,
+ * end)` for each block's input just before compressing it, and awaits `pause()` between
+ * blocks, so a long input never holds the event loop for more than one block.
+ */
+export async function encodeFrameInSteps(
+  length: number,
+  read: (start: number, end: number) => Uint8Array,
+  opts: { blockBytes: number; pause: () => Promise<void> },
+): Promise<Buffer> {
+  const writer = new FrameWriter(undefined, opts.blockBytes);
+  const out: Uint8Array[] = [];
+  for (let start = 0; start < length; start += opts.blockBytes) {
+    if (start > 0) await opts.pause();
+    writer.feed(read(start, Math.min(start + opts.blockBytes, length)));
+    for (let block = writer.next(); block !== null; block = writer.next()) out.push(block);
+  }
+  out.push(...writer.end());
+  return Buffer.concat(out);
 }
 
 /** decodeFrame decodes everything in data, as createFrameDecoder does. */

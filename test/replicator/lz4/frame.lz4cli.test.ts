@@ -35,6 +35,12 @@ describe('frames we write, read by lz4 -dc', () => {
     expect(lz4(['-dc'], encodeFrame(data)).equals(data)).toBe(true);
   });
 
+  it('blocks of 256 KB under the 4 MB maximum (what replicas write)', async () => {
+    const frame = await through(createFrameEncoder({ blockBytes: 262144 }), chunked(mixed, randomSizes(300_000)));
+    expect(frame[5]).toBe(0x70);
+    expect(lz4(['-dc'], frame).equals(mixed)).toBe(true);
+  });
+
   it.each([65536, 262144, 1048576] as const)('block size %i', async (blockSize) => {
     const frame = await through(createFrameEncoder({ blockSize }), chunked(mixed, randomSizes(300_000)));
     expect(lz4(['-dc'], frame).equals(mixed)).toBe(true);

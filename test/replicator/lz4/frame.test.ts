@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { xxh32 } from '../../../src/replicator/lz4/xxhash32.js';
 import {
-  createFrameDecoder, createFrameEncoder, decodeFrame, encodeFrame, Lz4Error,
+  createFrameDecoder, createFrameEncoder, decodeFrame, encodeFrame, encodeFrameInSteps, Lz4Error,
 } from '../../../src/replicator/lz4/frame.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { chunked, pageData, randomBytes, randomSizes, sqliteFiles, through } from './helpers.js';
@@ -62,6 +62,33 @@ describe('encodeFrame / createFrameEncoder', () => {
       expect(blockWords(frame).slice(0, -1).length).toBe(Math.ceil(300_000 / Number(size)));
     }
     expect(() => createFrameEncoder({ blockSize: 1000 as 65536 })).toThrow(/lz4 block size 1000: must be one of 65536/);
+  });
+
+  it('blockBytes cuts smaller blocks under the same BD 0x70, and rejects a size above the maximum', async () => {
+    const data = pageData(1_000_000);
+    const frame = await through(createFrameEncoder({ blockBytes: 262144 }), chunked(data, randomSizes(100_000)));
+    expect(frame[5]).toBe(0x70);
+    expect(blockWords(frame).slice(0, -1).length).toBe(4);
+    expect(decodeFrame(frame).equals(data)).toBe(true);
+    expect(encodeFrame(data, { blockBytes: 262144 }).equals(frame)).toBe(true);
+    expect(() => createFrameEncoder({ blockSize: 65536, blockBytes: 65537 })).toThrow('lz4 block bytes 65537: must be 1..65536');
+  });
+
+  it('encodeFrameInSteps reads each block just before compressing it and pauses between blocks', async () => {
+    const data = pageData(700_000);
+    const events: string[] = [];
+    const frame = await encodeFrameInSteps(
+      data.length,
+      (start, end) => {
+        events.push(`read ${start}-${end}`);
+        return data.subarray(start, end);
+      },
+      { blockBytes: 262144, pause: async () => void events.push('pause') },
+    );
+    expect(events).toEqual(['read 0-262144', 'pause', 'read 262144-524288', 'pause', 'read 524288-700000']);
+    expect(frame.equals(encodeFrame(data, { blockBytes: 262144 }))).toBe(true);
+    expect(decodeFrame(frame).equals(data)).toBe(true);
+    expect((await encodeFrameInSteps(0, () => Buffer.alloc(0), { blockBytes: 262144, pause: async () => {} })).equals(encodeFrame(Buffer.alloc(0)))).toBe(true);
   });
 
   it('stores incompressible blocks uncompressed (high bit of the block size)', () => {

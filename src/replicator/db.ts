@@ -341,7 +341,6 @@ export class Db extends EventEmitter {
    */
   private stepAside(inMs: number): void {
     const sqlite = this.sqlite!;
-    const shadows = this.shadows!;
     sqlite.releaseReadLock();
     let restarted: boolean;
     try {
@@ -351,8 +350,18 @@ export class Db extends EventEmitter {
     }
     if (!restarted) this.noStepAsideUntil = Date.now() + STEP_ASIDE_PAUSE_MS;
     this.log.debug('stepped aside', { restarted });
+    this.followRestart(-1);
+  }
+
+  /**
+   * followRestart, with the read lock back: hands over to index+1 if the WAL restarted
+   * meanwhile (`logFrames`: the old WAL's frame count when our checkpoint reported it, else
+   * -1), else copies what is new.
+   */
+  private followRestart(logFrames: number): void {
+    const shadows = this.shadows!;
     const hdr = shadows.restarted();
-    if (hdr) shadows.handOver(hdr, -1);
+    if (hdr) shadows.handOver(hdr, logFrames);
     else shadows.copy();
   }
 
@@ -369,8 +378,7 @@ export class Db extends EventEmitter {
 
   private checkpointAndHandOver(mode: CheckpointMode): void {
     const sqlite = this.sqlite!;
-    const shadows = this.shadows!;
-    shadows.copy();
+    this.shadows!.copy();
     sqlite.releaseReadLock();
     let res: CheckpointResult;
     try {
@@ -391,9 +399,7 @@ export class Db extends EventEmitter {
     }
     this.log.debug('checkpoint', { mode, busy: res.busy, log: res.log, checkpointed: res.checkpointed });
     if (res.log < 0 && res !== NO_CHECKPOINT) this.checkpointBackoffUntil = Date.now() + CHECKPOINT_BACKOFF_MS;
-    const hdr = shadows.restarted();
-    if (hdr) shadows.handOver(hdr, res.busy === 0 ? res.log : -1);
-    else shadows.copy();
+    this.followRestart(res.busy === 0 ? res.log : -1);
   }
 
   /**

@@ -32,6 +32,19 @@ async function restoreTo(replica: string, out: string): Promise<void> {
   expect(res.exitCode, String(res.all)).toBe(0);
 }
 
+/**
+ * restoresEqual restores `replica` to `dir`/out.db and checks the result: integrity ok and
+ * every row equal to `db`. Returns the restored row count.
+ */
+async function restoresEqual(dir: string, replica: string, db: string): Promise<number> {
+  const out = path.join(dir, 'out.db');
+  await restoreTo(replica, out);
+  expect(integrityCheck(out)).toBe('ok');
+  const restored = rowsDigest(out);
+  expect(restored).toEqual(rowsDigest(db));
+  return restored.rows;
+}
+
 /** endStartPipe closes the `-start-fd 4` pipe of a replicate process, after `line` if given. */
 function endStartPipe(proc: { stdio: unknown[] }, line?: string): void {
   (proc.stdio[4] as Writable).end(line);
@@ -54,11 +67,7 @@ describe('lifeboat replicate (file replica)', () => {
     const { exitCode, output } = await rep.stop();
     expect(exitCode, output).toBe(0);
     expect(output).toMatch(/final sync complete/);
-    const out = path.join(dir, 'out.db');
-    await restoreTo(`file://${replica}`, out);
-    expect(integrityCheck(out)).toBe('ok');
-    expect(rowsDigest(out)).toEqual(rowsDigest(db));
-    expect(rowsDigest(out).rows).toBe(1000);
+    expect(await restoresEqual(dir, `file://${replica}`, db)).toBe(1000);
   });
 
   it('writes the spec layout: names match, every .lz4 decodes with lz4 -dc, each index concatenates to a valid WAL', async () => {
@@ -122,9 +131,7 @@ describe('lifeboat replicate (file replica)', () => {
     expect(second.output).not.toMatch(/new generation/);
     expect(generationsOf(replica)).toEqual(gens);
     expect(snapshots()).toHaveLength(1);
-    const out = path.join(dir, 'out.db');
-    await restoreTo(replica, out);
-    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    await restoresEqual(dir, replica, db);
   });
 
   it('starts a new generation after an outside TRUNCATE checkpoint made while stopped', async () => {
@@ -144,10 +151,7 @@ describe('lifeboat replicate (file replica)', () => {
     expect(second.exitCode).toBe(0);
     expect(second.output).toMatch(/new generation .*reason=/);
     expect(generationsOf(replica)).toHaveLength(2);
-    const out = path.join(dir, 'out.db');
-    await restoreTo(replica, out);
-    expect(rowsDigest(out)).toEqual(rowsDigest(db));
-    expect(rowsDigest(out).rows).toBe(52);
+    expect(await restoresEqual(dir, replica, db)).toBe(52);
   });
 
   it('steps aside for a fast writer: its own checkpoints restart the WAL, one generation continues, restore equals the source', async () => {
@@ -164,11 +168,7 @@ describe('lifeboat replicate (file replica)', () => {
     const gens = generationsOf(replica);
     expect(gens).toHaveLength(1);
     expect(fs.readdirSync(path.join(replica, 'generations', gens[0], 'snapshots'))).toHaveLength(1);
-    const out = path.join(dir, 'out.db');
-    await restoreTo(replica, out);
-    expect(integrityCheck(out)).toBe('ok');
-    expect(rowsDigest(out)).toEqual(rowsDigest(db));
-    expect(rowsDigest(out).rows).toBe(30_000);
+    expect(await restoresEqual(dir, replica, db)).toBe(30_000);
   });
 
   it('keeps every row of an app that commits and exits within 100 ms of replicate starting', async () => {
@@ -180,10 +180,7 @@ describe('lifeboat replicate (file replica)', () => {
     await rep.waitFor(/replicating/);
     const { exitCode } = await rep.stop();
     expect(exitCode).toBe(0);
-    const out = path.join(dir, 'out.db');
-    await restoreTo(replica, out);
-    expect(rowsDigest(out).rows).toBe(20);
-    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    expect(await restoresEqual(dir, replica, db)).toBe(20);
   });
 
   it('continues the restored generation after a restore on an empty disk, without a new snapshot', async () => {
@@ -208,10 +205,7 @@ describe('lifeboat replicate (file replica)', () => {
     expect(second.output).not.toMatch(/new generation|taking snapshot/);
     expect(generationsOf(replica)).toEqual([gen]);
     expect(fs.readdirSync(path.join(replica, 'generations', gen, 'snapshots'))).toHaveLength(1);
-    const out = path.join(dir, 'out.db');
-    await restoreTo(replica, out);
-    expect(rowsDigest(out)).toEqual(rowsDigest(db));
-    expect(rowsDigest(out).rows).toBe(150);
+    expect(await restoresEqual(dir, replica, db)).toBe(150);
   });
 
   it('starts a new generation when the restored database changed before replicate started', async () => {
@@ -231,9 +225,7 @@ describe('lifeboat replicate (file replica)', () => {
     const second = await rep.stop();
     expect(second.output).toMatch(/new generation .*reason="no generation exists"/);
     expect(generationsOf(replica)).toHaveLength(2);
-    const out = path.join(dir, 'out.db');
-    await restoreTo(replica, out);
-    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    await restoresEqual(dir, replica, db);
   });
 
   it('takes snapshots every snapshot-interval and enforces retention: old snapshots and the segments below the oldest kept one go', async () => {
@@ -268,9 +260,7 @@ describe('lifeboat replicate (file replica)', () => {
     expect(oldest).toBeGreaterThan(0);
     const segIndexes = fs.readdirSync(path.join(replica, 'generations', gen, 'wal')).map((n) => parseInt(n.slice(0, 8), 16));
     expect(Math.min(...segIndexes)).toBe(oldest);
-    const out = path.join(dir, 'out.db');
-    await restoreTo(replica, out);
-    expect(rowsDigest(out)).toEqual(rowsDigest(db));
+    await restoresEqual(dir, replica, db);
   });
 
   it('a second signal right as the first is acknowledged ends it through the handler (exit 0 or 1), never by the signal', async () => {

@@ -1,13 +1,14 @@
 // bench/lz4: speed and memory of Lifeboat's LZ4 frame codec on SQLite-page-like data.
 // Run `npm run build` first, then `node bench/lz4.mjs [MB]` (default 64).
 // Prints MB/s (of raw data) for stream encode, stream decode and xxh32 — best of ROUNDS,
-// by wall clock and by CPU time (steadier on a busy machine) — the ratio, and peak RSS,
-// and first the peak RSS growth while 256 MB, never held whole, streams through encoder
-// and decoder.
+// by wall clock and by CPU time (steadier on a busy machine) — the ratio (with 4 MB blocks
+// and with the 256 KB blocks replicas write), the time one block takes to compress (a
+// synchronous step), and peak RSS, and first the peak RSS growth while 256 MB, never held
+// whole, streams through encoder and decoder.
 import fs from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createFrameDecoder, createFrameEncoder, xxh32 } from '../dist/replicator/lz4/index.js';
+import { createFrameDecoder, createFrameEncoder, encodeFrame, xxh32 } from '../dist/replicator/lz4/index.js';
 
 const MB = 1 << 20;
 const PAGE = 4096;
@@ -105,6 +106,20 @@ console.log(`input: ${mb} MB of 4 KB SQLite-like pages; node ${process.version};
 const frame = await stream(chunks(data), createFrameEncoder(), true);
 if (!(await stream(chunks(frame), createFrameDecoder(), true)).equals(data)) throw new Error('bench: round trip differs');
 console.log(`ratio: ${(data.length / frame.length).toFixed(2)}x (${(frame.length / MB).toFixed(1)} MB)`);
+const small = await stream(chunks(data), createFrameEncoder({ blockBytes: 256 * 1024 }), true);
+console.log(`ratio with 256 KB blocks: ${(data.length / small.length).toFixed(2)}x (${((small.length / frame.length - 1) * 100).toFixed(2)}% larger)`);
+
+/** step is the best time, in ms, to compress one block of `bytes` (one synchronous step). */
+function step(bytes) {
+  const times = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    encodeFrame(data.subarray(0, bytes));
+    times.push(performance.now() - t0);
+  }
+  return Math.min(...times).toFixed(1);
+}
+console.log(`one block compressed: 4 MB ${step(4 * MB)} ms, 256 KB ${step(256 * 1024)} ms`);
 
 report('encode (stream)', mb, await rounds(() => stream(chunks(data), createFrameEncoder(), false)));
 report('decode (stream)', mb, await rounds(() => stream(chunks(frame), createFrameDecoder(), false)));

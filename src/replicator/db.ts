@@ -335,9 +335,9 @@ export class Db extends EventEmitter {
    * runs at the threshold as usual, and we do not step aside again for
    * STEP_ASIDE_PAUSE_MS unless the app is seen restarting the WAL meanwhile.
    *
-   * The wait is synchronous on purpose: measured here, letting uploads run meanwhile (an
-   * asynchronous wait) kept the writer at 0.85× of its throughput without us, against
-   * 0.92× when we stay still while the app checkpoints.
+   * The wait is synchronous on purpose: in one-off runs here, letting uploads run
+   * meanwhile (an asynchronous wait) cost the writer clearly more than staying still
+   * while the app checkpoints.
    */
   private stepAside(inMs: number): void {
     const sqlite = this.sqlite!;

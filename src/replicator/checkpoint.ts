@@ -68,3 +68,23 @@ export function stepAsideIn(i: StepAsideInput): number | undefined {
   const ms = Math.max(i.minCheckpointPageCount - i.shadowPages, 1) / i.framesPerMs;
   return ms <= i.lookAheadMs ? ms : undefined;
 }
+
+/**
+ * nextLookIn: when the WAL is expected to reach `min-checkpoint-page-count` in `inMs`
+ * (more than `leadMs` away), the look to ask for: halfway there, and at least `leadMs`
+ * before it. A rate misjudged from one interval between looks is then corrected by a
+ * closer look, rather than found out after the app's checkpoint ran.
+ */
+export function nextLookIn(inMs: number, leadMs: number): number {
+  return Math.min(inMs - leadMs, Math.max(inMs / 2, leadMs));
+}
+
+/**
+ * lookAfterRestartIn: after the app restarted the WAL while we stood aside, when to look
+ * next: halfway to the next `min-checkpoint-page-count` at the rate seen, between 1 ms and
+ * `maxMs` (the regular poll, which may come only after the WAL got there).
+ */
+export function lookAfterRestartIn(minCheckpointPageCount: number, framesPerMs: number, maxMs: number): number {
+  if (framesPerMs <= 0) return maxMs;
+  return Math.max(1, Math.min(maxMs, minCheckpointPageCount / framesPerMs / 2));
+}

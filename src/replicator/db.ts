@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { DEFAULT_BUSY_TIMEOUT } from '../config/defaults.js';
 import type { DbConfig } from '../config/types.js';
 import { log as rootLog, type Logger } from '../log.js';
-import { decideCheckpoint, pageCount, stepAsideIn } from './checkpoint.js';
+import { decideCheckpoint, lookAfterRestartIn, nextLookIn, pageCount, stepAsideIn } from './checkpoint.js';
 import { metaDir } from './layout.js';
 import { removeStaleFiles } from './meta.js';
 import type { Pos } from './pos.js';
@@ -53,6 +53,12 @@ export const STEP_ASIDE_GRACE_MS = 10;
  * (lookAgainIn) rather than waited for, since timers fire a millisecond or so late.
  */
 export const STEP_ASIDE_LEAD_MS = 4;
+
+/**
+ * RESTART_POLL_MS: how often a wait without the read lock looks whether the WAL restarted
+ * (each look wakes our process, which then competes with the app for a CPU).
+ */
+export const RESTART_POLL_MS = 0.5;
 
 /** STEP_ASIDE_PAUSE_MS: after a step-aside the app did not use, how long before the next one. */
 export const STEP_ASIDE_PAUSE_MS = 1000;
@@ -317,7 +323,7 @@ export class Db extends EventEmitter {
           })
         : undefined;
     if (inMs !== undefined && inMs <= STEP_ASIDE_LEAD_MS) return this.stepAside(inMs);
-    if (inMs !== undefined && !mode) this.lookAgainIn = inMs - STEP_ASIDE_LEAD_MS;
+    if (inMs !== undefined && !mode) this.lookAgainIn = nextLookIn(inMs, STEP_ASIDE_LEAD_MS);
     if (mode) this.runCheckpoint(mode);
   }
 
@@ -344,11 +350,12 @@ export class Db extends EventEmitter {
     sqlite.releaseReadLock();
     let restarted: boolean;
     try {
-      restarted = this.awaitRestart(Math.min(inMs + STEP_ASIDE_GRACE_MS, CHECKPOINT_LOCK_WAIT_MS));
+      restarted = this.awaitRestart(Math.min(inMs + STEP_ASIDE_GRACE_MS, CHECKPOINT_LOCK_WAIT_MS), inMs);
     } finally {
       sqlite.acquireReadLock();
     }
     if (!restarted) this.noStepAsideUntil = Date.now() + STEP_ASIDE_PAUSE_MS;
+    else this.lookAgainIn = lookAfterRestartIn(this.config.minCheckpointPageCount, this.framesPerMs, POLL_MS);
     this.log.debug('stepped aside', { restarted });
     this.followRestart(-1);
   }
@@ -406,13 +413,16 @@ export class Db extends EventEmitter {
    * awaitRestart waits, up to `ms` and without the read lock, for the WAL header to change.
    * When our forced frame could not restart the WAL because the app was writing, the
    * app's own next transaction restarts it — if our read lock is not back in its way.
+   * The first `quietMs` (until the WAL is expected to reach the app's checkpoint size) are
+   * slept through without looking.
    */
-  private awaitRestart(ms: number): boolean {
+  private awaitRestart(ms: number, quietMs = 0): boolean {
     const deadline = Date.now() + ms;
+    if (quietMs > 0) sleepSync(Math.min(quietMs, ms));
     for (;;) {
       if (this.shadows!.restarted()) return true;
       if (Date.now() >= deadline) return false;
-      sleepSync(0.25);
+      sleepSync(RESTART_POLL_MS);
     }
   }
 }

@@ -45,7 +45,12 @@ export class ShadowFile {
     this.checksum = checksum;
   }
 
-  /** create starts shadow file `index` of generation `gen` with a copy of a WAL header. */
+  /**
+   * create starts shadow file `index` of generation `gen` with a copy of a WAL header. Like
+   * append, it does not fsync (one fsync per WAL restart held up our event loop and queued
+   * behind the app's checkpoint fsyncs): after a power loss a missing or headerless shadow
+   * file makes `load` start a new generation, the same outcome as a torn tail.
+   */
   static create(meta: string, gen: string, index: number, headerBytes: Uint8Array): ShadowFile {
     const hdr = parseWALHeader(headerBytes);
     if (!hdr) throw new Error(`create shadow wal ${hex8(index)}: invalid wal header`);
@@ -54,7 +59,6 @@ export class ShadowFile {
     const fd = fs.openSync(file, 'w+');
     const bytes = Uint8Array.from(headerBytes.subarray(0, WAL_HEADER_SIZE));
     fs.writeSync(fd, bytes, 0, WAL_HEADER_SIZE, 0);
-    fs.fdatasyncSync(fd);
     return new ShadowFile(file, index, fd, bytes, WAL_HEADER_SIZE, [hdr.checksum1, hdr.checksum2]);
   }
 

@@ -62,28 +62,29 @@ export function frameSize(pageSize: number): number {
  * (`len` a multiple of 8), with words read in the byte order the magic names.
  */
 export function walChecksum(bigEndian: boolean, b: Uint8Array, off: number, len: number, s: Checksum): Checksum {
-  let s0 = s[0];
-  let s1 = s[1];
+  // int32 arithmetic (| 0) keeps the sums in registers; >>> 0 makes them uint32 at the end.
+  let s0 = s[0] | 0;
+  let s1 = s[1] | 0;
   const end = off + len;
   if (bigEndian === BIG_ENDIAN_HOST && len >= 64 && (b.byteOffset + off) % 4 === 0) {
     // Words in the host's own order, aligned: read them directly (pages are, in practice).
-    const w = new Uint32Array(b.buffer, b.byteOffset + off, len >>> 2);
+    const w = new Int32Array(b.buffer, b.byteOffset + off, len >>> 2);
     for (let i = 0; i < w.length; i += 2) {
-      s0 = (s0 + w[i] + s1) >>> 0;
-      s1 = (s1 + w[i + 1] + s0) >>> 0;
+      s0 = (s0 + w[i] + s1) | 0;
+      s1 = (s1 + w[i + 1] + s0) | 0;
     }
   } else if (bigEndian) {
     for (let i = off; i < end; i += 8) {
-      s0 = (s0 + (((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0) + s1) >>> 0;
-      s1 = (s1 + (((b[i + 4] << 24) | (b[i + 5] << 16) | (b[i + 6] << 8) | b[i + 7]) >>> 0) + s0) >>> 0;
+      s0 = (s0 + ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) + s1) | 0;
+      s1 = (s1 + ((b[i + 4] << 24) | (b[i + 5] << 16) | (b[i + 6] << 8) | b[i + 7]) + s0) | 0;
     }
   } else {
     for (let i = off; i < end; i += 8) {
-      s0 = (s0 + (((b[i + 3] << 24) | (b[i + 2] << 16) | (b[i + 1] << 8) | b[i]) >>> 0) + s1) >>> 0;
-      s1 = (s1 + (((b[i + 7] << 24) | (b[i + 6] << 16) | (b[i + 5] << 8) | b[i + 4]) >>> 0) + s0) >>> 0;
+      s0 = (s0 + ((b[i + 3] << 24) | (b[i + 2] << 16) | (b[i + 1] << 8) | b[i]) + s1) | 0;
+      s1 = (s1 + ((b[i + 7] << 24) | (b[i + 6] << 16) | (b[i + 5] << 8) | b[i + 4]) + s0) | 0;
     }
   }
-  return [s0, s1];
+  return [s0 >>> 0, s1 >>> 0];
 }
 
 /** parseWALHeader parses and verifies a WAL header; undefined if the magic, size or checksum is wrong. */

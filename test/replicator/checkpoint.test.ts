@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CheckpointInput, decideCheckpoint, stepAsideIn } from '../../src/replicator/checkpoint.js';
+import { type CheckpointInput, decideCheckpoint, lookAfterRestartIn, nextLookIn, stepAsideIn } from '../../src/replicator/checkpoint.js';
 import { WAL_HEADER_SIZE, frameSize } from '../../src/replicator/wal.js';
 
 const PAGE = 4096;
@@ -46,5 +46,23 @@ describe('stepAsideIn', () => {
   it('never steps aside for a WAL that is not growing', () => {
     expect(at(999, 0)).toBeUndefined();
     expect(at(5000, 0)).toBeUndefined();
+  });
+});
+
+describe('nextLookIn', () => {
+  it('asks for a look halfway to the threshold, never later than the lead before it', () => {
+    expect(nextLookIn(16, 4)).toBe(8);
+    expect(nextLookIn(10, 4)).toBe(5);
+    expect(nextLookIn(7, 4)).toBe(3);
+    expect(nextLookIn(5, 4)).toBe(1);
+  });
+});
+
+describe('lookAfterRestartIn', () => {
+  it('looks halfway to the next threshold at the rate seen, between 1 ms and the poll interval', () => {
+    expect(lookAfterRestartIn(1000, 100, 10)).toBe(5);
+    expect(lookAfterRestartIn(1000, 10, 10)).toBe(10);
+    expect(lookAfterRestartIn(1000, 5000, 10)).toBe(1);
+    expect(lookAfterRestartIn(1000, 0, 10)).toBe(10);
   });
 });

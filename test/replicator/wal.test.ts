@@ -48,6 +48,21 @@ describe('walChecksum', () => {
     }
   });
 
+  it("equals the format's definition (sums modulo 2^32) from any starting sums", () => {
+    const data = crypto.randomBytes(4096);
+    const view = new DataView(data.buffer, data.byteOffset, data.length);
+    for (const bigEndian of [false, true]) {
+      for (const start of [[0, 0], [0xffffffff, 0xfffffff0], [0x80000000, 1]] as [number, number][]) {
+        let [s0, s1] = start;
+        for (let i = 0; i < data.length; i += 8) {
+          s0 = (s0 + view.getUint32(i, !bigEndian) + s1) % 2 ** 32;
+          s1 = (s1 + view.getUint32(i + 4, !bigEndian) + s0) % 2 ** 32;
+        }
+        expect(walChecksum(bigEndian, data, 0, data.length, start)).toEqual([s0, s1]);
+      }
+    }
+  });
+
   it('verifies frames it built, in both byte orders, and catches a flipped byte', () => {
     for (const bigEndian of [false, true]) {
       const wal = buildWAL(bigEndian, 1024, 5);

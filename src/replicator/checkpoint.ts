@@ -70,21 +70,11 @@ export function stepAsideIn(i: StepAsideInput): number | undefined {
 }
 
 /**
- * nextLookIn: when the WAL is expected to reach `min-checkpoint-page-count` in `inMs`
- * (more than `leadMs` away), the look to ask for: halfway there, and at least `leadMs`
- * before it. A rate misjudged from one interval between looks is then corrected by a
- * closer look, rather than found out after the app's checkpoint ran.
+ * nextLookIn: when the WAL is expected to reach `min-checkpoint-page-count` in `inMs`, the
+ * look to ask for: halfway there, and at least `leadMs` before it (at once when it is
+ * nearer than that). A rate misjudged from one interval between looks is then corrected
+ * by a closer look, rather than found out after the app's checkpoint ran.
  */
 export function nextLookIn(inMs: number, leadMs: number): number {
-  return Math.min(inMs - leadMs, Math.max(inMs / 2, leadMs));
-}
-
-/**
- * lookAfterRestartIn: after the app restarted the WAL while we stood aside, when to look
- * next: halfway to the next `min-checkpoint-page-count` at the rate seen, between 1 ms and
- * `maxMs` (the regular poll, which may come only after the WAL got there).
- */
-export function lookAfterRestartIn(minCheckpointPageCount: number, framesPerMs: number, maxMs: number): number {
-  if (framesPerMs <= 0) return maxMs;
-  return Math.max(1, Math.min(maxMs, minCheckpointPageCount / framesPerMs / 2));
+  return Math.max(0, Math.min(inMs - leadMs, Math.max(inMs / 2, leadMs)));
 }

@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { DEFAULT_BUSY_TIMEOUT } from '../config/defaults.js';
 import type { DbConfig } from '../config/types.js';
 import { log as rootLog, type Logger } from '../log.js';
-import { decideCheckpoint, lookAfterRestartIn, nextLookIn, pageCount, stepAsideIn } from './checkpoint.js';
+import { decideCheckpoint, nextLookIn, pageCount, stepAsideIn } from './checkpoint.js';
 import { metaDir } from './layout.js';
 import { removeStaleFiles } from './meta.js';
 import type { Pos } from './pos.js';
@@ -355,9 +355,26 @@ export class Db extends EventEmitter {
       sqlite.acquireReadLock();
     }
     if (!restarted) this.noStepAsideUntil = Date.now() + STEP_ASIDE_PAUSE_MS;
-    else this.lookAgainIn = lookAfterRestartIn(this.config.minCheckpointPageCount, this.framesPerMs, POLL_MS);
     this.log.debug('stepped aside', { restarted });
     this.followRestart(-1);
+    if (restarted) this.lookAgainIn = this.nextLookAfterRestart();
+  }
+
+  /**
+   * nextLookAfterRestart: once the app restarted the WAL while we stood aside, the new WAL
+   * is already filling (the hand-over took a few ms), and the regular poll may come only
+   * after it reached `min-checkpoint-page-count`: ask for a look before that, as
+   * maybeCheckpoint would.
+   */
+  private nextLookAfterRestart(): number | undefined {
+    const shadow = this.shadows!.current!;
+    const inMs = stepAsideIn({
+      shadowPages: pageCount(shadow.size, shadow.header.pageSize),
+      minCheckpointPageCount: this.config.minCheckpointPageCount,
+      framesPerMs: this.framesPerMs,
+      lookAheadMs: 2 * POLL_MS,
+    });
+    return inMs === undefined ? undefined : nextLookIn(inMs, STEP_ASIDE_LEAD_MS);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CheckpointInput, decideCheckpoint, lookAfterRestartIn, nextLookIn, stepAsideIn } from '../../src/replicator/checkpoint.js';
+import { type CheckpointInput, decideCheckpoint, nextLookIn, stepAsideIn } from '../../src/replicator/checkpoint.js';
 import { WAL_HEADER_SIZE, frameSize } from '../../src/replicator/wal.js';
 
 const PAGE = 4096;
@@ -55,14 +55,6 @@ describe('nextLookIn', () => {
     expect(nextLookIn(10, 4)).toBe(5);
     expect(nextLookIn(7, 4)).toBe(3);
     expect(nextLookIn(5, 4)).toBe(1);
-  });
-});
-
-describe('lookAfterRestartIn', () => {
-  it('looks halfway to the next threshold at the rate seen, between 1 ms and the poll interval', () => {
-    expect(lookAfterRestartIn(1000, 100, 10)).toBe(5);
-    expect(lookAfterRestartIn(1000, 10, 10)).toBe(10);
-    expect(lookAfterRestartIn(1000, 5000, 10)).toBe(1);
-    expect(lookAfterRestartIn(1000, 0, 10)).toBe(10);
+    expect(nextLookIn(3, 4)).toBe(0);
   });
 });

@@ -121,6 +121,7 @@ export class ShadowWAL {
     const gen = newGeneration();
     this.log.info('new generation', { generation: gen, reason });
     this.shadow?.close();
+    this.recent.clear();
     this.shadow = this.track(ShadowFile.create(this.meta, gen, 0, hdr));
     this.wal.copy(this.shadow);
     writeGeneration(this.meta, gen);

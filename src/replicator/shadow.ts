@@ -54,9 +54,8 @@ export class ShadowFile {
   static create(meta: string, gen: string, index: number, headerBytes: Uint8Array): ShadowFile {
     const hdr = parseWALHeader(headerBytes);
     if (!hdr) throw new Error(`create shadow wal ${hex8(index)}: invalid wal header`);
-    fs.mkdirSync(shadowWALDir(meta, gen), { recursive: true });
     const file = shadowWALPath(meta, gen, index);
-    const fd = fs.openSync(file, 'w+');
+    const fd = openCreating(file, shadowWALDir(meta, gen));
     const bytes = Uint8Array.from(headerBytes.subarray(0, WAL_HEADER_SIZE));
     fs.writeSync(fd, bytes, 0, WAL_HEADER_SIZE, 0);
     return new ShadowFile(file, index, fd, bytes, WAL_HEADER_SIZE, [hdr.checksum1, hdr.checksum2]);
@@ -115,6 +114,17 @@ export class ShadowFile {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/** openCreating opens `file` new for writing, creating its directory `dir` only when missing (a busy database creates a file per WAL restart). */
+function openCreating(file: string, dir: string): number {
+  try {
+    return fs.openSync(file, 'w+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  return fs.openSync(file, 'w+');
 }
 
 /** FileScan is the outcome of scanning frames of a file from an offset. */

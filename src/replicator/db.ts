@@ -337,9 +337,11 @@ export class Db extends EventEmitter {
    * STEP_ASIDE_GRACE_MS, at most CHECKPOINT_LOCK_WAIT_MS — for the app's one checkpoint to
    * empty the WAL and its next transaction to restart it, as without us. Then the read
    * lock is re-taken and the old WAL's tail handed over to index+1, with the same proof
-   * as after our own checkpoint. If the app did not restart the WAL, our own checkpoint
-   * runs at the threshold as usual, and we do not step aside again for
-   * STEP_ASIDE_PAUSE_MS unless the app is seen restarting the WAL meanwhile.
+   * as after our own checkpoint. If the WAL reached the threshold and the app did not
+   * restart it (an app without autocheckpoints), our own checkpoint runs there as usual,
+   * and we do not step aside again for STEP_ASIDE_PAUSE_MS unless the app is seen
+   * restarting the WAL meanwhile. If it did not even reach the threshold (we misjudged
+   * the rate and stood aside too early), we just look again before it does.
    *
    * The wait is synchronous on purpose: in one-off runs here, letting uploads run
    * meanwhile (an asynchronous wait) cost the writer clearly more than staying still
@@ -354,19 +356,21 @@ export class Db extends EventEmitter {
     } finally {
       sqlite.acquireReadLock();
     }
-    if (!restarted) this.noStepAsideUntil = Date.now() + STEP_ASIDE_PAUSE_MS;
-    this.log.debug('stepped aside', { restarted });
     this.followRestart(-1);
-    if (restarted) this.lookAgainIn = this.nextLookAfterRestart();
+    const shadow = this.shadows!.current!;
+    const early = !restarted && pageCount(shadow.size, shadow.header.pageSize) < this.config.minCheckpointPageCount;
+    if (!restarted && !early) this.noStepAsideUntil = Date.now() + STEP_ASIDE_PAUSE_MS;
+    this.log.debug('stepped aside', { restarted, early });
+    if (restarted || early) this.lookAgainIn = this.nextLookBeforeThreshold();
   }
 
   /**
-   * nextLookAfterRestart: once the app restarted the WAL while we stood aside, the new WAL
-   * is already filling (the hand-over took a few ms), and the regular poll may come only
-   * after it reached `min-checkpoint-page-count`: ask for a look before that, as
-   * maybeCheckpoint would.
+   * nextLookBeforeThreshold: after a step-aside the regular poll may come only after the
+   * WAL reached `min-checkpoint-page-count` — a new WAL is already filling (the hand-over
+   * took a few ms), or we stood aside too early (the rate was misjudged) — so ask for a
+   * look before that, as maybeCheckpoint would.
    */
-  private nextLookAfterRestart(): number | undefined {
+  private nextLookBeforeThreshold(): number | undefined {
     const shadow = this.shadows!.current!;
     const inMs = stepAsideIn({
       shadowPages: pageCount(shadow.size, shadow.header.pageSize),

@@ -171,6 +171,23 @@ describe('lifeboat replicate (file replica)', () => {
     expect(await restoresEqual(dir, replica, db)).toBe(30_000);
   });
 
+  it('checkpoints itself for a fast writer without autocheckpoints: the step-aside finds no restart, our PASSIVE runs', async () => {
+    const { dir, db, replica } = newDatabase();
+    const cfg = path.join(dir, 'lifeboat.yml');
+    fs.writeFileSync(cfg, `logging:\n  level: debug\ndbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n`);
+    const rep = startReplicate(['-config', cfg]);
+    await rep.waitFor(/replicating/);
+    await runWriter(db, 30_000, 0, 100, 0);
+    const { exitCode, output } = await rep.stop();
+    expect(exitCode, output).toBe(0);
+    expect(output).toMatch(/stepped aside .*restarted=false early=false/);
+    expect(output).toMatch(/checkpoint .*mode=PASSIVE/);
+    expect(output).toMatch(/wal restarted/);
+    expect(output.match(/new generation/g)).toHaveLength(1);
+    expect(generationsOf(replica)).toHaveLength(1);
+    expect(await restoresEqual(dir, replica, db)).toBe(30_000);
+  });
+
   it('keeps every row of an app that commits and exits within 100 ms of replicate starting', async () => {
     const { dir, db, replica } = newDatabase();
     const rep = startReplicate([db, replica]);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { CLI, ROOT } from './cli.js';
 
-/** WRITER is the tiny app fixture that commits rows (`writer.mjs DB COUNT [DELAY_MS] [ROW_BYTES]`). */
+/** WRITER is the tiny app fixture that commits rows (`writer.mjs DB COUNT [DELAY_MS] [ROW_BYTES] [WAL_AUTOCHECKPOINT]`). */
 export const WRITER = path.join(ROOT, 'test/fixtures/writer.mjs');
 
 /** Running is a started `lifeboat replicate` process. */
@@ -52,6 +52,7 @@ export function startReplicate(args: string[], env: Record<string, string> = {})
 }
 
 /** runWriter runs the writer fixture to completion. */
-export async function runWriter(db: string, count: number, delayMs = 0, rowBytes = 100): Promise<void> {
-  await execa(process.execPath, [WRITER, db, String(count), String(delayMs), String(rowBytes)]);
+export async function runWriter(db: string, count: number, delayMs = 0, rowBytes = 100, walAutocheckpoint?: number): Promise<void> {
+  const extra = walAutocheckpoint === undefined ? [] : [String(walAutocheckpoint)];
+  await execa(process.execPath, [WRITER, db, String(count), String(delayMs), String(rowBytes), ...extra]);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // bench/replicate: file-replica lag and writer throughput of `lifeboat replicate`.
 //
-//   npm run build && node bench/replicate.mjs [--commits 300] [--interval 100] [--throughput 100000] [--rounds 5]
+//   npm run build && node bench/replicate.mjs [--commits 300] [--interval 100] [--throughput 100000] [--rounds 9]
 //     [--skip-lag] [--sync NORMAL|FULL] [--min-checkpoint-page-count N] [--replica-root DIR]
 //
 // --min-checkpoint-page-count runs `replicate` from a config with that setting; --replica-root
@@ -11,8 +11,9 @@
 // runs; each commit's lag is the time from its commit until the replica holds a segment
 // covering it (the segment's rename into place, seen through inotify on the replica).
 // Throughput: --throughput single-row transactions as fast as possible, without and with
-// replicate running (--rounds alternating rounds, medians), and their ratio (100,000 by
-// default: a round of ~1.5 s, where 20,000 lasts ~0.3 s and swings more); once with
+// replicate running (--rounds alternating rounds, medians), and their ratio. 100,000 by
+// default: a round of ~1.5 s, where 20,000 lasts ~0.3 s and swings more; 9 rounds by
+// default: one round's ratio swings by ±5–10% on a small VM. Once with
 // synchronous=NORMAL (better-sqlite3's default: no fsync per commit, the harshest case)
 // and once with synchronous=FULL (an fsync per commit).
 import { execFileSync, spawn } from 'node:child_process';
@@ -30,7 +31,7 @@ const args = Object.fromEntries(
 const COMMITS = Number(args.commits ?? 300);
 const INTERVAL = Number(args.interval ?? 100);
 const THROUGHPUT = Number(args.throughput ?? 100000);
-const ROUNDS = Number(args.rounds ?? 5);
+const ROUNDS = Number(args.rounds ?? 9);
 const SKIP_LAG = process.argv.includes('--skip-lag');
 const SYNC_MODES = args.sync ? [args.sync] : ['NORMAL', 'FULL'];
 const MIN_CHECKPOINT = args['min-checkpoint-page-count'];

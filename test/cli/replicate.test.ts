@@ -58,6 +58,15 @@ function newDatabase(): { dir: string; db: string; replica: string } {
   return { dir, db, replica: path.join(dir, 'r') };
 }
 
+/** startReplicateDebug runs `replicate` on db → replica with debug logging (from a config in dir), once it is replicating. */
+async function startReplicateDebug(dir: string, db: string, replica: string): Promise<ReturnType<typeof startReplicate>> {
+  const cfg = path.join(dir, 'lifeboat.yml');
+  fs.writeFileSync(cfg, `logging:\n  level: debug\ndbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n`);
+  const rep = startReplicate(['-config', cfg]);
+  await rep.waitFor(/replicating/);
+  return rep;
+}
+
 describe('lifeboat replicate (file replica)', () => {
   it('replicates 1,000 transactions from another process; SIGTERM; restore equals the source', async () => {
     const { dir, db, replica } = newDatabase();
@@ -156,10 +165,7 @@ describe('lifeboat replicate (file replica)', () => {
 
   it('steps aside for a fast writer: its own checkpoints restart the WAL, one generation continues, restore equals the source', async () => {
     const { dir, db, replica } = newDatabase();
-    const cfg = path.join(dir, 'lifeboat.yml');
-    fs.writeFileSync(cfg, `logging:\n  level: debug\ndbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n`);
-    const rep = startReplicate(['-config', cfg]);
-    await rep.waitFor(/replicating/);
+    const rep = await startReplicateDebug(dir, db, replica);
     await runWriter(db, 30_000);
     const { exitCode, output } = await rep.stop();
     expect(exitCode, output).toBe(0);
@@ -173,10 +179,7 @@ describe('lifeboat replicate (file replica)', () => {
 
   it('checkpoints itself for a fast writer without autocheckpoints: the step-aside finds no restart, our PASSIVE runs', async () => {
     const { dir, db, replica } = newDatabase();
-    const cfg = path.join(dir, 'lifeboat.yml');
-    fs.writeFileSync(cfg, `logging:\n  level: debug\ndbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n`);
-    const rep = startReplicate(['-config', cfg]);
-    await rep.waitFor(/replicating/);
+    const rep = await startReplicateDebug(dir, db, replica);
     await runWriter(db, 30_000, 0, 100, 0);
     const { exitCode, output } = await rep.stop();
     expect(exitCode, output).toBe(0);

@@ -313,15 +313,7 @@ export class Db extends EventEmitter {
       maxCheckpointPageCount: this.config.maxCheckpointPageCount,
       checkpointInterval: this.config.checkpointInterval,
     });
-    const inMs =
-      Date.now() >= this.noStepAsideUntil && mode !== 'RESTART' && mode !== 'TRUNCATE'
-        ? stepAsideIn({
-            shadowPages: pageCount(shadow.size, shadow.header.pageSize),
-            minCheckpointPageCount: this.config.minCheckpointPageCount,
-            framesPerMs: this.framesPerMs,
-            lookAheadMs: 2 * POLL_MS,
-          })
-        : undefined;
+    const inMs = Date.now() >= this.noStepAsideUntil && mode !== 'RESTART' && mode !== 'TRUNCATE' ? this.thresholdIn() : undefined;
     if (inMs !== undefined && inMs <= STEP_ASIDE_LEAD_MS) return this.stepAside(inMs);
     if (inMs !== undefined && !mode) this.lookAgainIn = nextLookIn(inMs, STEP_ASIDE_LEAD_MS);
     if (mode) this.runCheckpoint(mode);
@@ -371,14 +363,19 @@ export class Db extends EventEmitter {
    * look before that, as maybeCheckpoint would.
    */
   private nextLookBeforeThreshold(): number | undefined {
+    const inMs = this.thresholdIn();
+    return inMs === undefined ? undefined : nextLookIn(inMs, STEP_ASIDE_LEAD_MS);
+  }
+
+  /** thresholdIn is stepAsideIn for the current shadow WAL, looking two polls ahead. */
+  private thresholdIn(): number | undefined {
     const shadow = this.shadows!.current!;
-    const inMs = stepAsideIn({
+    return stepAsideIn({
       shadowPages: pageCount(shadow.size, shadow.header.pageSize),
       minCheckpointPageCount: this.config.minCheckpointPageCount,
       framesPerMs: this.framesPerMs,
       lookAheadMs: 2 * POLL_MS,
     });
-    return inMs === undefined ? undefined : nextLookIn(inMs, STEP_ASIDE_LEAD_MS);
   }
 
   /**

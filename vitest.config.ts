@@ -1,13 +1,38 @@
 import { defineConfig } from 'vitest/config';
 
-/** Vitest configuration: real processes and files, so generous timeouts and process isolation. */
+/**
+ * Vitest configuration: real processes and files, so generous timeouts and process
+ * isolation. One run, two groups: every test file, then the container test alone (it
+ * builds and runs the real image and needs the machine to itself). Every failure of both
+ * is reported and fails the run.
+ */
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/tmpdir.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    fileParallelism: true,
-    maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/container/image.test.ts'],
+          fileParallelism: true,
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'container',
+          include: ['test/container/image.test.ts'],
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

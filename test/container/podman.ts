@@ -1,7 +1,7 @@
 /**
- * podman: run the image built by build-image.sh with podman, the way that works on these
- * machines (shared/notes/containers.md): the script's own vfs storage, the runc runtime and
- * lowered ulimits. Containers use the host's network, so the demo app and an s3rver on
+ * podman: run the image built by build-image.sh with podman, the way that works on a
+ * machine without a Docker engine, as root in a VM: the script's own vfs storage, the runc
+ * runtime (crun fails on setrlimit there) and lowered ulimits. Containers use the host's network, so the demo app and an s3rver on
  * 127.0.0.1 reach each other.
  */
 import { execa } from 'execa';

@@ -1,12 +1,12 @@
-/** fixtures: unpack the reference Litestream replicas from ../shared/fixtures (mtimes kept). */
+/** fixtures: unpack the replicas written by Litestream v0.3.11 (test/fixtures/litestream-v0.3, mtimes kept). */
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { ROOT } from './cli.js';
 import { tmpDir } from './tmp.js';
 
-/** FIXTURES_DIR holds `litestream-v0.3/*.tar.gz`. */
-export const FIXTURES_DIR = path.resolve(ROOT, '../shared/fixtures/litestream-v0.3');
+/** FIXTURES_DIR holds the `*.tar.gz` replicas and their README. */
+export const FIXTURES_DIR = path.join(ROOT, 'test/fixtures/litestream-v0.3');
 
 /** unpackFixture extracts `<name>.tar.gz` into a temp dir; returns the dir with `replica/` and `expected.json`. */
 export function unpackFixture(name: string): { dir: string; replica: string; expected: any } {

@@ -68,7 +68,8 @@ else
   work=$(mktemp -d "$root/rootfs.XXXXXX")
   trap 'rm -rf "$work"' EXIT
   say "debootstrap bookworm (minbase) from $mirror"
-  debootstrap --variant=minbase bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
+  # libatomic1: Node 26's binary links it (the official -slim images carry it too).
+  debootstrap --variant=minbase --include=libatomic1 bookworm "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 \
     || { tail -n 20 "$work/debootstrap.log" >&2; die "debootstrap failed"; }
   rootfs=$work/rootfs
   # Trim as Debian's -slim images do: no apt cache or lists, docs, man pages or locales.

@@ -22,7 +22,8 @@ export default function setup(): () => void {
     delete process.env.LIFEBOAT_TEST_RUN_TMPDIR;
     if (before === undefined) delete process.env.TMPDIR;
     else process.env.TMPDIR = before;
-    const left = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+    // node-compile-cache is Node's own module cache (npm 11 turns it on), not a test's.
+    const left = (fs.existsSync(dir) ? fs.readdirSync(dir) : []).filter((e) => e !== 'node-compile-cache');
     if (left.length > 0) console.warn(`tests left ${left.length} entries in their temp dir (removed now): ${left.slice(0, 10).join(', ')}`);
     if (process.env.LIFEBOAT_KEEP_TMP) console.warn(`LIFEBOAT_KEEP_TMP: kept ${dir}`);
     else fs.rmSync(dir, { recursive: true, force: true });

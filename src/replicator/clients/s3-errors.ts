@@ -94,7 +94,8 @@ export function isRetryableS3Error(err: unknown): boolean {
 /** describeS3Error renders a failure in a few words: `503 SlowDown`, `self-signed certificate (use skip-verify to accept it)`. */
 export function describeS3Error(err: unknown): string {
   const e = shape(err);
-  if (e.code && UNTRUSTED_CERT_CODES.has(e.code)) return `${e.message} (use skip-verify to accept it)`;
+  // Node 26 appends a hint about --use-system-ca after a ';': the reason is the part before it.
+  if (e.code && UNTRUSTED_CERT_CODES.has(e.code)) return `${(e.message ?? e.code).split(';')[0]} (use skip-verify to accept it)`;
   // The SDK's handler renames ECONNRESET and EPIPE failures TimeoutError too: keep their message.
   if (e.name === 'TimeoutError' && (!e.code || e.code === 'ETIMEDOUT')) return 'request timed out';
   const status = s3Status(err);

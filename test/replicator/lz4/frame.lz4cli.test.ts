@@ -7,9 +7,11 @@ import { createFrameDecoder, decodeFrame, encodeFrame, createFrameEncoder } from
 import { xxh32 } from '../../../src/replicator/lz4/xxhash32.js';
 import { unpackFixture } from '../../helpers/fixtures.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { needTool } from '../../helpers/tools.js';
 import { chunked, lz4, pageData, randomBytes, randomSizes, sqliteFiles, through } from './helpers.js';
 
 const MB4 = 4 << 20;
+const noLz4 = needTool('lz4');
 const dir = tmpDir('lifeboat-lz4cli-');
 const { db, wal } = sqliteFiles();
 /** mixed spans several 4 MB blocks: pages, random bytes, zeros and real WAL bytes. */
@@ -24,7 +26,7 @@ function cliFrame(data: Uint8Array, opts: string[]): Buffer {
   return fs.readFileSync(output);
 }
 
-describe('frames we write, read by lz4 -dc', () => {
+describe.skipIf(noLz4)('frames we write, read by lz4 -dc', () => {
   const inputs: [string, Buffer][] = [
     ['empty', Buffer.alloc(0)], ['1 byte', Buffer.from('z')], ['random', randomBytes(1_000_000)],
     ['zeros', Buffer.alloc(9_000_000)], ['sqlite db', db], ['sqlite wal', wal], ['mixed', mixed],
@@ -47,7 +49,7 @@ describe('frames we write, read by lz4 -dc', () => {
   });
 });
 
-describe('frames the lz4 CLI writes, read by us', () => {
+describe.skipIf(noLz4)('frames the lz4 CLI writes, read by us', () => {
   const options = [
     ['-B4'], ['-B5'], ['-B6'], ['-B7'], ['-BD'], ['-B4', '-BD'], ['-BX'], ['-B4', '-BX', '-BD'],
     ['--content-size'], ['--no-frame-crc'], ['-B4', '-BD', '--no-frame-crc', '--content-size'],
@@ -87,7 +89,7 @@ describe('frames the lz4 CLI writes, read by us', () => {
   });
 });
 
-describe('files the reference Litestream wrote', () => {
+describe.skipIf(noLz4)('files the reference Litestream wrote', () => {
   const files = ['basic', 'multi'].flatMap((name) => {
     const { replica } = unpackFixture(name);
     return (fs.readdirSync(replica, { recursive: true }) as string[])

@@ -22,7 +22,7 @@ export const spec: CommandSpec = {
 /** run prints the table; a replica that cannot be listed is reported on stderr and makes the exit code 1. */
 export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
-  const target = await resolveTarget('generations', flags, args[0]);
+  const target = await resolveTarget(flags, args[0]);
   const since = target.db ? dbUpdatedAt(target.db.path) : new Date();
   return printReplicaTable(target, 'generations', ['name', 'generation', 'lag', 'start', 'end'], async (r) =>
     (await summarizeReplica(r)).map((g) => {

@@ -70,10 +70,10 @@ export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
   const opts = parseTarget(flags);
   const out = typeof flags.o === 'string' ? expandPath(flags.o) : undefined;
-  const target = await resolveTarget('restore', flags, args[0]);
+  const target = await resolveTarget(flags, args[0]);
   try {
     const outputPath = out ?? target.db?.path;
-    if (!outputPath) throw new UsageError('restore: -o PATH is required when restoring from a replica URL');
+    if (!outputPath) throw new UsageError('-o PATH is required when restoring from a replica URL');
     return await restoreWithSignals(target, {
       ...opts,
       replicas: target.replicas,

@@ -37,11 +37,11 @@ export interface Target {
 }
 
 /** resolveTarget turns `DB_PATH | REPLICA_URL` plus `-config` / `-replica` into replica clients. */
-export async function resolveTarget(cmd: string, flags: ParsedArgs['flags'], arg: string): Promise<Target> {
+export async function resolveTarget(flags: ParsedArgs['flags'], arg: string): Promise<Target> {
   const replicaName = typeof flags.replica === 'string' ? flags.replica : undefined;
   if (isReplicaURL(arg)) {
-    if (typeof flags.config === 'string') throw new UsageError(`${cmd}: cannot combine a replica URL with -config`);
-    if (replicaName !== undefined) throw new UsageError(`${cmd}: cannot combine a replica URL with -replica`);
+    if (typeof flags.config === 'string') throw new UsageError('cannot combine a replica URL with -config');
+    if (replicaName !== undefined) throw new UsageError('cannot combine a replica URL with -replica');
     return clientsFor(undefined, [replicaFromURL(arg)], {});
   }
   const config = (await loadCommandConfig(flags))!;

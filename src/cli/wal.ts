@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
 export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
   const only = parseGenerationFlag(flags.generation);
-  const target = await resolveTarget('wal', flags, args[0]);
+  const target = await resolveTarget(flags, args[0]);
   return printReplicaTable(target, 'wal segments', ['replica', 'generation', 'index', 'offset', 'size', 'created'], async (r) => {
     const rows: string[][] = [];
     for (const g of only !== undefined ? [only] : await listGenerations(r.client)) {

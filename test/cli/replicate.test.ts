@@ -349,4 +349,18 @@ describe('lifeboat replicate (file replica)', () => {
     expect(res.exitCode).toBe(2);
     expect(res.stderr).toMatch(/unknown flag: -bogus/);
   });
+
+  it.each([
+    [['/tmp/app.db'], 'lifeboat replicate: need DB_PATH and at least one REPLICA_URL'],
+    [['-config', '/nonexistent.yml', '/tmp/app.db', 'file:///tmp/r'], 'lifeboat replicate: -config cannot be combined with DB_PATH REPLICA_URL'],
+    [['-exec', '', '/tmp/app.db', 'file:///tmp/r'], 'lifeboat replicate: empty -exec command ""'],
+    [['-exec', 'node "x', '/tmp/app.db', 'file:///tmp/r'], /^lifeboat replicate: invalid -exec: /],
+  ])('names the command once in a usage error: %j', async (argv, message) => {
+    const res = await lifeboat(['replicate', ...argv]);
+    expect(res.exitCode).toBe(2);
+    const line = String(res.stderr).split('\n')[0];
+    if (typeof message === 'string') expect(line).toBe(message);
+    else expect(line).toMatch(message);
+    expect(line).not.toContain('replicate: replicate:');
+  });
 });

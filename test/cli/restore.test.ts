@@ -99,7 +99,16 @@ describe('lifeboat restore: exit codes', () => {
     }
     const noOut = await lifeboat(['restore', 'file:///nonexistent']);
     expect(noOut.exitCode).toBe(2);
-    expect(noOut.stderr).toMatch(/-o PATH is required/);
+    expect(String(noOut.stderr).split('\n')[0]).toBe('lifeboat restore: -o PATH is required when restoring from a replica URL');
+  });
+
+  it('names the command once in a usage error (no "restore: restore:")', async () => {
+    const withConfig = await lifeboat(['restore', '-config', '/nonexistent.yml', '-o', '/tmp/never', 'file:///nonexistent']);
+    expect(withConfig.exitCode).toBe(2);
+    expect(String(withConfig.stderr).split('\n')[0]).toBe('lifeboat restore: cannot combine a replica URL with -config');
+    const withReplica = await lifeboat(['generations', '-replica', 'file', 'file:///nonexistent']);
+    expect(withReplica.exitCode).toBe(2);
+    expect(String(withReplica.stderr).split('\n')[0]).toBe('lifeboat generations: cannot combine a replica URL with -replica');
   });
 
   it('a corrupt page: exit 1 naming the segment, no output file', async () => {

@@ -102,6 +102,12 @@ describe('lifeboat restore: exit codes', () => {
     expect(String(noOut.stderr).split('\n')[0]).toBe('lifeboat restore: -o PATH is required when restoring from a replica URL');
   });
 
+  it('-if-replica-exists false: exit 2 naming the flag and the value, not the next argument', async () => {
+    const res = await lifeboat(['restore', '-if-replica-exists', 'false', '-o', '/tmp/never', 'file:///nonexistent']);
+    expect(res.exitCode).toBe(2);
+    expect(String(res.stderr).split('\n')[0]).toBe('lifeboat restore: flag -if-replica-exists takes no value: "false" (write -if-replica-exists=false)');
+  });
+
   it('names the command once in a usage error (no "restore: restore:")', async () => {
     const withConfig = await lifeboat(['restore', '-config', '/nonexistent.yml', '-o', '/tmp/never', 'file:///nonexistent']);
     expect(withConfig.exitCode).toBe(2);

@@ -1,12 +1,13 @@
 /**
  * generations: `lifeboat generations [flags] DB_PATH|REPLICA_URL` lists each replica's
  * generations with the reference's columns — name, generation, lag (behind the database's
- * last change; behind now for a URL; `-` if the database file is missing), start, end.
+ * last change; behind now for a URL; `-` if the database file is missing; never negative),
+ * start, end.
  */
 import { summarizeReplica } from '../replicator/generations.js';
 import { parseArgs, type CommandSpec } from './args.js';
 import { CONFIG_FLAGS } from './common.js';
-import { formatTime, goDuration, truncateLag } from './listing.js';
+import { formatLag, formatTime } from './listing.js';
 import { REPLICA_FLAG, dbUpdatedAt, printReplicaTable, resolveTarget } from './targets.js';
 
 /** spec declares `lifeboat generations`. */
@@ -26,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
   const since = target.db ? dbUpdatedAt(target.db.path) : new Date();
   return printReplicaTable(target, 'generations', ['name', 'generation', 'lag', 'start', 'end'], async (r) =>
     (await summarizeReplica(r)).map((g) => {
-      const lag = since ? goDuration(truncateLag(since.getTime() - g.updatedAt.getTime())) : '-';
+      const lag = since ? formatLag(since.getTime() - g.updatedAt.getTime()) : '-';
       return [r.name, g.generation, lag, formatTime(g.createdAt), formatTime(g.updatedAt)];
     }),
   );

@@ -28,6 +28,22 @@ describe('lifeboat generations', () => {
     expect(one.stderr).toContain('replica "nope" not found');
   });
 
+  it('prints 0s, not a negative lag, for a replica stamped after the database\'s last change', async () => {
+    const fx = unpackFixture('multi');
+    const db = path.join(fx.dir, 'app.db');
+    fs.writeFileSync(db, '');
+    fs.utimesSync(db, new Date('2026-11-24T00:32:20Z'), new Date('2026-11-24T00:32:20Z'));
+    const cfg = path.join(fx.dir, 'c.yml');
+    fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    replicas:\n      - path: ${fx.replica}\n`);
+    const res = await lifeboat(['generations', '-config', cfg, db], RAW);
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(res.stdout).toBe(
+      'name  generation        lag  start                 end\n' +
+        'file  1f74af7547aae934  0s   2026-11-24T00:32:19Z  2026-11-24T00:32:23Z\n' +
+        'file  9747914359e303c1  8s   2026-11-24T00:32:05Z  2026-11-24T00:32:12Z\n',
+    );
+  });
+
   it('by replica URL, lag is behind now', async () => {
     const fx = unpackFixture('multi');
     const res = await lifeboat(['generations', `file://${fx.replica}`], RAW);

@@ -225,10 +225,12 @@ class Init {
     }
     const app = spawnApp(this.setup.command);
     this.app = app;
-    this.log.info('app started', { pid: app.pid, boot_ms: Math.round(performance.now()) });
+    void app.spawned.then((ok) => {
+      if (ok) this.log.info('app started', { pid: app.pid, boot_ms: Math.round(performance.now()) });
+    });
     void app.exited.then((exit) => {
-      if (app.spawnError) this.log.error('app could not start', { error: app.spawnError.message });
-      this.log.info('app exited', describeExit(exit));
+      if (app.spawnError) this.log.error(`app could not start: ${app.spawnError.message}`, { code: exitCode(exit) });
+      else this.log.info('app exited', describeExit(exit));
       this.requestStop({ kind: 'app', exit });
     });
   }

@@ -49,6 +49,18 @@ describe.concurrent('lifeboat init: exit codes', () => {
     expect(bare.output).not.toMatch(/app started/);
   });
 
+  it('says once that replication is off without a config (naming where it looked) or without databases', async () => {
+    const none = await runInit(['exit-with.js', '0']);
+    expect(none.code).toBe(0);
+    const off = none.lines.filter((l) => /replication is off/.test(l));
+    expect(off).toEqual(['INFO no config file found (tried $LIFEBOAT_CONFIG, $LITESTREAM_CONFIG, /etc/lifeboat.yml, /etc/litestream.yml): replication is off']);
+    const cfg = path.join(tmpDir(), 'empty.yml');
+    fs.writeFileSync(cfg, 'logging:\n  level: info\n');
+    const empty = await runInit(['-config', cfg, 'exit-with.js', '0']);
+    expect(empty.code).toBe(0);
+    expect(empty.lines).toContain(`INFO config ${cfg} has no databases: replication is off`);
+  });
+
   it('logs "app started" with its pid once the app runs', async () => {
     const r = await runInit(['sh', '-c', 'echo "app pid $$"']);
     expect(r.code).toBe(0);

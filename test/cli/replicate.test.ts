@@ -203,6 +203,29 @@ describe('lifeboat replicate (file replica)', () => {
     expect(await restoresEqual(dir, replica, db)).toBe(20);
   });
 
+  it('says once, naming the path, that it waits for a database file that does not exist yet', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const rep = startReplicate([db, path.join(dir, 'r')]);
+    const waiting = `INFO database file does not exist yet: waiting for it to be created (e.g. by the app) db=${db}`;
+    expect(await rep.waitFor(/does not exist yet/)).toBe(waiting);
+    await runWriter(db, 5);
+    await rep.waitFor(/INFO opened /);
+    const { exitCode, output } = await rep.stop();
+    expect(exitCode, output).toBe(0);
+    expect(output.split('\n').filter((l) => l.includes('does not exist yet'))).toEqual([waiting]);
+  });
+
+  it('names a missing directory too: a mistyped database path shows', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'typo', 'app.db');
+    const rep = startReplicate([db, path.join(dir, 'r')]);
+    expect(await rep.waitFor(/does not exist yet/)).toBe(
+      `INFO database file does not exist yet (nor its directory): waiting for it to be created (e.g. by the app) db=${db}`,
+    );
+    expect((await rep.stop()).exitCode).toBe(0);
+  });
+
   it('continues the restored generation after a restore on an empty disk, without a new snapshot', async () => {
     const { dir, db, replica } = newDatabase();
     const cfg = path.join(dir, 'lifeboat.yml');

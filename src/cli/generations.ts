@@ -1,5 +1,5 @@
 /**
- * generations: `lifeboat generations [flags] DB_PATH|REPLICA_URL` lists each replica's
+ * generations: `lifeboat generations [flags] DB_PATH|REPLICA_URL|REPLICA_DIR` lists each replica's
  * generations with the reference's columns — name, generation, lag (behind the database's
  * last change; behind now for a URL; `-` if the database file is missing; never negative),
  * start, end.
@@ -14,7 +14,7 @@ import { REPLICA_FLAG, dbUpdatedAt, printReplicaTable, resolveTarget } from './t
 export const spec: CommandSpec = {
   name: 'generations',
   summary: 'List the generations of a database\'s replicas (or of one replica URL), with their lag and time range.',
-  usage: 'generations [flags] DB_PATH\ngenerations [flags] REPLICA_URL',
+  usage: 'generations [flags] DB_PATH\ngenerations [flags] REPLICA_URL|REPLICA_DIR',
   flags: [...CONFIG_FLAGS, REPLICA_FLAG],
   minArgs: 1,
   maxArgs: 1,

@@ -7,6 +7,7 @@ import { lifeboat } from '../helpers/cli.js';
 /** RAW keeps the output's final newline (execa strips it by default). */
 const RAW = { stripFinalNewline: false };
 import { unpackFixture } from '../helpers/fixtures.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 describe('lifeboat generations', () => {
   it('lists each generation with lag behind the database, start and end', async () => {
@@ -42,6 +43,27 @@ describe('lifeboat generations', () => {
         'file  1f74af7547aae934  0s   2026-11-24T00:32:19Z  2026-11-24T00:32:23Z\n' +
         'file  9747914359e303c1  8s   2026-11-24T00:32:05Z  2026-11-24T00:32:12Z\n',
     );
+  });
+
+  it('lists a plain directory holding generations/ as a file replica, as its file:// URL', async () => {
+    const fx = unpackFixture('multi');
+    const env = { env: { LIFEBOAT_CONFIG: '', LITESTREAM_CONFIG: '' } };
+    const plain = await lifeboat(['snapshots', fx.replica], env);
+    const byURL = await lifeboat(['snapshots', `file://${fx.replica}`], env);
+    expect(plain.exitCode, String(plain.all)).toBe(0);
+    expect(plain.stdout).toBe(byURL.stdout);
+    expect(String(plain.stdout).split('\n')).toHaveLength(3);
+    const withReplica = await lifeboat(['wal', '-replica', 'file', fx.replica], env);
+    expect(withReplica.exitCode).toBe(2);
+    expect(String(withReplica.stderr).split('\n')[0]).toBe(`lifeboat wal: cannot combine a replica directory (${fx.replica}) with -replica`);
+  });
+
+  it('warns on stderr when a file replica\'s directory does not exist (an empty listing, exit 0)', async () => {
+    const typo = path.join(tmpDir(), 'bakups');
+    const res = await lifeboat(['generations', `file://${typo}`], RAW);
+    expect(res.exitCode).toBe(0);
+    expect(res.stdout).toBe('name  generation  lag  start  end\n');
+    expect(res.stderr).toBe(`WARN replica directory does not exist replica=file path=${typo}\n`);
   });
 
   it('by replica URL, lag is behind now', async () => {

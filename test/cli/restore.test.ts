@@ -217,6 +217,24 @@ describe('lifeboat restore from s3, with faults on the link', () => {
   /** url is the replica `bkt/<prefix>` reached on `port` (a proxy's, or s3rver's own). */
   const url = (prefix: string, port: number) => `s3://bkt/${prefix}?endpoint=http://127.0.0.1:${port}&region=us-east-1`;
 
+  it('without any S3 credentials: exit 1 naming the variables and config keys to set', async () => {
+    const home = tmpDir();
+    const bare = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+    const out = path.join(home, 'out.db');
+    const res = await lifeboat(['restore', '-o', out, url('none', s3.port)], { env: bare, extendEnv: false });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toBe(
+      'lifeboat restore: list generations: no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' +
+        ' (or LITESTREAM_ACCESS_KEY_ID and LITESTREAM_SECRET_ACCESS_KEY), or access-key-id and secret-access-key in the config,' +
+        ' or use an AWS profile or role',
+    );
+    const withLitestreamKeys = await lifeboat(['restore', '-if-replica-exists', '-o', out, url('none', s3.port)], {
+      env: { ...bare, LITESTREAM_ACCESS_KEY_ID: keys.accessKeyId, LITESTREAM_SECRET_ACCESS_KEY: keys.secretAccessKey },
+      extendEnv: false,
+    });
+    expect(withLitestreamKeys.exitCode, String(withLitestreamKeys.all)).toBe(0);
+  });
+
   it('SIGTERM mid-restore: exits 143 and leaves nothing behind', async () => {
     const dir = tmpDir();
     await store('sigterm', 'abcdefabcdef0123', captureHistory(dir, { pageSize: 4096, seed: 3, indexes: 6, steps: 3 }));

@@ -1,7 +1,8 @@
 /**
  * errors: the few typed errors Lifeboat raises. Messages are short verb phrases chained
- * with ": " (`restore: download wal 00000001_00004080: 503 SlowDown`); the CLI prints
- * `message` on one line and maps the class to an exit code.
+ * with ": " (`download wal 00000001_00004080: 503 SlowDown`), never starting with the
+ * command's name: the CLI prints `lifeboat <command>: message` on one line and maps the
+ * class to an exit code.
  */
 
 /** ConfigError is a bad configuration value; `field` names the key, `value` the bad value (never a secret). */

@@ -3,7 +3,10 @@
  * (as Litestream's commands have them):
  *
  * - `-name` and `--name` are the same flag; values as `-name value` or `-name=value`.
- * - Boolean flags take no separate value: `-flag`, `-flag=true`, `-flag=false`.
+ * - Boolean flags take no separate value: `-flag`, `-flag=true`, `-flag=false`. A
+ *   separate `true` / `false` (`-flag false`) is an error naming the flag and the value
+ *   (Go would take it as the first argument, and then blame another one), except where
+ *   the arguments are a command line (`init`: `-no-expand-env true` runs `true`).
  * - A flag may have a one-letter alias (`-o out.db`); letters are never bundled.
  * - Parsing stops at the first positional argument, at a lone `-`, or after `--`;
  *   everything after is positional, even if it looks like a flag.
@@ -32,6 +35,8 @@ export interface CommandSpec {
   flags: FlagSpec[];
   minArgs?: number;
   maxArgs?: number;
+  /** argsAreCommand: the arguments are a command line, so `true` / `false` after a boolean flag is the command. */
+  argsAreCommand?: boolean;
 }
 
 /** ParsedArgs: flag values by long name (booleans default false, strings undefined) and positional args. */
@@ -85,6 +90,7 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
     const flag = spec.flags.find((f) => f.name === name || f.short === name);
     if (!flag) throw new ArgsError(spec, `unknown flag: ${dashes}${name}`);
     if (flag.type === 'boolean') {
+      if (eq < 0 && !spec.argsAreCommand) checkNoValue(spec, `${dashes}${name}`, argv[i]);
       flags[flag.name] = eq < 0 ? true : parseBool(spec, body.slice(eq + 1), `${dashes}${name}`);
     } else if (eq >= 0) {
       flags[flag.name] = body.slice(eq + 1);
@@ -97,6 +103,14 @@ export function parseArgs(spec: CommandSpec, argv: string[]): ParsedArgs {
   const args = argv.slice(i);
   checkArgCount(spec, args);
   return { flags, args };
+}
+
+const BOOL_WORDS = new Set(['true', 'TRUE', 'True', 'false', 'FALSE', 'False']);
+
+/** checkNoValue rejects `-flag true` / `-flag false`: a boolean flag's value goes after `=`. */
+function checkNoValue(spec: CommandSpec, flag: string, next: string | undefined): void {
+  if (next === undefined || !BOOL_WORDS.has(next)) return;
+  throw new ArgsError(spec, `flag ${flag} takes no value: ${JSON.stringify(next)} (write ${flag}=${next.toLowerCase()})`);
 }
 
 /** parseBool accepts Go strconv.ParseBool's spellings. */

@@ -23,6 +23,7 @@ export const spec: CommandSpec = {
     'services.d, start the app once the replicator is ready, and on exit or a stop\n' +
     'signal stop the app first and the replicator (final sync) last.',
   usage: 'init [flags] [--] [CMD ARGS...]',
+  argsAreCommand: true,
   flags: [
     ...CONFIG_FLAGS,
     {

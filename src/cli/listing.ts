@@ -1,7 +1,7 @@
 /**
  * listing: output helpers of the listing commands — a tab-aligned table in the style of
  * Go's text/tabwriter as the reference configures it (padding 2, spaces), RFC 3339 times
- * and Go-style durations (`16h19m0s`, `-3ms`) with the reference's truncation.
+ * and Go-style durations (`16h19m0s`, `250ms`) with the reference's truncation.
  */
 
 /** formatTable aligns rows into columns: each cell but a row's last is padded to its column's width + 2. */
@@ -39,4 +39,15 @@ export function goDuration(ms: number): string {
   a -= m * 60_000;
   const s = `${Math.floor(a / 1000)}${a % 1000 ? `.${String(a % 1000).padStart(3, '0').replace(/0+$/, '')}` : ''}s`;
   return sign + (h > 0 ? `${h}h${m}m${s}` : m > 0 ? `${m}m${s}` : s);
+}
+
+/**
+ * formatLag renders how far a replica is behind (ms) as the `lag` column: Go-style,
+ * truncated as the reference does, and never negative. A replica whose newest file is
+ * stamped after the database's last change (or after now, for a URL) holds that change:
+ * it is 0s behind. The reference prints such a lag as negative (`-16ms`), which says only
+ * that the upload came after the write, or that the two clocks differ.
+ */
+export function formatLag(ms: number): string {
+  return goDuration(truncateLag(Math.max(0, ms)));
 }

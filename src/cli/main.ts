@@ -104,7 +104,7 @@ function report(cmd: string, err: unknown): number {
     process.stdout.write(err.spec ? usage(err.spec) : mainUsage());
     return 0;
   }
-  const line = `lifeboat ${cmd}: ${oneLine(errorMessage(err))}\n`;
+  const line = `lifeboat ${cmd}: ${withoutPrefix(cmd, oneLine(errorMessage(err)))}\n`;
   if (err instanceof UsageError) {
     process.stderr.write(line + (err instanceof ArgsError ? `\n${usage(err.spec)}` : ''));
     return EXIT_USAGE;
@@ -115,6 +115,11 @@ function report(cmd: string, err: unknown): number {
 
 function oneLine(s: string): string {
   return s.replace(/\s*\n\s*/g, ' ');
+}
+
+/** withoutPrefix drops a leading `<cmd>: ` from a message, so the line names the command once. */
+function withoutPrefix(cmd: string, message: string): string {
+  return message.startsWith(`${cmd}: `) ? message.slice(cmd.length + 2) : message;
 }
 
 /** exit flushes stdout and stderr, then exits with `code`. */

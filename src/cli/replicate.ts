@@ -60,7 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   if (config.dbs.length === 0) throw new ConfigError('dbs', 'no databases to replicate');
   const exec = typeof flags.exec === 'string' ? flags.exec : config.exec;
   const app = exec === undefined ? undefined : parseExec(exec);
-  if (app !== undefined && app.length === 0) throw new UsageError(`replicate: empty -exec command ${JSON.stringify(exec)}`);
+  if (app !== undefined && app.length === 0) throw new UsageError(`empty -exec command ${JSON.stringify(exec)}`);
   const replicator = new Replicator(config);
   if (config.addr) await serveMetrics(config.addr, replicator);
   const done = app ? undefined : waitForSignal();
@@ -89,8 +89,8 @@ async function stopOnSignal(replicator: Replicator, done: Promise<NodeJS.Signals
 
 async function commandConfig(flags: Record<string, string | boolean | undefined>, args: string[]): Promise<Config> {
   if (args.length === 0) return loadCommandConfig(flags);
-  if (args.length < 2) throw new UsageError('replicate: need DB_PATH and at least one REPLICA_URL');
-  if (flags.config !== undefined) throw new UsageError('replicate: -config cannot be combined with DB_PATH REPLICA_URL');
+  if (args.length < 2) throw new UsageError('need DB_PATH and at least one REPLICA_URL');
+  if (flags.config !== undefined) throw new UsageError('-config cannot be combined with DB_PATH REPLICA_URL');
   const config = configForDatabase(args[0], args.slice(1));
   setupLogging(config);
   return config;
@@ -100,7 +100,7 @@ function parseExec(exec: string): string[] {
   try {
     return splitShellWords(exec);
   } catch (err) {
-    throw new UsageError(`replicate: invalid -exec: ${(err as Error).message}`);
+    throw new UsageError(`invalid -exec: ${(err as Error).message}`);
   }
 }
 

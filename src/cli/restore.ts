@@ -1,5 +1,5 @@
 /**
- * restore: `lifeboat restore [flags] DB_PATH|REPLICA_URL` — the thin CLI over the restore
+ * restore: `lifeboat restore [flags] DB_PATH|REPLICA_URL|REPLICA_DIR` — the thin CLI over the restore
  * library. Exit 0: restored, or nothing to do (`-if-db-not-exists` with an existing
  * output, `-if-replica-exists` with no backup); 1: the restore failed (partial output
  * removed); 2: bad flags or config; 128+N: interrupted by signal N (partial output removed).
@@ -22,7 +22,7 @@ export const spec: CommandSpec = {
   summary:
     'Restore a database from its replicas (the latest backup, or a generation, index or time).\n' +
     'The output is built beside the target, verified, fsynced and renamed into place.',
-  usage: 'restore [flags] DB_PATH\nrestore [flags] -o PATH REPLICA_URL',
+  usage: 'restore [flags] DB_PATH\nrestore [flags] -o PATH REPLICA_URL|REPLICA_DIR',
   flags: [
     { name: 'o', type: 'string', placeholder: 'PATH', description: 'Output path (default: DB_PATH).' },
     ...CONFIG_FLAGS,
@@ -70,10 +70,10 @@ export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
   const opts = parseTarget(flags);
   const out = typeof flags.o === 'string' ? expandPath(flags.o) : undefined;
-  const target = await resolveTarget('restore', flags, args[0]);
+  const target = await resolveTarget(flags, args[0]);
   try {
     const outputPath = out ?? target.db?.path;
-    if (!outputPath) throw new UsageError('restore: -o PATH is required when restoring from a replica URL');
+    if (!outputPath) throw new UsageError('-o PATH is required when restoring from a replica URL or directory');
     return await restoreWithSignals(target, {
       ...opts,
       replicas: target.replicas,

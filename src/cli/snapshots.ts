@@ -1,5 +1,5 @@
 /**
- * snapshots: `lifeboat snapshots [flags] DB_PATH|REPLICA_URL` lists stored snapshots with
+ * snapshots: `lifeboat snapshots [flags] DB_PATH|REPLICA_URL|REPLICA_DIR` lists stored snapshots with
  * the reference's columns — replica, generation, index, size, created — but the index in
  * `%08x` hex, the form `restore -index` takes (the reference prints it in decimal).
  */
@@ -14,7 +14,7 @@ import { GENERATION_FLAG, REPLICA_FLAG, parseGenerationFlag, printReplicaTable, 
 export const spec: CommandSpec = {
   name: 'snapshots',
   summary: 'List the snapshots stored for a database (or in one replica URL).',
-  usage: 'snapshots [flags] DB_PATH\nsnapshots [flags] REPLICA_URL',
+  usage: 'snapshots [flags] DB_PATH\nsnapshots [flags] REPLICA_URL|REPLICA_DIR',
   flags: [...CONFIG_FLAGS, REPLICA_FLAG, GENERATION_FLAG],
   minArgs: 1,
   maxArgs: 1,
@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
 export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
   const only = parseGenerationFlag(flags.generation);
-  const target = await resolveTarget('snapshots', flags, args[0]);
+  const target = await resolveTarget(flags, args[0]);
   return printReplicaTable(target, 'snapshots', ['replica', 'generation', 'index', 'size', 'created'], async (r) => {
     const rows: string[][] = [];
     for (const g of only !== undefined ? [only] : await listGenerations(r.client)) {

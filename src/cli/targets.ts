@@ -1,15 +1,20 @@
 /**
  * targets: what `restore`, `generations`, `snapshots` and `wal` operate on — a database
  * path looked up in the config (its replicas, or the one `-replica` names), or a replica
- * URL (no config). Builds the storage clients; `close` releases them.
+ * (no config): a URL, or a plain path to a directory holding `generations/` (a file
+ * replica; never a database, which is a file). Builds the storage clients; `close`
+ * releases them.
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { noConfigFound } from '../config/load.js';
 import type { Config, DbConfig, ReplicaConfig } from '../config/types.js';
 import { expandPath } from '../config/paths.js';
 import { ConfigError, UsageError, errorMessage } from '../errors.js';
+import { GENERATIONS_DIR } from '../replicator/layout.js';
 import { isGeneration } from '../replicator/pos.js';
 import { log } from '../log.js';
-import { createReplicaClient } from '../replicator/clients/index.js';
+import { createReplicaClient, isMissingFileReplica } from '../replicator/clients/index.js';
 import type { NamedClient } from '../replicator/generations.js';
 import { isReplicaURL, replicaFromURL } from '../replicator/url.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
@@ -36,15 +41,22 @@ export interface Target {
   close(): Promise<void>;
 }
 
-/** resolveTarget turns `DB_PATH | REPLICA_URL` plus `-config` / `-replica` into replica clients. */
-export async function resolveTarget(cmd: string, flags: ParsedArgs['flags'], arg: string): Promise<Target> {
+/**
+ * resolveTarget turns `DB_PATH | REPLICA_URL` plus `-config` / `-replica` into replica
+ * clients. A plain path is a database of the config (as in Litestream), unless it is a
+ * directory holding `generations/`: then it is that file replica.
+ */
+export async function resolveTarget(flags: ParsedArgs['flags'], arg: string): Promise<Target> {
   const replicaName = typeof flags.replica === 'string' ? flags.replica : undefined;
-  if (isReplicaURL(arg)) {
-    if (typeof flags.config === 'string') throw new UsageError(`${cmd}: cannot combine a replica URL with -config`);
-    if (replicaName !== undefined) throw new UsageError(`${cmd}: cannot combine a replica URL with -replica`);
-    return clientsFor(undefined, [replicaFromURL(arg)], {});
+  const dir = isReplicaURL(arg) ? undefined : replicaDirectory(arg);
+  if (isReplicaURL(arg) || dir !== undefined) {
+    const what = dir === undefined ? 'a replica URL' : `a replica directory (${dir})`;
+    if (typeof flags.config === 'string') throw new UsageError(`cannot combine ${what} with -config`);
+    if (replicaName !== undefined) throw new UsageError(`cannot combine ${what} with -replica`);
+    return clientsFor(undefined, [replicaFromURL(dir ?? arg)], {});
   }
-  const config = (await loadCommandConfig(flags))!;
+  const config = await loadCommandConfig(flags, { optional: true });
+  if (!config) throw new ConfigError('', `${noConfigFound()} to look up database ${expandPath(arg)}${replicaHint(arg)}`);
   const db = findDb(config, arg);
   let replicas = db.replicas;
   if (replicaName !== undefined) {
@@ -55,13 +67,45 @@ export async function resolveTarget(cmd: string, flags: ParsedArgs['flags'], arg
   return clientsFor(db, replicas, config);
 }
 
-/** findDb looks a database path up in the config (absolute, `~` expanded, symlinks resolved on both sides). */
+/** replicaDirectory returns the absolute path of `arg` if it is a directory holding `generations/`. */
+export function replicaDirectory(arg: string): string | undefined {
+  const dir = expandPath(arg);
+  try {
+    return fs.statSync(path.join(dir, GENERATIONS_DIR)).isDirectory() ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** replicaHint tells how to name a replica instead, for a plain path that is not a database of the config. */
+function replicaHint(arg: string): string {
+  const p = expandPath(arg);
+  if (isDirectory(p)) return ` (${p} is a directory without ${GENERATIONS_DIR}/: for a replica, give file://${p})`;
+  return ' (for a replica, give its URL: file:///abs/dir, s3://bucket/path)';
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * findDb looks a database path up in the config (absolute, `~` expanded, symlinks resolved
+ * on both sides). Not found: a ConfigError naming the config, its databases (up to 3) and
+ * how to name a replica instead.
+ */
 export function findDb(config: Config, arg: string): DbConfig {
   const want = expandPath(arg);
   const real = realpath(want);
   const db = config.dbs.find((d) => d.path === want || realpath(d.path) === real);
-  if (!db) throw new ConfigError('', `database not found in config: ${want}`, want);
-  return db;
+  if (db) return db;
+  const names = config.dbs.slice(0, 3).map((d) => d.path).join(', ') + (config.dbs.length > 3 ? ', …' : '');
+  const has = config.dbs.length === 0 ? 'it has no databases' : `its databases: ${names}`;
+  const from = config.file ? ` ${config.file}` : '';
+  throw new ConfigError('', `database not found in config${from}: ${want} (${has})${replicaHint(arg)}`, want);
 }
 
 function realpath(p: string): string {
@@ -112,6 +156,7 @@ export async function printReplicaTable(
     for (const r of target.replicas) {
       try {
         rows.push(...(await rowsOf(r)));
+        if (isMissingFileReplica(r.client)) log.warn('replica directory does not exist', { replica: r.name, path: r.client.location });
       } catch (err) {
         log.error(`cannot list ${what}`, { replica: r.name, error: errorMessage(err) });
         code = 1;

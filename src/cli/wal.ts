@@ -1,5 +1,5 @@
 /**
- * wal: `lifeboat wal [flags] DB_PATH|REPLICA_URL` lists stored WAL segments with the
+ * wal: `lifeboat wal [flags] DB_PATH|REPLICA_URL|REPLICA_DIR` lists stored WAL segments with the
  * reference's columns — replica, generation, index, offset, size, created — index and
  * offset in `%08x` hex as in the segment names (the reference prints the offset in decimal).
  */
@@ -14,7 +14,7 @@ import { GENERATION_FLAG, REPLICA_FLAG, parseGenerationFlag, printReplicaTable, 
 export const spec: CommandSpec = {
   name: 'wal',
   summary: 'List the WAL segments stored for a database (or in one replica URL).',
-  usage: 'wal [flags] DB_PATH\nwal [flags] REPLICA_URL',
+  usage: 'wal [flags] DB_PATH\nwal [flags] REPLICA_URL|REPLICA_DIR',
   flags: [...CONFIG_FLAGS, REPLICA_FLAG, GENERATION_FLAG],
   minArgs: 1,
   maxArgs: 1,
@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
 export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
   const only = parseGenerationFlag(flags.generation);
-  const target = await resolveTarget('wal', flags, args[0]);
+  const target = await resolveTarget(flags, args[0]);
   return printReplicaTable(target, 'wal segments', ['replica', 'generation', 'index', 'offset', 'size', 'created'], async (r) => {
     const rows: string[][] = [];
     for (const g of only !== undefined ? [only] : await listGenerations(r.client)) {

@@ -37,6 +37,11 @@ export function resolveConfigPath(
   return found === undefined ? undefined : { path: found, explicit: false };
 }
 
+/** noConfigFound is the message for no config file named or found, listing the places looked at. */
+export function noConfigFound(): string {
+  return `no config file found (tried ${[...CONFIG_ENV_VARS.map((v) => `$${v}`), ...CONFIG_SEARCH_PATHS].join(', ')})`;
+}
+
 /** LoadConfigOptions: the file (else resolveConfigPath), env expansion (default on), the env to expand from. */
 export interface LoadConfigOptions {
   path?: string;
@@ -49,9 +54,7 @@ export interface LoadConfigOptions {
 export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> {
   const env = opts.env ?? process.env;
   const resolved = opts.path !== undefined ? { path: expandPath(opts.path) } : resolveConfigPath(undefined, env);
-  if (!resolved) {
-    throw new ConfigError('', `no config file found (tried ${[...CONFIG_ENV_VARS.map((v) => `$${v}`), ...CONFIG_SEARCH_PATHS].join(', ')})`);
-  }
+  if (!resolved) throw new ConfigError('', noConfigFound());
   const file = resolved.path;
   let text: string;
   try {

@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { DEFAULT_BUSY_TIMEOUT } from '../config/defaults.js';
 import type { DbConfig } from '../config/types.js';
@@ -97,6 +98,8 @@ export class Db extends EventEmitter {
    * before the next regular look: the next look should come in this many ms (see stepAside).
    */
   lookAgainIn: number | undefined;
+  /** waitingFor is why the Db is still `waiting`, as last logged (each reason is logged once). */
+  private waitingFor: string | undefined;
 
   constructor(config: DbConfig, logger: Logger = rootLog) {
     super();
@@ -129,8 +132,8 @@ export class Db extends EventEmitter {
 
   /**
    * open opens the database if its file exists and holds a SQLite header; otherwise the
-   * Db stays `waiting` (first boot: the app creates it) and open returns false. A file
-   * that is not SQLite, or cannot use WAL mode, is an error.
+   * Db stays `waiting` (first boot: the app creates it), says so once, and open returns
+   * false. A file that is not SQLite, or cannot use WAL mode, is an error.
    */
   open(): boolean {
     if (this.state !== 'waiting') return this.state === 'open';
@@ -138,14 +141,14 @@ export class Db extends EventEmitter {
     try {
       fd = fs.openSync(this.path, 'r');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return this.stillWaiting(this.missingReason());
       throw err;
     }
     // Our descriptors stay open for the life of the process: closing any descriptor on the
     // database file would drop every POSIX lock SQLite holds on it in this process.
     if (!checkSQLiteHeader(fd, this.path)) {
       fs.closeSync(fd);
-      return false;
+      return this.stillWaiting('database file is empty: waiting for its first write (e.g. by the app)');
     }
     try {
       this.sqlite = SQLiteConn.open(this.path, this.config.busyTimeout ?? DEFAULT_BUSY_TIMEOUT);
@@ -165,6 +168,19 @@ export class Db extends EventEmitter {
     this.state = 'open';
     this.log.info('opened', { generation: this.generation ?? 'none' });
     return true;
+  }
+
+  /** missingReason words a missing database file, and a missing directory too (a mistyped path shows). */
+  private missingReason(): string {
+    const dir = fs.existsSync(path.dirname(this.path)) ? '' : ' (nor its directory)';
+    return `database file does not exist yet${dir}: waiting for it to be created (e.g. by the app)`;
+  }
+
+  /** stillWaiting logs `why` the first time it is the reason the Db is not open; returns false. */
+  private stillWaiting(why: string): false {
+    if (this.waitingFor !== why) this.log.info(why);
+    this.waitingFor = why;
+    return false;
   }
 
   /** sync copies new committed frames and checkpoints when due; returns true if the position moved. */

@@ -35,7 +35,7 @@ export async function runWithApp(replicator: Replicator, argv: string[]): Promis
     void app.stop(sig, knobs.appGrace, skipGrace.signal);
   });
   const exit = await app.exited;
-  if (app.spawnError) log.error('cannot start app', { error: app.spawnError.message });
+  if (app.spawnError) log.error(`app could not start: ${app.spawnError.message}`, { code: exitCode(exit) });
   else log.info('app exited', describeExit(exit));
   let synced = false;
   try {

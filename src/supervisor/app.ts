@@ -5,6 +5,7 @@
  * `lifeboat init` and `lifeboat replicate -exec`.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
+import fs from 'node:fs';
 import type { Exit } from './service-table.js';
 import { signalGroup } from './signals.js';
 
@@ -19,6 +20,8 @@ export interface AppOptions {
 export interface AppProcess {
   /** pid is undefined when the spawn failed (then `exited` resolves with 127 or 126). */
   readonly pid: number | undefined;
+  /** spawned resolves true once the command runs (Node's 'spawn' event), false when it could not start. */
+  readonly spawned: Promise<boolean>;
   /** exited resolves once with how the app ended. */
   readonly exited: Promise<Exit>;
   /** exit is set once the app has ended. */
@@ -42,11 +45,15 @@ export function spawnApp(argv: string[], opts: AppOptions = {}): AppProcess {
   });
   let exit: Exit | undefined;
   let spawnError: Error | undefined;
+  const spawned = new Promise<boolean>((resolve) => {
+    child.once('spawn', () => resolve(true));
+    child.once('error', () => resolve(child.pid !== undefined));
+  });
   const exited = new Promise<Exit>((resolve) => {
     child.once('exit', (code, signal) => resolve((exit = { code, signal })));
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) return;
-      spawnError = new Error(`spawn ${argv[0]}: ${err.code ?? err.message}`);
+      spawnError = new Error(describeSpawnError(argv[0], err), { cause: err });
       resolve((exit = { code: err.code === 'EACCES' ? 126 : 127, signal: null }));
     });
   });
@@ -56,6 +63,7 @@ export function spawnApp(argv: string[], opts: AppOptions = {}): AppProcess {
     get pid() {
       return child.pid;
     },
+    spawned,
     exited,
     get exit() {
       return exit;
@@ -66,6 +74,20 @@ export function spawnApp(argv: string[], opts: AppOptions = {}): AppProcess {
     signal,
     stop: (sig, graceMs, skip) => stopApp(exited, () => exit, signal, sig, graceMs, skip),
   };
+}
+
+/**
+ * describeSpawnError says why `command` could not start, naming it: not found (on PATH, or
+ * no such file), a script whose `#!` interpreter is missing (also ENOENT), not executable.
+ */
+export function describeSpawnError(command: string, err: NodeJS.ErrnoException): string {
+  if (err.code === 'ENOENT') {
+    if (!command.includes('/')) return `command not found: ${command} (not in any PATH directory)`;
+    if (!fs.existsSync(command)) return `command not found: ${command} (no such file)`;
+    return `cannot run ${command}: its #! interpreter was not found`;
+  }
+  if (err.code === 'EACCES') return `cannot run ${command}: permission denied (is it executable?)`;
+  return `cannot run ${command}: ${err.code ?? err.message}`;
 }
 
 async function stopApp(

@@ -5,6 +5,7 @@
  * docs/exit-codes.md. The steps read top to bottom in `run`, `boot` and `shutdown`.
  */
 import path from 'node:path';
+import { noConfigFound } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -99,12 +100,20 @@ class Init {
     // Reap orphans: as PID 1, or as a child subreaper so orphans of our services come to us.
     this.reaper = Reaper.start(this.log);
     this.log.info('init started', { pid: process.pid, reaper: this.reaper.role });
+    this.logReplicationOff();
     // Boot; then run until the app exits, an essential service ends, or a stop signal.
     const failure = await this.boot();
     this.setup.prestarted?.discard();
     if (failure) this.requestStop({ kind: 'failed', message: failure });
     await this.stopRequested;
     return this.shutdown();
+  }
+
+  /** logReplicationOff says so when no database will be replicated: no config file, or one without databases. */
+  private logReplicationOff(): void {
+    const { config } = this.setup;
+    if (!config) this.log.info(`${noConfigFound()}: replication is off`);
+    else if (config.dbs.length === 0) this.log.info(`config ${config.file ?? this.setup.configPath} has no databases: replication is off`);
   }
 
   /** boot runs the boot steps in order; returns a failure message (exit 111) or undefined. */
@@ -225,10 +234,12 @@ class Init {
     }
     const app = spawnApp(this.setup.command);
     this.app = app;
-    this.log.info('app started', { pid: app.pid, boot_ms: Math.round(performance.now()) });
+    void app.spawned.then((ok) => {
+      if (ok) this.log.info('app started', { pid: app.pid, boot_ms: Math.round(performance.now()) });
+    });
     void app.exited.then((exit) => {
-      if (app.spawnError) this.log.error('app could not start', { error: app.spawnError.message });
-      this.log.info('app exited', describeExit(exit));
+      if (app.spawnError) this.log.error(`app could not start: ${app.spawnError.message}`, { code: exitCode(exit) });
+      else this.log.info('app exited', describeExit(exit));
       this.requestStop({ kind: 'app', exit });
     });
   }

@@ -72,7 +72,7 @@ describe('parseArgs', () => {
   });
 
   it('does not let a boolean flag take the next argument', () => {
-    expect(parseArgs(restore, ['-if-replica-exists', 'false']).args).toEqual(['false']);
+    expect(parseArgs(restore, ['-if-replica-exists', 'db'])).toEqual({ flags: { ...base, 'if-replica-exists': true }, args: ['db'] });
   });
 
   it('lets the last occurrence of a flag win', () => {
@@ -127,6 +127,25 @@ describe('parseArgs', () => {
     [['-o', 'x'], 'missing argument: expected 1, got 0'],
   ])('rejects %j', (argv, message) => {
     expect(usageErrorOf(restore, argv)).toBe(message);
+  });
+
+  it.each([
+    [['-if-replica-exists', 'false', 'db'], 'flag -if-replica-exists takes no value: "false" (write -if-replica-exists=false)'],
+    [['--if-replica-exists', 'True', 'db'], 'flag --if-replica-exists takes no value: "True" (write --if-replica-exists=true)'],
+    [['-no-expand-env', 'TRUE'], 'flag -no-expand-env takes no value: "TRUE" (write -no-expand-env=true)'],
+  ])('names a boolean flag given a separate value: %j', (argv, message) => {
+    expect(usageErrorOf(restore, argv)).toBe(message);
+  });
+
+  it('takes a boolean flag\'s value after = and any other word after it as an argument', () => {
+    expect(parseArgs(restore, ['-if-replica-exists=false', 'db']).flags['if-replica-exists']).toBe(false);
+    expect(parseArgs(restore, ['-if-replica-exists', 'f']).args).toEqual(['f']);
+    expect(parseArgs(restore, ['-if-replica-exists', '--', 'false']).args).toEqual(['false']);
+  });
+
+  it('takes true / false after a boolean flag as the command when the arguments are a command line', () => {
+    const init: CommandSpec = { ...restore, minArgs: 0, maxArgs: undefined, argsAreCommand: true };
+    expect(parseArgs(init, ['-no-expand-env', 'true', '-x']).args).toEqual(['true', '-x']);
   });
 
   it('words the count errors for open ranges', () => {

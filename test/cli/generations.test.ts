@@ -7,6 +7,27 @@ import { lifeboat } from '../helpers/cli.js';
 /** RAW keeps the output's final newline (execa strips it by default). */
 const RAW = { stripFinalNewline: false };
 import { unpackFixture } from '../helpers/fixtures.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { FileReplicaClient } from '../../src/replicator/clients/file.js';
+import { captureHistory, writeReplica } from '../replicator/restore/history.js';
+
+/**
+ * stampedReplica writes a file replica in `dir`/replica with one generation per entry of
+ * `spans` (a real captured history), its snapshot stamped with the span's start and its
+ * WAL segments with its end.
+ */
+async function stampedReplica(dir: string, spans: Record<string, [string, string]>): Promise<string> {
+  const replica = path.join(dir, 'replica');
+  const history = captureHistory(dir, { pageSize: 4096, seed: 7, indexes: 1, steps: 2 });
+  for (const [gen, [start, end]] of Object.entries(spans)) {
+    await writeReplica(new FileReplicaClient(replica), gen, history, 2);
+    const genDir = path.join(replica, 'generations', gen);
+    for (const [sub, at] of [['snapshots', start], ['wal', end]]) {
+      for (const f of fs.readdirSync(path.join(genDir, sub))) fs.utimesSync(path.join(genDir, sub, f), new Date(at), new Date(at));
+    }
+  }
+  return replica;
+}
 
 describe('lifeboat generations', () => {
   it('lists each generation with lag behind the database, start and end', async () => {
@@ -26,6 +47,48 @@ describe('lifeboat generations', () => {
     const one = await lifeboat(['generations', '-config', cfg, '-replica', 'nope', db], RAW);
     expect(one.exitCode).toBe(2);
     expect(one.stderr).toContain('replica "nope" not found');
+  });
+
+  it('prints 0s, not a negative lag, for a replica stamped after the database\'s last change', async () => {
+    const dir = tmpDir();
+    const replica = await stampedReplica(dir, {
+      aaaaaaaaaaaaaaaa: ['2026-11-24T00:32:05Z', '2026-11-24T00:32:12Z'],
+      bbbbbbbbbbbbbbbb: ['2026-11-24T00:32:19Z', '2026-11-24T00:32:23Z'],
+    });
+    const db = path.join(dir, 'app.db');
+    fs.writeFileSync(db, '');
+    fs.utimesSync(db, new Date('2026-11-24T00:32:20Z'), new Date('2026-11-24T00:32:20Z'));
+    const cfg = path.join(dir, 'c.yml');
+    fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n`);
+    const res = await lifeboat(['generations', '-config', cfg, db], RAW);
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(res.stdout).toBe(
+      'name  generation        lag  start                 end\n' +
+        'file  aaaaaaaaaaaaaaaa  8s   2026-11-24T00:32:05Z  2026-11-24T00:32:12Z\n' +
+        'file  bbbbbbbbbbbbbbbb  0s   2026-11-24T00:32:19Z  2026-11-24T00:32:23Z\n',
+    );
+  });
+
+  it('lists a plain directory holding generations/ as a file replica, as its file:// URL', async () => {
+    const dir = tmpDir();
+    const replica = await stampedReplica(dir, { aaaaaaaaaaaaaaaa: ['2026-11-24T00:32:05Z', '2026-11-24T00:32:12Z'] });
+    const env = { env: { LIFEBOAT_CONFIG: '', LITESTREAM_CONFIG: '' } };
+    const plain = await lifeboat(['snapshots', replica], env);
+    const byURL = await lifeboat(['snapshots', `file://${replica}`], env);
+    expect(plain.exitCode, String(plain.all)).toBe(0);
+    expect(plain.stdout).toBe(byURL.stdout);
+    expect(String(plain.stdout).split('\n')).toHaveLength(2);
+    const withReplica = await lifeboat(['wal', '-replica', 'file', replica], env);
+    expect(withReplica.exitCode).toBe(2);
+    expect(String(withReplica.stderr).split('\n')[0]).toBe(`lifeboat wal: cannot combine a replica directory (${replica}) with -replica`);
+  });
+
+  it('warns on stderr when a file replica\'s directory does not exist (an empty listing, exit 0)', async () => {
+    const typo = path.join(tmpDir(), 'bakups');
+    const res = await lifeboat(['generations', `file://${typo}`], RAW);
+    expect(res.exitCode).toBe(0);
+    expect(res.stdout).toBe('name  generation  lag  start  end\n');
+    expect(res.stderr).toBe(`WARN replica directory does not exist replica=file path=${typo}\n`);
   });
 
   it('by replica URL, lag is behind now', async () => {

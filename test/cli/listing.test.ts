@@ -1,6 +1,6 @@
 /** listing: the table aligner and Go-style times and durations of the listing commands. */
 import { describe, expect, it } from 'vitest';
-import { formatTable, formatTime, goDuration, truncateLag } from '../../src/cli/listing.js';
+import { formatLag, formatTable, formatTime, goDuration, truncateLag } from '../../src/cli/listing.js';
 
 describe('listing helpers', () => {
   it('formatTable pads every column but the last to its width + 2', () => {
@@ -17,6 +17,10 @@ describe('listing helpers', () => {
 
   it('truncateLag keeps whole seconds past 10 s, tenths past 1 s, toward zero', () => {
     expect([12_345, 1_234, 999, -3, -12_345].map(truncateLag)).toEqual([12_000, 1_200, 999, -3, -12_000]);
+  });
+
+  it('formatLag is truncated and never negative: a replica stamped after the change is 0s behind', () => {
+    expect([12_345, 16, 0, -16, -12_345].map(formatLag)).toEqual(['12s', '16ms', '0s', '0s', '0s']);
   });
 
   it('formatTime is RFC 3339 UTC with whole seconds', () => {

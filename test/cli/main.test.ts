@@ -121,12 +121,17 @@ describe('main: error → exit code mapping', () => {
   });
 
   it('any other error is one line on stderr, exit 1', async () => {
-    register(new Error('restore: download wal 00000001_00004080:\n503 SlowDown'));
+    register(new Error('download wal 00000001_00004080:\n503 SlowDown'));
     expect(await capture(() => main(['fails']))).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'lifeboat fails: restore: download wal 00000001_00004080: 503 SlowDown\n',
+      stderr: 'lifeboat fails: download wal 00000001_00004080: 503 SlowDown\n',
     });
+  });
+
+  it('names the command once when the message already starts with it', async () => {
+    register(new UsageError('fails: need a database'));
+    expect(await capture(() => main(['fails']))).toEqual({ code: 2, stdout: '', stderr: 'lifeboat fails: need a database\n' });
   });
 
   it('passes through the code a command returns', async () => {

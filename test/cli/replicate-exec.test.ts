@@ -53,7 +53,7 @@ describe('lifeboat replicate -exec', () => {
     const { db, replica } = setup();
     const res = await lifeboat(['replicate', '-exec', 'no-such-command-anywhere', db, replica]);
     expect(res.exitCode).toBe(127);
-    expect(String(res.all)).toMatch(/cannot start app/);
+    expect(String(res.all)).toContain('ERROR app could not start: command not found: no-such-command-anywhere (not in any PATH directory) code=127');
   });
 
   it('rejects an unterminated quote in -exec with exit 2', async () => {

@@ -45,6 +45,34 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     expect(rowsDigest(out).rows).toBe(1000);
   });
 
+  it('logs the replica URL with its endpoint, and never a key from the config', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    openWAL(db).close();
+    const keyId = 'AKIDNEVERLOGGED';
+    const secret = 'hunter2-never-logged-SECRET';
+    const prefix = 'secrets/app.db';
+    const cfg = path.join(dir, 'lifeboat.yml');
+    const yml = ['logging:', '  level: debug', `access-key-id: ${keyId}`, `secret-access-key: ${secret}`, 'dbs:', `  - path: ${db}`, '    replicas:', `      - url: ${url(prefix)}`];
+    fs.writeFileSync(cfg, yml.join('\n'));
+    const rep = startReplicate(['-config', cfg]);
+    const location = `s3://bkt/${prefix}?endpoint=${s3.endpoint}`;
+    expect(await rep.waitFor(/replicating/)).toBe(`INFO replicating db=${db} replicas="s3=${location}"`);
+    await runWriter(db, 5);
+    await rep.waitFor(/wal segment written/);
+    const { exitCode, output } = await rep.stop();
+    expect(exitCode, output).toBe(0);
+    const out = path.join(dir, 'out.db');
+    const res = await lifeboat(['restore', '-config', cfg, '-o', out, db]);
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(res.stdout).toContain(` from ${location} (replica s3) generation `);
+    for (const text of [output, String(res.all)]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain(keyId);
+    }
+    expect((await s3.requests()).filter((r) => r.key.startsWith(prefix)).every((r) => r.accessKeyId === keyId)).toBe(true);
+  });
+
   it('lists and restores a generation of more than 1,000 WAL segments', async () => {
     const dir = tmpDir();
     const db = path.join(dir, 'app.db');

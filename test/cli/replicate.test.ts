@@ -208,6 +208,29 @@ describe('lifeboat replicate (file replica)', () => {
     expect(await restoresEqual(dir, replica, db)).toBe(20);
   });
 
+  it('says once, naming the path, that it waits for a database file that does not exist yet', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const rep = startReplicate([db, path.join(dir, 'r')]);
+    const waiting = `INFO database file does not exist yet: waiting for it to be created (e.g. by the app) db=${db}`;
+    expect(await rep.waitFor(/does not exist yet/)).toBe(waiting);
+    await runWriter(db, 5);
+    await rep.waitFor(/INFO opened /);
+    const { exitCode, output } = await rep.stop();
+    expect(exitCode, output).toBe(0);
+    expect(output.split('\n').filter((l) => l.includes('does not exist yet'))).toEqual([waiting]);
+  });
+
+  it('names a missing directory too: a mistyped database path shows', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'typo', 'app.db');
+    const rep = startReplicate([db, path.join(dir, 'r')]);
+    expect(await rep.waitFor(/does not exist yet/)).toBe(
+      `INFO database file does not exist yet (nor its directory): waiting for it to be created (e.g. by the app) db=${db}`,
+    );
+    expect((await rep.stop()).exitCode).toBe(0);
+  });
+
   it('continues the restored generation after a restore on an empty disk, without a new snapshot', async () => {
     const { dir, db, replica } = newDatabase();
     const cfg = path.join(dir, 'lifeboat.yml');
@@ -353,5 +376,19 @@ describe('lifeboat replicate (file replica)', () => {
     const res = await lifeboat(['replicate', '-bogus']);
     expect(res.exitCode).toBe(2);
     expect(res.stderr).toMatch(/unknown flag: -bogus/);
+  });
+
+  it.each([
+    [['/tmp/app.db'], 'lifeboat replicate: need DB_PATH and at least one REPLICA_URL'],
+    [['-config', '/nonexistent.yml', '/tmp/app.db', 'file:///tmp/r'], 'lifeboat replicate: -config cannot be combined with DB_PATH REPLICA_URL'],
+    [['-exec', '', '/tmp/app.db', 'file:///tmp/r'], 'lifeboat replicate: empty -exec command ""'],
+    [['-exec', 'node "x', '/tmp/app.db', 'file:///tmp/r'], /^lifeboat replicate: invalid -exec: /],
+  ])('names the command once in a usage error: %j', async (argv, message) => {
+    const res = await lifeboat(['replicate', ...argv]);
+    expect(res.exitCode).toBe(2);
+    const line = String(res.stderr).split('\n')[0];
+    if (typeof message === 'string') expect(line).toBe(message);
+    else expect(line).toMatch(message);
+    expect(line).not.toContain('replicate: replicate:');
   });
 });

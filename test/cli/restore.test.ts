@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, decodeFrame } from '../../src/replicator/lz4/index.js';
+import { FileReplicaClient } from '../../src/replicator/clients/file.js';
 import { S3ReplicaClient } from '../../src/replicator/clients/s3.js';
 import { OWNER_FILE, ownerOf } from '../../src/replicator/restore/abandoned.js';
 import { formatBytes } from '../../src/replicator/restore/progress.js';
@@ -66,7 +67,26 @@ describe('lifeboat restore: exit codes', () => {
     expect(fs.readdirSync(dir)).toEqual(['lifeboat.yml']);
     const without = await lifeboat(['restore', '-config', cfg, db]);
     expect(without.exitCode).toBe(1);
-    expect(without.stderr).toMatch(/lifeboat restore: no generations found/);
+    expect(without.stderr).toBe(`lifeboat restore: no generations found in ${dir}/empty-replica (no such directory)`);
+  });
+
+  it('no generations: names each replica it looked in', async () => {
+    const dir = tmpDir();
+    const typo = path.join(dir, 'bakups');
+    const one = await lifeboat(['restore', '-o', path.join(dir, 'out.db'), `file://${typo}`]);
+    expect(one.exitCode).toBe(1);
+    expect(one.stderr).toBe(`lifeboat restore: no generations found in ${typo} (no such directory)`);
+    const forgiven = await lifeboat(['restore', '-if-replica-exists', '-o', path.join(dir, 'out.db'), `file://${typo}`]);
+    expect(forgiven.exitCode).toBe(0);
+    expect(forgiven.stdout).toBe(`no matching backups found: no generations found in ${typo} (no such directory) (-if-replica-exists)`);
+    const empty = path.join(dir, 'empty');
+    fs.mkdirSync(empty);
+    const db = path.join(dir, 'app.db');
+    const cfg = path.join(dir, 'two.yml');
+    fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    replicas:\n      - path: ${empty}\n      - name: second\n        path: ${typo}\n`);
+    const two = await lifeboat(['restore', '-config', cfg, db]);
+    expect(two.exitCode).toBe(1);
+    expect(two.stderr).toBe(`lifeboat restore: no generations found in file ${empty}, second ${typo} (no such directory)`);
   });
 
   it('-if-db-not-exists with an existing output: exit 0, untouched; without it: exit 1', async () => {
@@ -99,7 +119,22 @@ describe('lifeboat restore: exit codes', () => {
     }
     const noOut = await lifeboat(['restore', 'file:///nonexistent']);
     expect(noOut.exitCode).toBe(2);
-    expect(noOut.stderr).toMatch(/-o PATH is required/);
+    expect(String(noOut.stderr).split('\n')[0]).toBe('lifeboat restore: -o PATH is required when restoring from a replica URL or directory');
+  });
+
+  it('-if-replica-exists false: exit 2 naming the flag and the value, not the next argument', async () => {
+    const res = await lifeboat(['restore', '-if-replica-exists', 'false', '-o', '/tmp/never', 'file:///nonexistent']);
+    expect(res.exitCode).toBe(2);
+    expect(String(res.stderr).split('\n')[0]).toBe('lifeboat restore: flag -if-replica-exists takes no value: "false" (write -if-replica-exists=false)');
+  });
+
+  it('names the command once in a usage error (no "restore: restore:")', async () => {
+    const withConfig = await lifeboat(['restore', '-config', '/nonexistent.yml', '-o', '/tmp/never', 'file:///nonexistent']);
+    expect(withConfig.exitCode).toBe(2);
+    expect(String(withConfig.stderr).split('\n')[0]).toBe('lifeboat restore: cannot combine a replica URL with -config');
+    const withReplica = await lifeboat(['generations', '-replica', 'file', 'file:///nonexistent']);
+    expect(withReplica.exitCode).toBe(2);
+    expect(String(withReplica.stderr).split('\n')[0]).toBe('lifeboat generations: cannot combine a replica URL with -replica');
   });
 
   it('a corrupt page: exit 1 naming the segment, no output file', async () => {
@@ -113,6 +148,52 @@ describe('lifeboat restore: exit codes', () => {
     expect(res.exitCode).toBe(1);
     expect(res.stderr).toContain('wal segment 6073f47898eb5422/00000000_0000d158.wal.lz4: frame at offset 0000d158: bad wal checksum');
     expect(fs.readdirSync(path.dirname(out))).toEqual([]);
+  });
+});
+
+describe('lifeboat restore: a plain path', () => {
+  const noConfig = { env: { LIFEBOAT_CONFIG: '', LITESTREAM_CONFIG: '' } };
+
+  it('a directory holding generations/ is a file replica: restores as its file:// URL does', async () => {
+    const dir = tmpDir();
+    const replica = path.join(dir, 'replica');
+    const history = captureHistory(dir, { pageSize: 4096, seed: 5, indexes: 2, steps: 2 });
+    await writeReplica(new FileReplicaClient(replica), 'abcdefabcdef0125', history, 3);
+    const out = path.join(dir, 'out.db');
+    const res = await lifeboat(['restore', '-o', out, replica], noConfig);
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(res.stdout).toMatch(new RegExp(`^restored ${out} from ${replica} \\(replica file\\) generation abcdefabcdef0125 `));
+    expect(integrityCheck(out)).toBe('ok');
+    const noOut = await lifeboat(['restore', replica], noConfig);
+    expect(noOut.exitCode).toBe(2);
+    expect(String(noOut.stderr).split('\n')[0]).toBe('lifeboat restore: -o PATH is required when restoring from a replica URL or directory');
+    const withConfig = await lifeboat(['restore', '-config', path.join(dir, 'x.yml'), '-o', out, replica]);
+    expect(withConfig.exitCode).toBe(2);
+    expect(String(withConfig.stderr).split('\n')[0]).toBe(`lifeboat restore: cannot combine a replica directory (${replica}) with -config`);
+  });
+
+  it('any other plain path is a database: without a config, says where it looked and how to name a replica', async () => {
+    const dir = tmpDir();
+    const res = await lifeboat(['restore', path.join(dir, 'app.db')], noConfig);
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toBe(
+      'lifeboat restore: no config file found (tried $LIFEBOAT_CONFIG, $LITESTREAM_CONFIG, /etc/lifeboat.yml, /etc/litestream.yml)' +
+        ` to look up database ${dir}/app.db (for a replica, give its URL: file:///abs/dir, s3://bucket/path)`,
+    );
+    const bare = await lifeboat(['restore', '-o', path.join(dir, 'out.db'), dir], noConfig);
+    expect(bare.exitCode).toBe(2);
+    expect(bare.stderr).toMatch(new RegExp(`database ${dir} \\(${dir} is a directory without generations/: for a replica, give file://${dir}\\)$`));
+  });
+
+  it('a database the config does not name: names the config and its databases', async () => {
+    const dir = tmpDir();
+    const cfg = configFor(dir, path.join(dir, 'app.db'), path.join(dir, 'replica'));
+    const res = await lifeboat(['restore', '-config', cfg, path.join(dir, 'ap.db')]);
+    expect(res.exitCode).toBe(2);
+    expect(res.stderr).toBe(
+      `lifeboat restore: database not found in config ${cfg}: ${dir}/ap.db (its databases: ${dir}/app.db)` +
+        ' (for a replica, give its URL: file:///abs/dir, s3://bucket/path)',
+    );
   });
 });
 
@@ -135,6 +216,24 @@ describe('lifeboat restore from s3, with faults on the link', () => {
 
   /** url is the replica `bkt/<prefix>` reached on `port` (a proxy's, or s3rver's own). */
   const url = (prefix: string, port: number) => `s3://bkt/${prefix}?endpoint=http://127.0.0.1:${port}&region=us-east-1`;
+
+  it('without any S3 credentials: exit 1 naming the variables and config keys to set', async () => {
+    const home = tmpDir();
+    const bare = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, AWS_EC2_METADATA_DISABLED: 'true' };
+    const out = path.join(home, 'out.db');
+    const res = await lifeboat(['restore', '-o', out, url('none', s3.port)], { env: bare, extendEnv: false });
+    expect(res.exitCode).toBe(1);
+    expect(res.stderr).toBe(
+      'lifeboat restore: list generations: no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY' +
+        ' (or LITESTREAM_ACCESS_KEY_ID and LITESTREAM_SECRET_ACCESS_KEY), or access-key-id and secret-access-key in the config,' +
+        ' or use an AWS profile or role',
+    );
+    const withLitestreamKeys = await lifeboat(['restore', '-if-replica-exists', '-o', out, url('none', s3.port)], {
+      env: { ...bare, LITESTREAM_ACCESS_KEY_ID: keys.accessKeyId, LITESTREAM_SECRET_ACCESS_KEY: keys.secretAccessKey },
+      extendEnv: false,
+    });
+    expect(withLitestreamKeys.exitCode, String(withLitestreamKeys.all)).toBe(0);
+  });
 
   it('SIGTERM mid-restore: exits 143 and leaves nothing behind', async () => {
     const dir = tmpDir();

@@ -1,9 +1,11 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { spawnApp } from '../../src/supervisor/app.js';
 import { exitCode } from '../../src/supervisor/signals.js';
 import { childrenOf, fixture, procStat } from '../helpers/procs.js';
+import { tmpDir } from '../helpers/tmp.js';
 
 const quiet = { stdio: 'ignore' as const };
 
@@ -55,9 +57,34 @@ describe('spawnApp', () => {
     expect(performance.now() - t0).toBeLessThan(2000);
   });
 
-  it('maps a command that does not exist to 127, with the reason', async () => {
+  it('maps a command that does not exist to 127, naming it; spawned resolves false', async () => {
     const missing = spawnApp(['/nonexistent/app'], quiet);
+    expect(await missing.spawned).toBe(false);
     expect(await missing.exited).toEqual({ code: 127, signal: null });
-    expect(missing.spawnError?.message).toBe('spawn /nonexistent/app: ENOENT');
+    expect(missing.spawnError?.message).toBe('command not found: /nonexistent/app (no such file)');
+    const bare = spawnApp(['no-such-command-anywhere'], quiet);
+    expect(await bare.exited).toEqual({ code: 127, signal: null });
+    expect(bare.spawnError?.message).toBe('command not found: no-such-command-anywhere (not in any PATH directory)');
+  });
+
+  it('names a script whose #! interpreter is missing (127) and a file that is not executable (126)', async () => {
+    const dir = tmpDir();
+    const script = path.join(dir, 'script');
+    fs.writeFileSync(script, '#!/nonexistent/interpreter\n', { mode: 0o755 });
+    const noInterp = spawnApp([script], quiet);
+    expect(await noInterp.exited).toEqual({ code: 127, signal: null });
+    expect(noInterp.spawnError?.message).toBe(`cannot run ${script}: its #! interpreter was not found`);
+    const plain = path.join(dir, 'plain');
+    fs.writeFileSync(plain, 'echo hi\n', { mode: 0o644 });
+    const notExec = spawnApp([plain], quiet);
+    expect(await notExec.exited).toEqual({ code: 126, signal: null });
+    expect(notExec.spawnError?.message).toBe(`cannot run ${plain}: permission denied (is it executable?)`);
+  });
+
+  it('resolves spawned true once the command runs', async () => {
+    const app = spawnApp([fixture('exit-with.js'), '0'], quiet);
+    expect(await app.spawned).toBe(true);
+    expect(app.pid).toBeGreaterThan(0);
+    expect(await app.exited).toEqual({ code: 0, signal: null });
   });
 });

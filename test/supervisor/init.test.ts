@@ -38,10 +38,34 @@ describe.concurrent('lifeboat init: exit codes', () => {
     expect(r.lines).toContain('INFO app exited signal=SIGKILL');
   });
 
-  it('exits 127 when the app command does not exist', async () => {
+  it('exits 127 when the app command does not exist, naming it, without logging "app started"', async () => {
     const r = await runInit(['/nonexistent/app']);
     expect(r.code).toBe(127);
-    expect(r.output).toContain('app could not start error="spawn /nonexistent/app: ENOENT"');
+    expect(r.lines).toContain('ERROR app could not start: command not found: /nonexistent/app (no such file) code=127');
+    expect(r.output).not.toMatch(/app started|app exited/);
+    const bare = await runInit(['no-such-command-anywhere', '--flag']);
+    expect(bare.code).toBe(127);
+    expect(bare.lines).toContain('ERROR app could not start: command not found: no-such-command-anywhere (not in any PATH directory) code=127');
+    expect(bare.output).not.toMatch(/app started/);
+  });
+
+  it('says once that replication is off without a config (naming where it looked) or without databases', async () => {
+    const none = await runInit(['exit-with.js', '0']);
+    expect(none.code).toBe(0);
+    const off = none.lines.filter((l) => /replication is off/.test(l));
+    expect(off).toEqual(['INFO no config file found (tried $LIFEBOAT_CONFIG, $LITESTREAM_CONFIG, /etc/lifeboat.yml, /etc/litestream.yml): replication is off']);
+    const cfg = path.join(tmpDir(), 'empty.yml');
+    fs.writeFileSync(cfg, 'logging:\n  level: info\n');
+    const empty = await runInit(['-config', cfg, 'exit-with.js', '0']);
+    expect(empty.code).toBe(0);
+    expect(empty.lines).toContain(`INFO config ${cfg} has no databases: replication is off`);
+  });
+
+  it('logs "app started" with its pid once the app runs', async () => {
+    const r = await runInit(['sh', '-c', 'echo "app pid $$"']);
+    expect(r.code).toBe(0);
+    const pid = /^app pid (\d+)$/m.exec(r.output)?.[1];
+    expect(r.output).toMatch(new RegExp(`^INFO app started pid=${pid} boot_ms=\\d+$`, 'm'));
   });
 
   it('passes the command line through untouched, flags included, with or without --', async () => {

@@ -19,6 +19,11 @@ import { checkGeneration, LEGACY_LAYOUT_MESSAGE } from './common.js';
 /** DELETE_CONCURRENCY bounds parallel unlinks. */
 const DELETE_CONCURRENCY = 32;
 
+/** isMissingFileReplica reports a file replica whose directory does not exist (a mistyped path lists as empty). */
+export function isMissingFileReplica(client: ReplicaClient): boolean {
+  return client instanceof FileReplicaClient && !fs.existsSync(client.root);
+}
+
 /** FileReplicaClient stores a replica in directory `root`. */
 export class FileReplicaClient implements ReplicaClient {
   readonly type = 'file';

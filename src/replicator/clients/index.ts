@@ -5,7 +5,7 @@
 import type { ReplicaConfig } from '../../config/types.js';
 import type { Logger } from '../../log.js';
 import type { ReplicaClient } from '../replica-client.js';
-import { FileReplicaClient } from './file.js';
+import { FileReplicaClient, isMissingFileReplica } from './file.js';
 import { S3ReplicaClient } from './s3.js';
 import type { KeyPair } from './s3-credentials.js';
 
@@ -25,4 +25,4 @@ export function createReplicaClient(cfg: ReplicaConfig, globals: KeyPair = {}, o
   return new S3ReplicaClient(cfg, { globals, logger: opts.logger });
 }
 
-export { FileReplicaClient, S3ReplicaClient };
+export { FileReplicaClient, S3ReplicaClient, isMissingFileReplica };

@@ -66,6 +66,30 @@ export function planClient(s: S3Settings): ClientPlan {
   };
 }
 
+/**
+ * s3Location names an S3 replica for logs and messages as a URL that Lifeboat reads back:
+ * `s3://bucket/prefix` plus what locates it beyond that — `endpoint` (origin and path only:
+ * never userinfo or a query), `region` (unless the endpoint's implied us-east-1),
+ * `force-path-style` where it differs from the default, `skip-verify=true`. Keys are
+ * settings of their own, never part of it.
+ */
+export function s3Location(s: S3Settings): string {
+  const plan = planClient(s);
+  const q: [string, string][] = [];
+  if (plan.endpoint) q.push(['endpoint', displayEndpoint(plan.endpoint)]);
+  if (s.region && !(plan.endpoint && s.region === DEFAULT_S3_REGION)) q.push(['region', s.region]);
+  if (plan.forcePathStyle !== (plan.endpoint !== undefined)) q.push(['force-path-style', String(plan.forcePathStyle)]);
+  if (plan.skipVerify) q.push(['skip-verify', 'true']);
+  const query = q.map(([k, v]) => `${k}=${encodeURIComponent(v).replace(/%3A/gi, ':').replace(/%2F/gi, '/')}`).join('&');
+  return `s3://${s.bucket}/${normalizePrefix(s.path)}${query ? `?${query}` : ''}`;
+}
+
+/** displayEndpoint keeps an endpoint's scheme, host, port and path: no userinfo, query or fragment. */
+function displayEndpoint(endpoint: string): string {
+  const u = new URL(endpoint);
+  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+}
+
 /** Agents are the keep-alive connection pools of one client. */
 export interface Agents {
   http: http.Agent;

@@ -91,9 +91,24 @@ export function isRetryableS3Error(err: unknown): boolean {
   return /socket hang up/i.test(e.message ?? '');
 }
 
+/** SET_CREDENTIALS names every place Lifeboat takes an S3 key pair from (see s3-credentials.ts). */
+export const SET_CREDENTIALS =
+  'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or LITESTREAM_ACCESS_KEY_ID and LITESTREAM_SECRET_ACCESS_KEY),' +
+  ' or access-key-id and secret-access-key in the config, or use an AWS profile or role';
+
+/**
+ * describeCredentialsError words the SDK's CredentialsProviderError (its default chain found
+ * no keys, or a profile it was sent to is broken), naming what to set.
+ */
+function describeCredentialsError(e: SdkErrorShape): string {
+  if (/could not load credentials from any providers/i.test(e.message ?? '')) return `no S3 credentials found: ${SET_CREDENTIALS}`;
+  return `cannot load S3 credentials: ${e.message} (${SET_CREDENTIALS})`;
+}
+
 /** describeS3Error renders a failure in a few words: `503 SlowDown`, `self-signed certificate (use skip-verify to accept it)`. */
 export function describeS3Error(err: unknown): string {
   const e = shape(err);
+  if (e.name === 'CredentialsProviderError') return describeCredentialsError(e);
   // Node 26 appends a hint about --use-system-ca after a ';': the reason is the part before it.
   if (e.code && UNTRUSTED_CERT_CODES.has(e.code)) return `${(e.message ?? e.code).split(';')[0]} (use skip-verify to accept it)`;
   // The SDK's handler renames ECONNRESET and EPIPE failures TimeoutError too: keep their message.

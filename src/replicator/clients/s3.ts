@@ -21,7 +21,7 @@ import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../
 import { checkGeneration, LEGACY_LAYOUT_MESSAGE } from './common.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
 import { PART_SIZE, prepareBody } from './s3-body.js';
-import { createAgents, DEFAULT_S3_TIMEOUTS, normalizePrefix, planClient, type Agents, type ClientPlan, type S3Settings, type S3Timeouts } from './s3-config.js';
+import { createAgents, DEFAULT_S3_TIMEOUTS, normalizePrefix, planClient, s3Location, type Agents, type ClientPlan, type S3Settings, type S3Timeouts } from './s3-config.js';
 import { connectS3, type Conn } from './s3-connect.js';
 import { resolveCredentials, type KeyPair, type ResolvedCredentials } from './s3-credentials.js';
 import { describeS3Error, isRetryableS3Error, toReplicaError } from './s3-errors.js';
@@ -60,7 +60,7 @@ export class S3ReplicaClient implements ReplicaClient {
     this.bucket = cfg.bucket as string;
     this.prefix = normalizePrefix(cfg.path);
     this.creds = resolveCredentials(cfg, opts.globals, opts.env);
-    this.location = `s3://${this.bucket}/${this.prefix}`;
+    this.location = s3Location(cfg);
     this.logger = opts.logger ?? log.child({ replica: cfg.name ?? 's3' });
     this.retry = opts.retry ?? DEFAULT_RETRY_POLICY;
     this.timeouts = opts.timeouts ?? DEFAULT_S3_TIMEOUTS;

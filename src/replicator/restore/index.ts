@@ -16,6 +16,7 @@
  */
 import path from 'node:path';
 import { log as defaultLog, type Logger } from '../../log.js';
+import { isMissingFileReplica } from '../clients/file.js';
 import { summarizeGeneration, summarizeReplica, type GenerationSummary, type NamedClient } from '../generations.js';
 import { metaDir } from '../layout.js';
 import { hex8 } from '../pos.js';
@@ -76,7 +77,9 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   }
   let plan: RestorePlan;
   try {
-    plan = planRestore(await listAll(opts.replicas, opts.generation, opts.signal), opts);
+    const all = await listAll(opts.replicas, opts.generation, opts.signal);
+    if (all.length === 0) throw nothingFound(opts);
+    plan = planRestore(all, opts);
   } catch (err) {
     if (err instanceof NoBackupError && opts.ifReplicaExists) return { status: 'no-backup', outputPath: out, message: err.message };
     throw err;
@@ -102,6 +105,26 @@ function checkOptions(opts: RestoreOptions): void {
   if (opts.index !== undefined && opts.timestamp !== undefined) throw new Error('cannot combine -index and -timestamp');
   const p = opts.parallelism ?? DEFAULT_PARALLELISM;
   if (!Number.isInteger(p) || p < 1) throw new Error(`invalid parallelism ${p}: must be a positive integer`);
+}
+
+/** nothingFound is the NoBackupError for replicas without any generation (or the one asked for), naming where it looked. */
+function nothingFound(opts: RestoreOptions): NoBackupError {
+  const what = opts.generation === undefined ? 'no generations found' : `generation ${opts.generation} not found`;
+  return new NoBackupError(`${what} in ${describeReplicas(opts.replicas)}`);
+}
+
+/**
+ * describeReplicas names the replicas looked at: the location alone for one
+ * (`/backups/app`, `s3://bucket/app?endpoint=…`), `name location` each for several;
+ * a file replica whose directory does not exist says so.
+ */
+export function describeReplicas(replicas: NamedClient[]): string {
+  return replicas
+    .map((r) => {
+      const loc = `${replicas.length > 1 ? `${r.name} ` : ''}${r.client.location}`;
+      return isMissingFileReplica(r.client) ? `${loc} (no such directory)` : loc;
+    })
+    .join(', ');
 }
 
 /** listAll summarizes the generations of every replica in parallel (only the one asked for, with -generation). */

@@ -31,6 +31,17 @@ describe('s3 errors', () => {
     expect(final.filter(isRetryableS3Error)).toEqual([]);
   });
 
+  test('no credentials names what to set instead of the SDK\'s text', () => {
+    const none = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' });
+    expect(describeS3Error(none)).toBe(
+      'no S3 credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or LITESTREAM_ACCESS_KEY_ID and LITESTREAM_SECRET_ACCESS_KEY),' +
+        ' or access-key-id and secret-access-key in the config, or use an AWS profile or role',
+    );
+    const profile = Object.assign(new Error('Could not resolve credentials using profile: [prod]'), { name: 'CredentialsProviderError' });
+    expect(describeS3Error(profile)).toMatch(/^cannot load S3 credentials: Could not resolve credentials using profile: \[prod\] \(set AWS_ACCESS_KEY_ID /);
+    expect(isRetryableS3Error(none)).toBe(false);
+  });
+
   test('a missing key is notFound; a missing bucket is not', () => {
     expect(isS3NotFound(sdkError(404, 'NoSuchKey'))).toBe(true);
     expect(isS3NotFound(sdkError(404, 'NotFound'))).toBe(true);

@@ -71,6 +71,7 @@ describe('restore safety', () => {
     const out = path.join(dir, 'db');
     const empty = { replicas: [{ name: 'file', client: new FileReplicaClient(path.join(dir, 'none')) }], outputPath: out };
     await expect(restore(empty)).rejects.toThrow(NoBackupError);
+    await expect(restore(empty)).rejects.toThrow(`no generations found in ${dir}/none (no such directory)`);
     expect(await restore({ ...empty, ifReplicaExists: true })).toMatchObject({ status: 'no-backup' });
     const s = await setup({ indexes: 1 });
     await expect(s.run({ generation: 'ffffffffffffffff' })).rejects.toThrow('generation ffffffffffffffff not found');

@@ -1,7 +1,7 @@
 /**
  * wal: `lifeboat wal [flags] DB_PATH|REPLICA_URL|REPLICA_DIR` lists stored WAL segments with the
  * reference's columns — replica, generation, index, offset, size, created — index and
- * offset in `%08x` hex as in the segment names (the reference prints the offset in decimal).
+ * offset in `%08x` hex as in the segment names (the reference prints both in decimal).
  */
 import { collect, listGenerations, sortSegments } from '../replicator/generations.js';
 import { hex8 } from '../replicator/pos.js';

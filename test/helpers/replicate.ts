@@ -1,4 +1,4 @@
-/** replicate: run `lifeboat replicate` as a real child process and watch its log lines. */
+/** replicate: run `lifeboat replicate` (or another replicator) as a real child process and watch its log lines. */
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { CLI, ROOT } from './cli.js';
@@ -6,7 +6,7 @@ import { CLI, ROOT } from './cli.js';
 /** WRITER is the tiny app fixture that commits rows (`writer.mjs DB COUNT [DELAY_MS] [ROW_BYTES] [WAL_AUTOCHECKPOINT]`). */
 export const WRITER = path.join(ROOT, 'test/fixtures/writer.mjs');
 
-/** Running is a started `lifeboat replicate` process. */
+/** Running is a started process whose stdout and stderr lines are collected as they come. */
 export interface Running {
   proc: ResultPromise;
   lines: string[];
@@ -16,7 +16,12 @@ export interface Running {
 
 /** startReplicate runs `lifeboat replicate ARGS…` and collects its stderr/stdout lines. */
 export function startReplicate(args: string[], env: Record<string, string> = {}): Running {
-  const proc = execa(process.execPath, [CLI, 'replicate', ...args], { reject: false, all: true, env, buffer: true });
+  return startWatched(process.execPath, [CLI, 'replicate', ...args], env);
+}
+
+/** startWatched runs `file ARGS…` (environment: ours plus `env`) and collects its stderr/stdout lines. */
+export function startWatched(file: string, args: string[], env: Record<string, string> = {}): Running {
+  const proc = execa(file, args, { reject: false, all: true, env, buffer: true });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   let partial = '';

@@ -14,10 +14,16 @@
 //     "directories" that hold no object directly (s3rver drops them: `prefix=db/generations/
 //     delimiter=/` returned nothing while `db/generations/<gen>/wal/…` existed);
 //   - a DeleteObjects of many keys in one directory no longer fails with 500 (a race in
-//     s3rver's cleanup of emptied directories).
+//     s3rver's cleanup of emptied directories);
+//   - a PUT replaces an object only once its whole body has arrived, as on S3 (s3rver wrote
+//     the body over the object as it came, so a PUT the client aborted left an empty or
+//     truncated object behind the previous metadata).
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 const require = createRequire(import.meta.url);
 const S3rver = require('s3rver');
@@ -82,6 +88,41 @@ function tolerateConcurrentDeletes() {
   };
 }
 
+/**
+ * atomicPuts: FilesystemStore#putObject writes the body to a temporary file beside the
+ * object (a name listings skip) and renames it over the object only when the request body
+ * was complete; an aborted upload leaves the previous object as it was.
+ */
+function atomicPuts() {
+  let serial = 0;
+  FilesystemStore.prototype.putObject = async function (object) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, 'object');
+    await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+    const tmp = `${objectPath}.partial-${++serial}`;
+    const md5Context = crypto.createHash('md5');
+    let size = 0;
+    const body = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    const count = new Transform({
+      transform(chunk, encoding, callback) {
+        md5Context.update(chunk);
+        size += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, count, fs.createWriteStream(tmp));
+      if (body.complete === false) throw new Error(`incomplete body for ${object.bucket}/${object.key}`);
+      await fs.promises.rename(tmp, objectPath);
+    } catch (err) {
+      await fs.promises.rm(tmp, { force: true });
+      throw err;
+    }
+    const md5 = md5Context.digest('hex');
+    await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size, md5 };
+  };
+}
+
 /** acceptAnyKey makes every access key id belong to s3rver's one dummy account. */
 function acceptAnyKey() {
   const get = AWSAccount.registry.get.bind(AWSAccount.registry);
@@ -136,6 +177,7 @@ async function recordAndFail(ctx, next) {
 
 if (opts.fixPrefixes) fixCommonPrefixes();
 tolerateConcurrentDeletes();
+atomicPuts();
 acceptAnyKey();
 const tls = opts.key ? { key: fs.readFileSync(opts.key), cert: fs.readFileSync(opts.cert) } : {};
 const server = new S3rver({ address: opts.address, port: 0, directory: opts.dir, silent: true, ...tls });

@@ -1,5 +1,7 @@
+import http from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startS3rver, type S3rver } from './s3rver.js';
 
 /** The harness patches s3rver's store; these tests show the patch is needed and right. */
@@ -74,6 +76,28 @@ describe('s3rver harness', () => {
       ['PUT', 'k', 'ANYKEY'],
     ]);
     expect(reqs[0].query).toMatchObject({ 'list-type': '2', prefix: 'db/', delimiter: '/' });
+    s3.destroy();
+  });
+
+  test('a PUT replaces an object only when its body is complete: during an upload and after an aborted one, GET returns the previous object', async () => {
+    await fixed.bucket('b');
+    const s3 = sdk(fixed);
+    const get = async () => (await s3.send(new GetObjectCommand({ Bucket: 'b', Key: 'kept' }))).Body!.transformToString();
+    await s3.send(new PutObjectCommand({ Bucket: 'b', Key: 'kept', Body: 'previous' }));
+    fixed.resetRequests();
+    const req = http.request(`${fixed.endpoint}/b/kept`, { method: 'PUT', headers: { 'content-length': '1000' } });
+    req.on('error', () => {});
+    req.write('partial body');
+    const deadline = Date.now() + 10_000;
+    while (!(await fixed.requests()).some((r) => r.method === 'PUT' && r.key === 'kept')) {
+      if (Date.now() > deadline) throw new Error('the server never received the partial PUT');
+      await sleep(20);
+    }
+    expect(await get()).toBe('previous');
+    req.destroy();
+    expect(await get()).toBe('previous');
+    const listed = await list(s3, '');
+    expect((listed.Contents ?? []).map((o) => [o.Key, o.Size])).toContainEqual(['kept', 8]);
     s3.destroy();
   });
 });

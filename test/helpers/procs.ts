@@ -196,6 +196,16 @@ export function makeService(servicesDir: string, name: string, run: string, file
   return dir;
 }
 
+/**
+ * waitForFileSh is a shell snippet that waits until `file` exists and is not empty (a
+ * marker another process writes when something happened), polling every 20 ms; after about
+ * `seconds` it prints why and exits 1.
+ */
+export function waitForFileSh(file: string, seconds = 30): string {
+  const q = `'${file.replaceAll("'", `'\\''`)}'`;
+  return `i=0; while [ ! -s ${q} ]; do i=$((i + 1)); if [ "$i" -gt ${seconds * 50} ]; then echo "timed out waiting for ${file}"; exit 1; fi; sleep 0.02; done`;
+}
+
 /** writeScript writes an executable `#!/bin/sh` script. */
 export function writeScript(file: string, body: string): string {
   fs.mkdirSync(path.dirname(file), { recursive: true });

@@ -150,6 +150,28 @@ export function zombiesUnder(pid: number): number {
   return descendants(pid).filter((p) => procStat(p)?.state === 'Z').length;
 }
 
+/**
+ * pollsFd reports whether process `pid` waits for events on its descriptor `fd`: whether
+ * one of its epoll instances lists `fd` (/proc/PID/fdinfo `tfd:` lines). A Node process
+ * reading a pipe with a stream registers it there once its event loop runs.
+ */
+export function pollsFd(pid: number, fd: number): boolean {
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
+  } catch {
+    return false;
+  }
+  const target = new RegExp(`^tfd:\\s+${fd}\\s`, 'm');
+  return fds.some((f) => {
+    try {
+      return target.test(fs.readFileSync(`/proc/${pid}/fdinfo/${f}`, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** childPid waits for `pid`'s first child (unshare's forked child is the namespace's PID 1). */
 async function childPid(pid: number): Promise<number> {
   for (let i = 0; i < 250; i++) {

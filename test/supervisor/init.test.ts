@@ -265,7 +265,8 @@ describe.concurrent('lifeboat init: cont-init.d', () => {
     const t0 = Date.now();
     run.signal('SIGTERM');
     expect((await run.done).code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    // Far less than the script's 30 s: it was stopped, not waited for.
+    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(run.output()).not.toContain('app ran');
   });
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI, ROOT } from './cli.js';
 import { tmpDir } from './tmp.js';
+import { waitUntil } from './wait.js';
 
 /** FIXTURES_BIN holds the tiny process fixtures (forever.js, trap-term.js …). */
 export const FIXTURES_BIN = path.join(ROOT, 'test/fixtures/bin');
@@ -174,12 +175,7 @@ export function pollsFd(pid: number, fd: number): boolean {
 
 /** childPid waits for `pid`'s first child (unshare's forked child is the namespace's PID 1). */
 async function childPid(pid: number): Promise<number> {
-  for (let i = 0; i < 250; i++) {
-    const [first] = childrenOf(pid);
-    if (first !== undefined) return first;
-    await sleep(10);
-  }
-  throw new Error(`no child of ${pid} after 2.5 s`);
+  return waitUntil(() => childrenOf(pid)[0], { what: `a child of ${pid} (the init under unshare)`, timeoutMs: 10_000, intervalMs: 10 });
 }
 
 let unshareProbe: { ok: boolean; reason: string } | undefined;

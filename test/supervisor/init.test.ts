@@ -161,6 +161,8 @@ describe.concurrent('lifeboat init: services', () => {
       env: { LIFEBOAT_CONT_FINISH_DIR: finishDir },
     });
     await run.waitFor(/^app: started/);
+    // The service has its handlers too (else the TERM kills it before it can say so).
+    await run.waitFor(/^svc \| svc: started/);
     run.signal('SIGTERM');
     expect((await run.done).code).toBe(0);
     const lines = run.lines();

@@ -74,6 +74,8 @@ describe.skipIf(!canUnshare)('lifeboat init with the replicator (as PID 1)', () 
     makeService(services, 'svc', 'exec trap-term.js --name svc');
     const run = await startInit(['-config', s.config, '-services', services, 'write-rows.js', s.db], pid1);
     await run.waitFor(/write-rows: started rows=0/);
+    // The service has its handlers (else the TERM kills it before it can say so).
+    await run.waitFor(/^svc \| svc: started/);
     await waitForRows(s.db, 20);
     run.signal('SIGTERM');
     expect((await run.done).code).toBe(0);

@@ -8,9 +8,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../src/replicator/lz4/index.js';
 import { lifeboat } from '../helpers/cli.js';
+import { caughtUp, fetchMetrics, positions } from '../helpers/metrics.js';
 import { runWriter, startReplicate, type Running } from '../helpers/replicate.js';
 import { openWAL } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** setup writes a config replicating `app.db` to a file replica with `addr`. */
 function setup(addr: string): { dir: string; db: string; replica: string; config: string } {
@@ -47,14 +49,14 @@ function replicaEnd(replica: string): [number, number] {
   return [parseInt(index, 16), parseInt(offset, 16) + decodeFrame(fs.readFileSync(path.join(dir, last))).length];
 }
 
+/** waitSettled waits until the replica holds the shadow WAL's position (index and offset), then scrapes once more. */
 async function waitSettled(rep: Running, base: string, db: string): Promise<Map<string, number>> {
-  for (let i = 0; ; i++) {
-    const m = await metrics(base);
-    const k = `{db="${db}",name="backup"}`;
-    if (m.get(`litestream_replica_wal_offset${k}`) === m.get(`litestream_shadow_wal_size{db="${db}"}`) || i > 100) return m;
-    await new Promise((r) => setTimeout(r, 50));
-    expect(rep.proc.exitCode).toBeNull();
-  }
+  await waitUntil(async () => rep.proc.exitCode !== null || caughtUp(positions(await fetchMetrics(base), db, 'backup')), {
+    what: 'the replica to hold the shadow WAL position',
+    detail: () => rep.lines.join('\n'),
+  });
+  expect(rep.proc.exitCode).toBeNull();
+  return metrics(base);
 }
 
 describe('lifeboat replicate: metrics on addr', () => {

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pageCount } from '../../src/replicator/checkpoint.js';
 import { lifeboat } from '../helpers/cli.js';
+import { caughtUp, fetchMetrics, metricsBase, positions, type Positions, waitForSyncs } from '../helpers/metrics.js';
 import { runWriter, startReplicate } from '../helpers/replicate.js';
 import { type S3rver, startS3rver } from '../helpers/s3rver.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const ENV = { AWS_ACCESS_KEY_ID: 'lifeboat-test', AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret' };
 let s3: S3rver;
@@ -115,17 +118,23 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     const viaProxy = `s3://bkt/${prefix}?endpoint=${encodeURIComponent(`http://127.0.0.1:${proxy.port}`)}`;
     const rep = startReplicate([db, viaProxy], ENV);
     await rep.waitFor(/replicating/);
+    const walPut = async () => (await s3.requests()).some((r) => r.method === 'PUT' && r.key.startsWith(`${prefix}/generations/`) && r.key.includes('/wal/'));
+    const output = () => rep.lines.join('\n');
+    s3.resetRequests();
     await runWriter(db, 50, 5);
-    await sleep(1500);
+    await waitUntil(walPut, { what: 'a WAL segment uploaded before the outage', detail: output });
     proxy.cut();
+    const cutAt = rep.lines.length;
     await runWriter(db, 50, 5);
-    await sleep(4000);
+    await waitUntil(() => rep.lines.slice(cutAt).some((l) => /sync failed|retrying/.test(l)), { what: 'an upload to fail during the outage', detail: output });
+    s3.resetRequests();
     proxy.restore();
     await runWriter(db, 50, 5);
-    await rep.waitFor(/sync failed|retrying/);
-    const { exitCode, output } = await rep.stop();
+    // Uploads resume before the stop: the final sync is not what brings the replica back.
+    await waitUntil(walPut, { what: 'a WAL segment uploaded after the outage', detail: output });
+    const { exitCode } = await rep.stop();
     await proxy.close();
-    expect(exitCode, output).toBe(0);
+    expect(exitCode, output()).toBe(0);
     const out = path.join(dir, 'out.db');
     const res = await lifeboat(['restore', '-o', out, url(prefix)], { env: ENV });
     expect(res.exitCode, String(res.all)).toBe(0);
@@ -146,25 +155,41 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     await runWriter(db, 10);
     rep.proc.kill('SIGTERM');
     await rep.waitFor(/signal received, final sync/);
-    await sleep(300);
+    // The final sync is stuck on the outage: a request of it has failed since.
+    const from = rep.lines.findIndex((l) => /signal received, final sync/.test(l));
+    await waitUntil(() => rep.lines.slice(from + 1).some((l) => /retrying|sync failed/.test(l)), {
+      what: 'a failed request after the final sync began',
+      detail: () => rep.lines.join('\n'),
+    });
     const t = Date.now();
     const { exitCode, output } = await rep.stop('SIGTERM');
     await proxy.close();
-    expect(Date.now() - t).toBeLessThan(1000);
+    // The final sync would go on failing for as long as the outage lasts.
+    expect(Date.now() - t).toBeLessThan(5000);
     expect(exitCode, output).toBe(1);
     expect(output).toMatch(/second signal: exiting without waiting for the final sync/);
   });
 
+  /** REPLICA is the replica's name in writeConfig's config (the metrics label it). */
+  const REPLICA = 'backup';
+
+  /** writeConfig writes a config that polls every 50 ms, syncs at most every 200 ms and serves metrics. */
   function writeConfig(dir: string, db: string, prefix: string, checkpointInterval: string): string {
     const cfg = path.join(dir, 'lifeboat.yml');
-    const lines = ['dbs:', `  - path: ${db}`, '    monitor-interval: 50ms', `    checkpoint-interval: ${checkpointInterval}`];
-    lines.push('    replicas:', `      - url: ${url(prefix)}`, '        sync-interval: 200ms', '        retention-check-interval: 1h');
+    const lines = ['addr: "127.0.0.1:0"', 'dbs:', `  - path: ${db}`, '    monitor-interval: 50ms', `    checkpoint-interval: ${checkpointInterval}`];
+    lines.push('    replicas:', `      - name: ${REPLICA}`, `        url: ${url(prefix)}`, '        sync-interval: 200ms', '        retention-check-interval: 1h');
     fs.writeFileSync(cfg, lines.join('\n'));
     return cfg;
   }
 
+  /** requestsFor lists the requests for objects under `prefix`, and listings of it. */
   async function requestsFor(prefix: string) {
-    return (await s3.requests()).filter((r) => r.key.startsWith(prefix));
+    return (await s3.requests()).filter((r) => r.key.startsWith(prefix) || (r.query.prefix ?? '').startsWith(prefix));
+  }
+
+  /** scrape reads the positions of `db` and of the replica from the metrics at `base`. */
+  async function scrape(base: string, db: string): Promise<Positions> {
+    return positions(await fetchMetrics(base), db, REPLICA);
   }
 
   it('costs zero requests per idle minute once the last checkpoint and upload have settled', async () => {
@@ -172,19 +197,32 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     const db = path.join(dir, 'app.db');
     const prefix = 'idle/app.db';
     const app = openWAL(db);
+    const pageSize = Number(app.pragma('page_size', { simple: true }));
     const rep = startReplicate(['-config', writeConfig(dir, db, prefix, '500ms')], ENV);
+    const base = await metricsBase(rep);
     await rep.waitFor(/replicating/);
     const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
     for (let i = 0; i < 20; i++) ins.run(`row ${i}`);
-    // The first snapshot, the uploads and the idle checkpoint (after 500 ms) settle.
-    await sleep(3000);
+    // Settled: the idle checkpoint (500 ms after the last change) ran and restarted the WAL,
+    // which holds one frame again, so no checkpoint is due any more; and the replica holds
+    // all of it: the snapshot, the segments before the checkpoint and the one after.
+    const settled = await waitUntil(
+      async () => {
+        const p = await scrape(base, db);
+        return caughtUp(p) && (p.checkpoints.PASSIVE ?? 0) >= 1 && pageCount(p.shadow!.offset, pageSize) <= 1 && p;
+      },
+      { what: 'the idle checkpoint and the upload after it', detail: () => rep.lines.join('\n') },
+    );
+    expect(settled.shadow!.index).toBeGreaterThan(0);
+    expect(rep.lines.some((l) => /snapshot written/.test(l)), rep.lines.join('\n')).toBe(true);
     s3.resetRequests();
-    // 10 s at a 50 ms monitor interval is 200 wake-ups: as many as 3 idle minutes at 1 s.
-    await sleep(10_000);
+    // 200 wake-ups (at a 50 ms monitor interval, ~10 s): as many as 3 idle minutes at 1 s.
+    const after = await waitForSyncs(base, db, REPLICA, settled, 200);
     expect(await requestsFor(prefix)).toEqual([]);
+    expect([after.shadow, after.replica, after.checkpoints]).toEqual([settled.shadow, settled.replica, settled.checkpoints]);
     app.close();
     expect((await rep.stop()).exitCode).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('makes one PUT per sync that carries changes, and none without', async () => {
     const dir = tmpDir();
@@ -192,20 +230,35 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     const prefix = 'economy/app.db';
     const app = openWAL(db);
     const rep = startReplicate(['-config', writeConfig(dir, db, prefix, '1h')], ENV);
+    const base = await metricsBase(rep);
     await rep.waitFor(/replicating/);
     const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
-    ins.run('first');
-    await sleep(1500);
+    /** commit commits one row, then waits until the shadow WAL has it and the replica holds it. */
+    const commit = async (v: string): Promise<Positions> => {
+      const before = await scrape(base, db);
+      ins.run(v);
+      return waitUntil(
+        async () => {
+          const p = await scrape(base, db);
+          return caughtUp(p) && (p.shadow!.index !== before.shadow?.index || p.shadow!.offset !== before.shadow?.offset) && p;
+        },
+        { what: `the replica to hold the commit of ${JSON.stringify(v)}`, detail: () => rep.lines.join('\n') },
+      );
+    };
+    await commit('first');
     s3.resetRequests();
     for (let i = 0; i < 5; i++) {
-      ins.run(`change ${i}`);
-      await sleep(400);
+      await commit(`change ${i}`);
+      expect((await requestsFor(prefix)).map((r) => r.method)).toEqual(Array(i + 1).fill('PUT'));
     }
-    await sleep(1000);
+    // Nothing more to upload: 40 more wake-ups (~2 s at 50 ms) make no request.
+    const last = await scrape(base, db);
+    const idle = await waitForSyncs(base, db, REPLICA, last, 40);
+    expect([idle.shadow, idle.replica]).toEqual([last.shadow, last.replica]);
     const puts = await requestsFor(prefix);
     expect(puts.map((r) => r.method)).toEqual(['PUT', 'PUT', 'PUT', 'PUT', 'PUT']);
     expect(puts.every((r) => /\/wal\/[0-9a-f]{8}_[0-9a-f]{8}\.wal\.lz4$/.test(r.key))).toBe(true);
     app.close();
     expect((await rep.stop()).exitCode).toBe(0);
-  }, 60_000);
+  }, 120_000);
 });

@@ -2,16 +2,17 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../src/replicator/lz4/frame.js';
 import { WAL_HEADER_SIZE, parseWALHeader, scanFrames } from '../../src/replicator/wal.js';
 import { CLI, lifeboat } from '../helpers/cli.js';
 import { runWriter, startReplicate, WRITER } from '../helpers/replicate.js';
+import { pollsFd } from '../helpers/procs.js';
 import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { onPath } from '../helpers/tools.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** haveLz4: the lz4 CLI checks our frames independently where it is installed; our decoder otherwise. */
 const haveLz4 = onPath('lz4');
@@ -329,7 +330,7 @@ describe('lifeboat replicate (file replica)', () => {
     const { dir, db, replica } = newDatabase();
     const stdio = ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'] as const;
     const idle = execa(process.execPath, [CLI, 'replicate', '-start-fd', '4', db, `file://${replica}`], { stdio, reject: false });
-    await sleep(400);
+    await waitUntil(() => idle.exitCode !== null || (idle.pid !== undefined && pollsFd(idle.pid, 4)), { what: 'replicate to wait on descriptor 4' });
     expect(idle.exitCode).toBeNull();
     endStartPipe(idle);
     const quit = await idle;
@@ -339,7 +340,7 @@ describe('lifeboat replicate (file replica)', () => {
 
     const started = execa(process.execPath, [CLI, 'replicate', '-start-fd', '4', db, `file://${replica}`], { stdio, reject: false });
     endStartPipe(started, 'start\n');
-    for (let i = 0; i < 400 && !fs.existsSync(path.join(replica, 'generations')); i++) await sleep(25);
+    await waitUntil(() => fs.existsSync(path.join(replica, 'generations')), { what: 'the started replicator to create the replica' });
     started.kill('SIGTERM');
     const res = await started;
     expect(res.exitCode, res.stderr).toBe(0);

@@ -18,6 +18,7 @@ import { startS3rver, type S3rver } from '../helpers/s3rver.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/wait.js';
 import { captureHistory, writeReplica, type History } from '../replicator/restore/history.js';
 
 /** configFor writes a config naming `db` with one file replica at `replica`. */
@@ -241,7 +242,7 @@ describe('lifeboat restore from s3, with faults on the link', () => {
     const proxy = await startProxy({ host: '127.0.0.1', port: s3.port }, { latencyMs: 150 });
     const outDir = path.join(dir, 'out');
     const child = lifeboat(['restore', '-parallelism', '1', '-o', path.join(outDir, 'db'), url('sigterm', proxy.port)], { env });
-    await waitFor(() => fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0);
+    await waitUntil(() => fs.existsSync(outDir) && fs.readdirSync(outDir).length > 0, { what: 'the restore to create its build directory' });
     child.kill('SIGTERM');
     const res = await child;
     await proxy.close();
@@ -258,7 +259,7 @@ describe('lifeboat restore from s3, with faults on the link', () => {
     const out = path.join(outDir, 'db');
     const slow = lifeboat(['restore', '-parallelism', '1', '-o', out, url('sigkill', proxy.port)], { env });
     const owned = (): string[] => (fs.existsSync(outDir) ? fs.readdirSync(outDir).filter((n) => fs.existsSync(path.join(outDir, n, OWNER_FILE))) : []);
-    await waitFor(() => owned().length > 0);
+    await waitUntil(() => owned().length > 0, { what: 'the restore to own its build directory' });
     slow.kill('SIGKILL');
     expect((await slow).signal).toBe('SIGKILL');
     await proxy.close();
@@ -298,11 +299,3 @@ describe('lifeboat restore from s3, with faults on the link', () => {
     expect(res.stdout).toContain(`(${formatBytes(encodeFrame(snapshot).length)} downloaded)`);
   });
 });
-
-async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI, ROOT } from './cli.js';
 import { tmpDir } from './tmp.js';
+import { waitUntil } from './wait.js';
 
 /** FIXTURES_BIN holds the tiny process fixtures (forever.js, trap-term.js …). */
 export const FIXTURES_BIN = path.join(ROOT, 'test/fixtures/bin');
@@ -150,14 +151,31 @@ export function zombiesUnder(pid: number): number {
   return descendants(pid).filter((p) => procStat(p)?.state === 'Z').length;
 }
 
+/**
+ * pollsFd reports whether process `pid` waits for events on its descriptor `fd`: whether
+ * one of its epoll instances lists `fd` (/proc/PID/fdinfo `tfd:` lines). A Node process
+ * reading a pipe with a stream registers it there once its event loop runs.
+ */
+export function pollsFd(pid: number, fd: number): boolean {
+  let fds: string[];
+  try {
+    fds = fs.readdirSync(`/proc/${pid}/fdinfo`);
+  } catch {
+    return false;
+  }
+  const target = new RegExp(`^tfd:\\s+${fd}\\s`, 'm');
+  return fds.some((f) => {
+    try {
+      return target.test(fs.readFileSync(`/proc/${pid}/fdinfo/${f}`, 'utf8'));
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** childPid waits for `pid`'s first child (unshare's forked child is the namespace's PID 1). */
 async function childPid(pid: number): Promise<number> {
-  for (let i = 0; i < 250; i++) {
-    const [first] = childrenOf(pid);
-    if (first !== undefined) return first;
-    await sleep(10);
-  }
-  throw new Error(`no child of ${pid} after 2.5 s`);
+  return waitUntil(() => childrenOf(pid)[0], { what: `a child of ${pid} (the init under unshare)`, timeoutMs: 10_000, intervalMs: 10 });
 }
 
 let unshareProbe: { ok: boolean; reason: string } | undefined;
@@ -194,6 +212,16 @@ export function makeService(servicesDir: string, name: string, run: string, file
     else fs.writeFileSync(path.join(dir, file), body);
   }
   return dir;
+}
+
+/**
+ * waitForFileSh is a shell snippet that waits until `file` exists and is not empty (a
+ * marker another process writes when something happened), polling every 20 ms; after about
+ * `seconds` it prints why and exits 1.
+ */
+export function waitForFileSh(file: string, seconds = 30): string {
+  const q = `'${file.replaceAll("'", `'\\''`)}'`;
+  return `i=0; while [ ! -s ${q} ]; do i=$((i + 1)); if [ "$i" -gt ${seconds * 50} ]; then echo "timed out waiting for ${file}"; exit 1; fi; sleep 0.02; done`;
 }
 
 /** writeScript writes an executable `#!/bin/sh` script. */

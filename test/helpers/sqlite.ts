@@ -30,6 +30,24 @@ export function rowsDigest(file: string): { rows: number; digest: string } {
   }
 }
 
+/**
+ * countRows counts the rows of t through a short read-only connection, while another
+ * process may be writing; 0 while the file or the table does not exist yet.
+ */
+export function countRows(file: string): number {
+  if (!fs.existsSync(file)) return 0;
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    return (db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n;
+  } catch (err) {
+    if (/no such table/.test((err as Error).message)) return 0;
+    throw err;
+  } finally {
+    db.close();
+  }
+}
+
 /** integrityCheck returns `PRAGMA integrity_check`'s first answer ('ok' when sound). */
 export function integrityCheck(file: string): string {
   if (!fs.existsSync(file)) throw new Error(`integrity check: ${file} does not exist`);

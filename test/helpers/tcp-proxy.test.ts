@@ -48,7 +48,8 @@ describe('tcp-proxy', () => {
     expect(ms).toBeGreaterThanOrEqual(195);
     proxy.setLatency(0);
     const fast = await roundTrip(s, 'again');
-    expect(fast.ms).toBeLessThan(100);
+    // Without the latency: under the 200 ms a round trip took with it, on a loaded machine too.
+    expect(fast.ms).toBeLessThan(190);
     const big = 'x'.repeat(3_000_000);
     expect((await roundTrip(s, big)).reply.length).toBe(big.length);
     await connect(proxy.port).then((s2) => s2.destroy());

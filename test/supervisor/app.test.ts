@@ -1,13 +1,39 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { spawnApp } from '../../src/supervisor/app.js';
+import { spawnApp, type AppProcess } from '../../src/supervisor/app.js';
 import { exitCode } from '../../src/supervisor/signals.js';
 import { childrenOf, fixture, procStat } from '../helpers/procs.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const quiet = { stdio: 'ignore' as const };
+
+/** StartedApp is an app whose stdout and stderr go to a file we can read. */
+interface StartedApp {
+  app: AppProcess;
+  output(): string;
+}
+
+/**
+ * startApp spawns `argv` with its output in a file and waits until it printed `ready`
+ * (the fixtures print `started` once their signal handlers are installed).
+ */
+async function startApp(argv: string[], ready = /started pid=/): Promise<StartedApp> {
+  const file = path.join(tmpDir('lifeboat-app-out-'), 'output');
+  const fd = fs.openSync(file, 'w');
+  const app = spawnApp(argv, { stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const output = (): string => fs.readFileSync(file, 'utf8');
+  await waitUntil(() => ready.test(output()) || app.exit !== undefined, { what: `${argv[0]} to print ${ready}`, detail: output });
+  expect(app.exit, output()).toBeUndefined();
+  return { app, output };
+}
+
+/** gone reports whether `pid` has exited (no such process, or a zombie not yet reaped). */
+function gone(pid: number): boolean {
+  return /^(gone|Z)$/.test(procStat(pid)?.state ?? 'gone');
+}
 
 describe('spawnApp', () => {
   it('runs the app in its own process group (pgid = pid, not ours)', async () => {
@@ -27,34 +53,31 @@ describe('spawnApp', () => {
   });
 
   it('sends signals to the whole group: a grandchild gets them too', async () => {
-    const app = spawnApp(['sh', '-c', `${fixture('forever.js')} & wait`], quiet);
-    let grandchild: number | undefined;
-    while (grandchild === undefined) {
-      [grandchild] = childrenOf(app.pid!);
-      await sleep(20);
-    }
+    const { app } = await startApp(['sh', '-c', `${fixture('forever.js')} & wait`], /forever: started/);
+    const [grandchild] = childrenOf(app.pid!);
+    expect(grandchild).toBeDefined();
     expect(await app.stop('SIGTERM', 2000)).toEqual({ code: null, signal: 'SIGTERM' });
-    await sleep(100);
-    expect(procStat(grandchild)?.state ?? 'gone').toMatch(/^(gone|Z)$/);
+    await waitUntil(() => gone(grandchild), { what: `the grandchild ${grandchild} to die of the group's SIGTERM` });
   });
 
   it('stop SIGKILLs after the grace when the app ignores the signal', async () => {
-    const app = spawnApp([fixture('trap-term.js'), '--ignore'], quiet);
-    await sleep(300);
+    const { app, output } = await startApp([fixture('trap-term.js'), '--ignore']);
     const t0 = performance.now();
     expect(await app.stop('SIGTERM', 300)).toEqual({ code: null, signal: 'SIGKILL' });
     expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
+    expect(output()).toContain('trap-term: got SIGTERM');
   });
 
   it('stop is cut short by the skip signal (a second TERM)', async () => {
-    const app = spawnApp([fixture('trap-term.js'), '--ignore'], quiet);
-    await sleep(300);
+    const { app, output } = await startApp([fixture('trap-term.js'), '--ignore']);
     const skip = new AbortController();
-    const t0 = performance.now();
-    const stopping = app.stop('SIGTERM', 10_000, skip.signal);
-    setTimeout(() => skip.abort(), 100);
+    const stopping = app.stop('SIGTERM', 30_000, skip.signal);
+    await waitUntil(() => output().includes('trap-term: got SIGTERM'), { what: 'the app to get the SIGTERM', detail: output });
+    const skipped = performance.now();
+    skip.abort();
     expect(await stopping).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(performance.now() - t0).toBeLessThan(2000);
+    // Far less than the 30 s grace: the skip ended the wait.
+    expect(performance.now() - skipped).toBeLessThan(10_000);
   });
 
   it('maps a command that does not exist to 127, naming it; spawned resolves false', async () => {

@@ -4,11 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { finalCode, within } from '../../src/supervisor/init.js';
-import { indexOf, makeService, procStat, runInit, startInit, writeScript } from '../helpers/procs.js';
+import { indexOf, makeService, procStat, runInit, startInit, waitForFileSh, writeScript } from '../helpers/procs.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/wait.js';
 
 describe('finalCode: the exit-code table', () => {
   const ok = { code: 0, signal: null };
@@ -163,12 +163,16 @@ describe.concurrent('lifeboat init: signals', () => {
 describe.concurrent('lifeboat init: services', () => {
   it('prefixes services lines `name | ` and leaves the app unprefixed; LIFEBOAT_LOG_PREFIX=0 turns it off', async () => {
     const services = tmpDir();
-    makeService(services, 'web', 'echo hello from web\nprintf partial\nexec sleep 60');
-    const a = await runInit(['-services', services, 'sh', '-c', 'sleep 0.5; echo app line']);
+    // The app ends once the service has written its lines (and the marker after them).
+    const marker = path.join(tmpDir(), 'written');
+    makeService(services, 'web', `echo hello from web\nprintf partial\necho done > ${marker}\nexec sleep 60`);
+    const a = await runInit(['-services', services, 'sh', '-c', `${waitForFileSh(marker)}; echo app line`]);
     expect(a.lines).toContain('web | hello from web');
     expect(a.lines).toContain('web | partial');
     expect(a.lines).toContain('app line');
-    const b = await runInit(['-services', services, 'sh', '-c', 'sleep 0.5'], { env: { LIFEBOAT_LOG_PREFIX: '0' } });
+    fs.rmSync(marker);
+    const b = await runInit(['-services', services, 'sh', '-c', waitForFileSh(marker)], { env: { LIFEBOAT_LOG_PREFIX: '0' } });
+    expect(b.code, b.output).toBe(0);
     expect(b.lines).toContain('hello from web');
   });
 
@@ -181,6 +185,8 @@ describe.concurrent('lifeboat init: services', () => {
       env: { LIFEBOAT_CONT_FINISH_DIR: finishDir },
     });
     await run.waitFor(/^app: started/);
+    // The service has its handlers too (else the TERM kills it before it can say so).
+    await run.waitFor(/^svc \| svc: started/);
     run.signal('SIGTERM');
     expect((await run.done).code).toBe(0);
     const lines = run.lines();
@@ -192,10 +198,11 @@ describe.concurrent('lifeboat init: services', () => {
 
   it('does not start a service with a down file', async () => {
     const services = tmpDir();
+    const marker = path.join(tmpDir(), 'on-started');
     makeService(services, 'off', 'echo off started\nexec forever.js', { down: '' });
-    makeService(services, 'on', 'echo on started\nexec forever.js');
-    const r = await runInit(['-services', services, 'sh', '-c', 'sleep 0.5']);
-    expect(r.code).toBe(0);
+    makeService(services, 'on', `echo on started\necho on > ${marker}\nexec forever.js`);
+    const r = await runInit(['-services', services, 'sh', '-c', waitForFileSh(marker)]);
+    expect(r.code, r.output).toBe(0);
     expect(r.lines).toContain('on | on started');
     expect(r.output).not.toContain('off started');
   });
@@ -224,8 +231,10 @@ describe.concurrent('lifeboat init: services', () => {
 
   it('an essential service that will not be restarted takes the container down with its code', async () => {
     const services = tmpDir();
-    makeService(services, 'main', 'sleep 1.5\nexit 4', { essential: '', finish: 'exit 125' });
-    const run = await startInit(['-services', services, 'trap-term.js', '--name', 'app']);
+    // The service ends once the app has its signal handlers.
+    const appReady = path.join(tmpDir(), 'app-ready');
+    makeService(services, 'main', `${waitForFileSh(appReady)}\nexit 4`, { essential: '', finish: 'exit 125' });
+    const run = await startInit(['-services', services, 'trap-term.js', '--name', 'app', '--ready-file', appReady]);
     await run.waitFor(/^app: started/);
     expect((await run.done).code).toBe(4);
     const lines = run.lines();
@@ -244,12 +253,12 @@ describe.concurrent('lifeboat init: services', () => {
 
   it('terminates leftover descendants before exiting', async () => {
     const marker = path.join(tmpDir(), 'leftover');
-    const r = await runInit(['sh', '-c', `setsid sh -c 'echo $$ > ${marker}; exec sleep 60' & sleep 0.3; exit 0`]);
-    expect(r.code).toBe(0);
+    const r = await runInit(['sh', '-c', `setsid sh -c 'echo $$ > ${marker}; exec sleep 60' & ${waitForFileSh(marker)}; exit 0`]);
+    expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(/terminating leftover processes count=1/);
     const pid = Number(fs.readFileSync(marker, 'utf8'));
-    await sleep(50);
-    expect(procStat(pid)).toBeUndefined();
+    expect(pid).toBeGreaterThan(0);
+    await waitUntil(() => procStat(pid) === undefined, { what: `the leftover process ${pid} to be gone`, detail: () => `state: ${procStat(pid)?.state}` });
   });
 });
 
@@ -282,7 +291,8 @@ describe.concurrent('lifeboat init: cont-init.d', () => {
     const t0 = Date.now();
     run.signal('SIGTERM');
     expect((await run.done).code).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    // Far less than the script's 30 s: it was stopped, not waited for.
+    expect(Date.now() - t0).toBeLessThan(10_000);
     expect(run.output()).not.toContain('app ran');
   });
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prestarted } from '../../src/supervisor/prestart.js';
 import { trackSpawns } from '../../src/supervisor/reaper.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** prestart spawns `node -e script` the way the init prestarts the replicator (script args after `--`). */
 function prestart(script: string): Prestarted {
@@ -26,7 +27,6 @@ describe('Prestarted', () => {
     const [pid] = [...spawned];
     p.discard();
     expect(p.take()).toBeUndefined();
-    for (let i = 0; i < 200 && spawned.has(pid); i++) await new Promise((r) => setTimeout(r, 25));
-    expect(spawned.has(pid)).toBe(false);
+    await waitUntil(() => !spawned.has(pid), { what: `the discarded process ${pid} to exit` });
   });
 });

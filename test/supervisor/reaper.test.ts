@@ -1,10 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Logger } from '../../src/log.js';
 import { loadAddon, Reaper, trackSpawns } from '../../src/supervisor/reaper.js';
 import { childrenOf, fixture, procStat } from '../helpers/procs.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const lines: string[] = [];
 const log = new Logger({ level: 'debug', write: (l) => lines.push(l) });
@@ -42,7 +42,7 @@ describe('Reaper as a subreaper', () => {
     const pids = await orphans(4, 0.3);
     expect(pids).toHaveLength(4);
     for (const pid of pids) expect(procStat(pid)?.ppid).toBe(process.pid);
-    await sleep(600);
+    await waitUntil(() => pids.every((pid) => procStat(pid)?.state === 'Z'), { what: `the orphans ${pids.join(' ')} to exit (zombies)` });
     expect(zombieChildren()).toBe(4);
     expect(reaper.scan()).toBe(4);
     expect(zombieChildren()).toBe(0);
@@ -60,7 +60,7 @@ describe('Reaper as a subreaper', () => {
         }),
     );
     expect(await Promise.all(exits)).toEqual(codes);
-    for (let i = 0; i < 50 && reaper.reaped < 60; i++) await sleep(50);
+    await waitUntil(() => reaper.reaped >= 60, { what: '60 orphans reaped', detail: () => `reaped: ${reaper.reaped}` });
     reaper.stop();
     expect(reaper.reaped).toBe(60);
     expect(zombieChildren()).toBe(0);

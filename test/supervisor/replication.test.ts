@@ -6,12 +6,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { lifeboat } from '../helpers/cli.js';
 import { childrenOf, indexOf, makeService, requireUnshare, runInit, startInit, type StartOptions, writeScript } from '../helpers/procs.js';
-import { rowsDigest } from '../helpers/sqlite.js';
+import { countRows, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const canUnshare = requireUnshare();
 
@@ -47,6 +47,18 @@ function replicatorPid(initPid: number): number | undefined {
 
 const pid1: StartOptions = { pid1: true };
 
+/** waitForRows waits until the app has committed more than `n` rows to `db`. */
+async function waitForRows(db: string, n: number): Promise<number> {
+  return waitUntil(() => { const rows = countRows(db); return rows > n && rows; }, { what: `more than ${n} rows in ${db}` });
+}
+
+/** hasSegment reports whether the file replica holds a WAL segment. */
+function hasSegment(replica: string): boolean {
+  const gens = path.join(replica, 'generations');
+  if (!fs.existsSync(gens)) return false;
+  return fs.readdirSync(gens).some((g) => fs.existsSync(path.join(gens, g, 'wal')) && fs.readdirSync(path.join(gens, g, 'wal')).length > 0);
+}
+
 /** inOrder asserts that each pattern matches a line, in this order. */
 function inOrder(lines: string[], patterns: RegExp[]): void {
   const at = patterns.map((re) => indexOf(lines, re));
@@ -62,7 +74,9 @@ describe.skipIf(!canUnshare)('lifeboat init with the replicator (as PID 1)', () 
     makeService(services, 'svc', 'exec trap-term.js --name svc');
     const run = await startInit(['-config', s.config, '-services', services, 'write-rows.js', s.db], pid1);
     await run.waitFor(/write-rows: started rows=0/);
-    await sleep(1000);
+    // The service has its handlers (else the TERM kills it before it can say so).
+    await run.waitFor(/^svc \| svc: started/);
+    await waitForRows(s.db, 20);
     run.signal('SIGTERM');
     expect((await run.done).code).toBe(0);
     const lines = run.lines();
@@ -99,16 +113,21 @@ describe.skipIf(!canUnshare)('lifeboat init with the replicator (as PID 1)', () 
     const t = scenario();
     const run = await startInit(['-config', t.config, 'write-rows.js', t.db], pid1);
     await run.waitFor(/write-rows: started/);
-    await sleep(500);
+    await waitForRows(t.db, 50);
     const first = replicatorPid(run.pid);
     expect(first).toBeDefined();
     const t0 = Date.now();
     process.kill(first!, 'SIGKILL');
-    await run.waitFor(/service exited: restarting service=replicate signal=SIGKILL/);
-    let second: number | undefined;
-    while ((second = replicatorPid(run.pid)) === undefined || second === first) await sleep(20);
-    expect(Date.now() - t0).toBeLessThan(1500);
-    await sleep(1000);
+    const restarting = await run.waitFor(/service exited: restarting service=replicate signal=SIGKILL/);
+    expect(Number(/delay_ms=(\d+)/.exec(restarting)![1])).toBeLessThanOrEqual(1000);
+    const second = await waitUntil(() => { const p = replicatorPid(run.pid); return p !== first && p; }, { what: 'a new replicator process', detail: run.output });
+    // The restart delay is at most 1 s; the rest is room for a loaded machine.
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(second).not.toBe(first);
+    // The new replicator replicates while the app goes on writing.
+    const replicating = () => run.lines().filter((l) => /^replicate \| .*INFO replicating/.test(l)).length;
+    await waitUntil(() => replicating() >= 2, { what: 'the restarted replicator to be replicating', detail: run.output });
+    await waitForRows(t.db, countRows(t.db) + 50);
     expect(run.child.exitCode).toBeNull();
     run.signal('SIGTERM');
     expect((await run.done).code).toBe(0);
@@ -154,10 +173,14 @@ describe.skipIf(!canUnshare)('lifeboat init with the replicator (as PID 1)', () 
     const t = scenario();
     const run = await startInit(['-config', t.config, 'write-rows.js', t.db], { ...pid1, env: { LIFEBOAT_SYNC_GRACETIME: '1500' } });
     await run.waitFor(/write-rows: started/);
-    await sleep(500);
+    await waitUntil(() => hasSegment(t.replica), { what: 'a WAL segment in the replica', detail: run.output });
     fs.renameSync(t.replica, `${t.replica}.moved`);
     fs.writeFileSync(t.replica, 'a file where the replica directory was');
-    await sleep(300);
+    const moved = run.lines().length;
+    await waitUntil(() => run.lines().slice(moved).some((l) => /^replicate \| .*sync failed/.test(l)), {
+      what: 'an upload to fail on the file where the replica was',
+      detail: run.output,
+    });
     run.signal('SIGTERM');
     expect((await run.done).code).toBe(1);
     inOrder(run.lines(), [/INFO app exited code=0/, /replicator stopped: final sync not complete/, /INFO init exiting code=1/]);
@@ -213,7 +236,6 @@ describe('lifeboat init: the replicator started ahead of time', () => {
     expect(r.code).toBe(0);
     expect(r.lines).toContain('app ran');
     expect(r.output).not.toMatch(/^replicate \| /m);
-    for (let i = 0; i < 40 && replicatorArgv(config).length > 0; i++) await sleep(25);
-    expect(replicatorArgv(config)).toEqual([]);
+    await waitUntil(() => replicatorArgv(config).length === 0, { what: `no process replicating ${config}`, timeoutMs: 10_000 });
   });
 });

@@ -8,6 +8,7 @@ import type { Exit } from '../../src/supervisor/service-table.js';
 import { Service } from '../../src/supervisor/service.js';
 import { fixturesEnv, makeService, procStat } from '../helpers/procs.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/wait.js';
 
 const lines: string[] = [];
 const log = new Logger({ level: 'debug', write: (l) => lines.push(l) });
@@ -31,6 +32,11 @@ function startTimes(dir: string): number[] {
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map(Number) : [];
 }
 
+/** waitForFile waits until the run script of the service in `dir` has created `name` there. */
+async function waitForFile(dir: string, name: string): Promise<void> {
+  await waitUntil(() => fs.existsSync(path.join(dir, name)), { what: `${path.join(dir, name)} to exist` });
+}
+
 function once<T extends unknown[]>(svc: Service, event: string): Promise<T> {
   return new Promise((resolve) => svc.once(event, (...args: unknown[]) => resolve(args as T)));
 }
@@ -44,24 +50,31 @@ describe('Service with real processes', () => {
       restarts.push(delay);
     });
     svc.start();
-    while (startTimes(dir).length < 3) await sleep(50);
+    await waitUntil(() => startTimes(dir).length >= 3, { what: 'the third start of the crashing service', timeoutMs: 20_000 });
     const [t0, t1, t2] = startTimes(dir);
+    // Each gap is at least its backoff, and less than the next one up (a 2 s first backoff,
+    // a 4 s second one would be at least that long).
     expect(t1 - t0).toBeGreaterThanOrEqual(1000);
-    expect(t1 - t0).toBeLessThan(1800);
+    expect(t1 - t0).toBeLessThan(2000);
     expect(t2 - t1).toBeGreaterThanOrEqual(2000);
-    expect(t2 - t1).toBeLessThan(3000);
+    expect(t2 - t1).toBeLessThan(4000);
     expect(restarts.slice(0, 2)).toEqual([1000, 2000]);
     expect(lines).toContain('INFO service exited: restarting service=crash code=1 delay_ms=1000\n');
     expect(lines).toContain('INFO service exited: restarting service=crash code=1 delay_ms=2000\n');
-  }, 15_000);
+  }, 30_000);
 
   it('runs finish with (code, 0, name); finish exiting 125 stops the restarts', async () => {
     const { svc, dir } = service('once', 'date +%s%3N >> starts\nexit 3', { finish: 'echo "$@" > finish-args\nexit 125' });
     const failed = once<[Exit]>(svc, 'failed');
+    const restarts: number[] = [];
+    svc.on('restart', (delay: number) => restarts.push(delay));
     svc.start();
     expect(await failed).toEqual([{ code: 3, signal: null }]);
     expect(fs.readFileSync(path.join(dir, 'finish-args'), 'utf8')).toBe('3 0 once\n');
+    expect(svc.state.phase).toBe('failed');
+    // Settled: `failed` arms no timer. Watch past the first backoff (1 s) all the same.
     await sleep(1500);
+    expect(restarts).toEqual([]);
     expect(startTimes(dir)).toHaveLength(1);
     expect(svc.state.phase).toBe('failed');
   });
@@ -75,58 +88,66 @@ describe('Service with real processes', () => {
   });
 
   it('is starting until it writes a newline on its notification-fd, then ready', async () => {
-    const { svc } = service('notify', 'exec ready-after.js 400 3', { 'notification-fd': '3' });
-    const t0 = performance.now();
+    const gate = path.join(tmpDir(), 'go');
+    const { svc, dir } = service('notify', `touch started\nwhile [ ! -e ${gate} ]; do sleep 0.02; done\nexec ready-after.js 400 3`, {
+      'notification-fd': '3',
+    });
     const ready = once(svc, 'ready');
     svc.start();
-    await sleep(200);
+    await waitForFile(dir, 'started');
+    // Running, held at the gate, no newline yet.
     expect(svc.state.phase).toBe('starting');
+    const t0 = performance.now();
+    fs.writeFileSync(gate, '');
     await ready;
     expect(performance.now() - t0).toBeGreaterThanOrEqual(390);
     expect(svc.state.phase).toBe('up');
   });
 
   it('escalates to SIGKILL after timeout-kill when the down-signal is ignored', async () => {
-    const { svc, dir } = service('stubborn', "trap 'echo TERM >> signals' TERM\nwhile :; do sleep 0.05; done", { 'timeout-kill': '300' });
+    const { svc, dir } = service('stubborn', "trap 'echo TERM >> signals' TERM\ntouch trapped\nwhile :; do sleep 0.05; done", {
+      'timeout-kill': '300',
+    });
     svc.start();
-    await sleep(300);
+    await waitForFile(dir, 'trapped');
     const t0 = performance.now();
     const exit = await svc.stop();
     const took = performance.now() - t0;
     expect(exit).toEqual({ code: null, signal: 'SIGKILL' });
     expect(took).toBeGreaterThanOrEqual(290);
-    expect(took).toBeLessThan(1500);
+    expect(took).toBeLessThan(3000);
     expect(fs.readFileSync(path.join(dir, 'signals'), 'utf8')).toContain('TERM');
   });
 
   it('stops with its down-signal, and reports the exit that answered it', async () => {
-    const { svc, dir } = service('hup', "trap 'echo HUP >> signals; exit 0' HUP\ntrap '' TERM\nwhile :; do sleep 0.05; done", {
+    const { svc, dir } = service('hup', "trap 'echo HUP >> signals; exit 0' HUP\ntrap '' TERM\ntouch trapped\nwhile :; do sleep 0.05; done", {
       'down-signal': 'SIGHUP',
     });
     svc.start();
-    await sleep(300);
+    await waitForFile(dir, 'trapped');
     expect(await svc.stop()).toEqual({ code: 0, signal: null });
     expect(fs.readFileSync(path.join(dir, 'signals'), 'utf8')).toBe('HUP\n');
   });
 
   it('uses LIFEBOAT_SERVICES_GRACETIME when the service has no timeout-kill', async () => {
-    const { svc } = service('grace', "trap '' TERM\nwhile :; do sleep 0.05; done", {}, 200);
+    const { svc, dir } = service('grace', "trap '' TERM\ntouch trapped\nwhile :; do sleep 0.05; done", {}, 200);
     svc.start();
-    await sleep(300);
+    await waitForFile(dir, 'trapped');
     const t0 = performance.now();
     expect(await svc.stop()).toEqual({ code: null, signal: 'SIGKILL' });
-    expect(performance.now() - t0).toBeLessThan(1000);
+    const took = performance.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(190);
+    expect(took).toBeLessThan(3000);
   });
 
   it('signals the whole process group of a run script that does not exec', async () => {
     const { svc, dir } = service('group', 'forever.js > child-out &\necho $! > child-pid\nwait');
     svc.start();
     const pidFile = path.join(dir, 'child-pid');
-    while (!fs.existsSync(pidFile) || !fs.readFileSync(pidFile, 'utf8').trim()) await sleep(20);
+    await waitUntil(() => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8').trim() !== '', { what: 'the child pid in child-pid' });
     const child = Number(fs.readFileSync(pidFile, 'utf8'));
     await svc.stop();
-    await sleep(100);
-    expect(procStat(child)?.state ?? 'gone').toMatch(/^(gone|Z)$/);
+    await waitUntil(() => /^(gone|Z)$/.test(procStat(child)?.state ?? 'gone'), { what: `the background child ${child} to die of the group's signal` });
   });
 
   it('reports a run file whose interpreter is missing as exit 127 and restarts it', async () => {

@@ -4,11 +4,11 @@
  */
 import { execa } from 'execa';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../../helpers/cli.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { waitUntil } from '../../helpers/wait.js';
 import { freePort, getNotes, postNote } from '../../container/demo-client.js';
 
 const SERVER = path.join(ROOT, 'examples/demo/server.mjs');
@@ -21,12 +21,17 @@ async function startServer(db: string) {
     reject: false,
   });
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if ((await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200) return { child, base };
-    await sleep(50);
+  try {
+    await waitUntil(async () => child.exitCode !== null || (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200, {
+      what: 'the demo server to answer /healthz',
+      intervalMs: 50,
+    });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}; output: ${(await child).all}`);
   }
-  child.kill('SIGKILL');
-  throw new Error(`demo server did not start: ${(await child).all}`);
+  if (child.exitCode !== null) throw new Error(`demo server exited: ${(await child).all}`);
+  return { child, base };
 }
 
 describe('examples/demo/server.mjs', () => {

@@ -7,6 +7,7 @@ import { createReplicaClient } from '../../../src/replicator/clients/index.js';
 import { S3ReplicaClient, type S3ReplicaClientOptions } from '../../../src/replicator/clients/s3.js';
 import { newGeneration } from '../../../src/replicator/pos.js';
 import { startS3rver, type S3rver } from '../../helpers/s3rver.js';
+import { waitUntil } from '../../helpers/wait.js';
 import { collect, readAll, replicaClientContract } from '../replica-client.contract.js';
 
 const BUCKET = 'lifeboat';
@@ -125,7 +126,12 @@ describe('S3ReplicaClient on s3rver', () => {
     await expect(c.writeSnapshot(gen, 0, fast, ac.signal)).rejects.toMatchObject({ name: 'AbortError' });
     const reqs = await server.requests();
     expect(reqs.some((r) => r.method === 'POST' && 'uploads' in r.query)).toBe(true);
-    await new Promise((r) => setTimeout(r, 300));
+    // The upload is aborted (AbortMultipartUpload), never completed.
+    const all = await waitUntil(async () => {
+      const now = await server.requests();
+      return now.some((r) => r.method === 'DELETE' && 'uploadId' in r.query) && now;
+    }, { what: 'an AbortMultipartUpload request' });
+    expect(all.filter((r) => r.method === 'POST' && 'uploadId' in r.query)).toEqual([]);
     expect(await collect(c.snapshots(gen))).toEqual([]);
     await c.close();
   });

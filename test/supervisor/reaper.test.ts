@@ -55,7 +55,9 @@ describe('Reaper as a subreaper', () => {
     const exits = codes.map(
       (code) =>
         new Promise<number | null>((resolve) => {
-          const child = spawn('sh', ['-c', `${fixture('spawn-orphan.sh')} 2 0.05 >/dev/null; sleep 0.1; exit ${code}`]);
+          // The orphans outlive their parent subshell by far (0.5 s): one that exited before
+          // its parent would be reaped by that parent, never reaching us.
+          const child = spawn('sh', ['-c', `${fixture('spawn-orphan.sh')} 2 0.5 >/dev/null; exit ${code}`]);
           child.on('exit', (c) => resolve(c));
         }),
     );

@@ -217,10 +217,10 @@ async function writeAcrossIndexes(t: Setup, log: () => string): Promise<number> 
   return first;
 }
 
-/** onlyGeneration returns the single generation the segments belong to. */
-function onlyGeneration(segs: Segment[]): string {
+/** onlyGeneration returns the single generation the segments belong to (`log`: the writer's lines, shown when not). */
+function onlyGeneration(segs: Segment[], log: string[] = []): string {
   const gens = [...new Set(segs.map((s) => s.generation))];
-  expect(gens, JSON.stringify(segs)).toHaveLength(1);
+  expect(gens, `${JSON.stringify(segs)}\n${log.filter((l) => /generation/.test(l)).join('\n')}`).toHaveLength(1);
   return gens[0];
 }
 
@@ -327,7 +327,7 @@ describe.skipIf(reason !== undefined)('interop with Litestream v0.3 ($LITESTREAM
       const first = rowsDigest(t.db);
       expect(first.rows).toBe(600);
       const segs1 = await segments(t);
-      const gen1 = onlyGeneration(segs1);
+      const gen1 = onlyGeneration(segs1, rep.lines);
       expect(indexesOf(segs1), JSON.stringify(segs1)).toBeGreaterThanOrEqual(3);
       expect(await restoredBy('litestream', t)).toEqual(first);
       await expectIndexRestoresAgree(t, firstIndex, first);

@@ -48,7 +48,16 @@ headers=$node_prefix/include/node
 npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")")
 [ -d "$npm_dir" ] || die "npm not found at $npm_dir"
 [ -f "$headers/node_api.h" ] || die "Node headers not found at $headers"
-base=localhost/lifeboat-node-base:$node_version
+# The host's npm settings that reach the registry from here: a CA bundle (a TLS-inspecting
+# proxy) and the registry. npm's own cafile setting is read from the npmrc of the Node it
+# runs on, so under another Node it may be unset: NODE_EXTRA_CA_CERTS is the fallback.
+cafile=$(npm config get cafile 2>/dev/null || true)
+if [ -z "$cafile" ] || [ "$cafile" = null ] || [ ! -f "$cafile" ]; then cafile=${NODE_EXTRA_CA_CERTS:-}; fi
+[ -z "$cafile" ] || [ -f "$cafile" ] || cafile=
+registry=$(npm config get registry 2>/dev/null)
+# The base is reused when it exists for this Node and these npm settings.
+settings=$(printf '%s %s' "$cafile" "$registry" | cksum | cut -d' ' -f1)
+base=localhost/lifeboat-node-base:$node_version-$settings
 
 mkdir -p "$root"
 free_mb=$(df -Pm "$root" | awk 'NR == 2 { print $4 }')
@@ -82,16 +91,14 @@ else
   cp -a "$headers" "$rootfs/usr/local/include/node"
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
-  # The host's npm settings that reach the registry from here: a CA bundle (a TLS-inspecting
-  # proxy) and the registry, as npm's global config of the image's Node (/usr/local/etc/npmrc).
+  # The npm settings, as npm's global config of the image's Node (/usr/local/etc/npmrc).
   mkdir -p "$rootfs/usr/local/etc"
-  cafile=$(npm config get cafile 2>/dev/null || true)
-  if [ -n "$cafile" ] && [ "$cafile" != null ] && [ -f "$cafile" ]; then
+  if [ -n "$cafile" ]; then
     mkdir -p "$rootfs$(dirname "$cafile")"
     cp "$cafile" "$rootfs$cafile"
     echo "cafile=$cafile" >>"$rootfs/usr/local/etc/npmrc"
   fi
-  echo "registry=$(npm config get registry 2>/dev/null)" >>"$rootfs/usr/local/etc/npmrc"
+  echo "registry=$registry" >>"$rootfs/usr/local/etc/npmrc"
   chroot "$rootfs" /usr/local/bin/node -e 'process.exit(0)' || die "the copied node does not run in the rootfs"
   tar -C "$rootfs" -c . | podman $store import --change 'CMD ["node"]' - "$base" >/dev/null
   rm -rf "$work"

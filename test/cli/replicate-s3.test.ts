@@ -48,6 +48,23 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     expect(rowsDigest(out).rows).toBe(1000);
   });
 
+  it('uploads the WAL of a new generation before its snapshot, which restores only together with it', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    openWAL(db).close();
+    await runWriter(db, 200);
+    const prefix = 'wal-first/app.db';
+    s3.resetRequests();
+    const rep = startReplicate([db, url(prefix)], ENV);
+    const puts = async () => (await s3.requests()).filter((r) => r.method === 'PUT' && r.key.startsWith(`${prefix}/generations/`)).map((r) => r.key.split('/').slice(-2).join('/'));
+    await waitUntil(async () => (await puts()).some((k) => k.startsWith('snapshots/')), { what: 'the snapshot', detail: async () => (await puts()).join('\n') });
+    expect((await rep.stop()).exitCode).toBe(0);
+    const keys = await puts();
+    const firstSnapshot = keys.findIndex((k) => k.startsWith('snapshots/'));
+    expect(keys[0], keys.join('\n')).toBe('wal/00000000_00000000.wal.lz4');
+    expect(firstSnapshot, keys.join('\n')).toBeGreaterThan(0);
+  });
+
   it('logs the replica URL with its endpoint, and never a key from the config', async () => {
     const dir = tmpDir();
     const db = path.join(dir, 'app.db');

@@ -37,6 +37,8 @@ export class Replica {
   readonly log: Logger;
   /** pos is how far this replica holds the current generation (undefined: not known yet). */
   pos: Pos | undefined;
+  /** restorable: the replica holds a snapshot of pos's generation (its WAL alone restores nothing). */
+  private restorable = false;
   /** stats count failed syncs and when this replica was last caught up (metrics.ts). */
   readonly stats = new ReplicaStats();
   private readonly throttle: Throttle;
@@ -59,6 +61,11 @@ export class Replica {
         this.log.error('sync failed', { attempt, error: errorMessage(err) });
       },
     });
+  }
+
+  /** restorablePos is pos once the replica holds a snapshot of its generation (what a restore would reach), else undefined. */
+  get restorablePos(): Pos | undefined {
+    return this.restorable ? this.pos : undefined;
   }
 
   /** notify tells the replica the database moved; it uploads per its sync-interval. */
@@ -207,6 +214,7 @@ export class Replica {
    * without a snapshot gets its WAL up to now and then one (snapshotNow).
    */
   private async initPos(generation: string): Promise<Pos> {
+    this.restorable = false;
     let snap: SnapshotInfo | undefined;
     for await (const s of this.client.snapshots(generation)) if (!snap || s.index > snap.index) snap = s;
     const cur = this.db.pos();
@@ -216,11 +224,14 @@ export class Replica {
     for await (const w of this.client.walSegments(generation)) if (!last || comparePos(w, last) > 0) last = w;
     if (last && comparePos(last, pos) >= 0) pos = { ...last, offset: last.offset + (await this.segmentLength(last)) };
     this.log.debug('position', { pos: formatPos(pos) });
-    if (snap) return pos;
-    this.log.info('taking snapshot', { reason: 'no snapshot in generation' });
-    this.pos = pos;
-    await this.snapshotNow();
-    return this.pos;
+    if (!snap) {
+      this.log.info('taking snapshot', { reason: 'no snapshot in generation' });
+      this.pos = pos;
+      await this.snapshotNow();
+      pos = this.pos;
+    }
+    this.restorable = true;
+    return pos;
   }
 
   private async segmentLength(pos: Pos): Promise<number> {

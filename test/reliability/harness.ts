@@ -87,9 +87,6 @@ function keep(target: Target, restored: string): string {
   return ` (kept in ${to})`;
 }
 
-/** NOTHING_YET: what restore says of a replica that holds no restorable generation yet. */
-const NOTHING_YET = /no generations found|no snapshot on replica/;
-
 /** KillOptions: how many kill -9 cycles, how long the replicator runs in each, how often to restore meanwhile. */
 export interface KillOptions {
   cycles: number;
@@ -102,8 +99,6 @@ export interface KillOptions {
 export interface KillReport {
   cycles: number;
   restores: number;
-  /** notYet counts restores made before the replica held anything restorable. */
-  notYet: number;
   /** committed is the writer's last transaction; restored the final restore's. */
   committed: number;
   restored: number;
@@ -114,11 +109,11 @@ export interface KillReport {
  * killCycles runs the writer throughout while `lifeboat replicate` is started, left running
  * for a random time in `upMs`, and killed with SIGKILL, `cycles` times; every
  * `restoreEvery` cycles, while it is down, a restore must hold whole transactions 1..N
- * with N never going back (before the first generation is complete it may find nothing). Then the writer stops, a last replicator stops with SIGTERM
+ * with N never going back. Then the writer stops, a last replicator stops with SIGTERM
  * (exit 0), and the restore must hold every committed transaction.
  */
 export async function killCycles(db: string, target: Target, opts: KillOptions): Promise<KillReport> {
-  const report: KillReport = { cycles: 0, restores: 0, notYet: 0, committed: 0, restored: 0, problems: [] };
+  const report: KillReport = { cycles: 0, restores: 0, committed: 0, restored: 0, problems: [] };
   const writer = await startWriter(db, opts.maxRows);
   let floor = 0;
   let rep: Running | undefined;
@@ -126,6 +121,9 @@ export async function killCycles(db: string, target: Target, opts: KillOptions):
     for (let i = 1; i <= opts.cycles; i++) {
       rep = startReplicate([db, target.url], target.env);
       await rep.waitFor(/replicating/, 30_000);
+      // The first run completes a generation (its WAL, then its snapshot): from then on every
+      // restore must find one, however busy the machine.
+      if (i === 1) await rep.waitFor(/snapshot written/, 120_000);
       // The kill comes at a random moment: mid-copy, mid-upload, mid-checkpoint or idle.
       const up = opts.upMs[0] + Math.floor(Math.random() * (opts.upMs[1] - opts.upMs[0]));
       await new Promise((resolve) => setTimeout(resolve, up));
@@ -136,11 +134,6 @@ export async function killCycles(db: string, target: Target, opts: KillOptions):
       if (i % opts.restoreEvery !== 0) continue;
       const v = await restoreAndVerify(target);
       report.restores++;
-      // Until a first generation has its WAL and snapshot, there is nothing to restore yet.
-      if (floor === 0 && v.problem && NOTHING_YET.test(v.problem)) {
-        report.notYet++;
-        continue;
-      }
       if (v.problem) report.problems.push(`cycle ${i}: ${v.problem}${keep(target, v.file)}`);
       else if (v.transactions < floor) report.problems.push(`cycle ${i}: restored ${v.transactions} transactions, fewer than the ${floor} restored before`);
       floor = Math.max(floor, v.transactions);

@@ -38,6 +38,6 @@ describe('kill -9 of the replicator at random moments', () => {
     expect(report.cycles).toBe(CYCLES);
     expect(report.restored).toBe(report.committed);
     expect(report.committed).toBeGreaterThan(0);
-    expect(report.restores - report.notYet, 'restores that found a backup').toBeGreaterThan(0);
+    expect(report.restores).toBe(Math.floor(CYCLES / 2));
   }, 60_000 + CYCLES * 20_000);
 });

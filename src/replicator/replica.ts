@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { ReplicaConfig } from '../config/types.js';
 import { errorMessage, wrapError } from '../errors.js';
+import { Claims } from './claim.js';
 import type { Logger } from '../log.js';
 import type { Db } from './db.js';
 import { createFrameDecoder, createFrameEncoder, encodeFrameInSteps } from './lz4/index.js';
@@ -40,6 +41,8 @@ export class Replica {
   /** stats count failed syncs and when this replica was last caught up (metrics.ts). */
   readonly stats = new ReplicaStats();
   private readonly throttle: Throttle;
+  /** claims is this run's claim on the generation it writes here (claim.ts). */
+  private readonly claims: Claims;
   private timers: NodeJS.Timeout[] = [];
   private lastSnapshotKey = '';
 
@@ -49,6 +52,7 @@ export class Replica {
     this.name = config.name;
     this.client = client;
     this.log = logger.child({ replica: config.name });
+    this.claims = new Claims(client);
     this.throttle = new Throttle(() => this.sync(), {
       interval: config.syncInterval,
       onError: (err, attempt) => {
@@ -80,13 +84,18 @@ export class Replica {
     this.timers = [];
     await this.throttle.stop();
     await this.sync();
+    if (this.pos) await this.claims.release(this.pos);
   }
 
   /** sync uploads until this replica holds the database's current position. */
   async sync(): Promise<void> {
     const target = this.db.pos();
     if (!target) return;
-    if (!this.pos || this.pos.generation !== target.generation) this.pos = await this.initPos(target.generation);
+    if (!this.pos || this.pos.generation !== target.generation) {
+      const pos = await this.initPos(target.generation);
+      if (!pos) return;
+      this.pos = pos;
+    }
     for (;;) {
       const now = this.db.pos();
       if (!now || now.generation !== this.pos.generation) return;
@@ -135,10 +144,10 @@ export class Replica {
     }
   }
 
-  /** retain runs one retention check now. */
+  /** retain runs one retention check now (only in a generation this run has claimed). */
   async retain(): Promise<void> {
     const gen = this.db.pos()?.generation;
-    if (!gen || this.config.retention <= 0) return;
+    if (!gen || this.config.retention <= 0 || !this.claims.holds(gen)) return;
     await enforceRetention({
       client: this.client,
       generation: gen,
@@ -156,13 +165,28 @@ export class Replica {
   }
 
   /**
-   * initPos computes the position from the replica once per generation: snapshot first if
-   * the generation has none, then the end of the highest segment (its decompressed length).
+   * initPos computes the position from the replica once per generation and claims the
+   * generation before the first write into it (claim.ts). A generation this run may not
+   * write into is ended here: undefined, and the Db starts a new one (logged).
    */
-  private async initPos(generation: string): Promise<Pos> {
+  private async initPos(generation: string): Promise<Pos | undefined> {
+    const origin = this.db.origin;
+    let end = await this.storedEnd(generation);
+    if (!end && origin.kind === 'new') end = await this.resnapshot('no snapshot in generation');
+    const refused = await this.claims.admit(generation, end, origin);
+    if (refused) {
+      this.log.warn('another writer may be writing this generation: starting a new one', { generation, reason: refused });
+      this.db.restartGeneration(`replica ${this.name}: ${refused}`);
+      return undefined;
+    }
+    return end ?? (await this.resnapshot('no snapshot in generation'));
+  }
+
+  /** storedEnd is where the replica's copy of a generation ends: the end of its highest segment (decompressed), else its last snapshot. */
+  private async storedEnd(generation: string): Promise<Pos | undefined> {
     let snap: SnapshotInfo | undefined;
     for await (const s of this.client.snapshots(generation)) if (!snap || s.index > snap.index) snap = s;
-    if (!snap) return (await this.resnapshot('no snapshot in generation'))!;
+    if (!snap) return undefined;
     let pos: Pos = { generation, index: snap.index, offset: 0 };
     let last: Pos | undefined;
     for await (const w of this.client.walSegments(generation)) if (!last || comparePos(w, last) > 0) last = w;
@@ -217,7 +241,7 @@ export class Replica {
 
   private async intervalSnapshot(): Promise<void> {
     const p = this.db.pos();
-    if (!p || `${p.generation}/${p.index}/${p.offset}` === this.lastSnapshotKey) return;
+    if (!p || `${p.generation}/${p.index}/${p.offset}` === this.lastSnapshotKey || !this.claims.holds(p.generation)) return;
     await this.snapshot();
   }
 

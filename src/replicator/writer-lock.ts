@@ -49,11 +49,9 @@ export interface WriterLock {
 
 /**
  * acquireWriterLock takes the lock of `dbPath` for this process, or throws
- * WriterLockError naming the holder. The database's directory must exist (it is created
- * if missing, as the database will be).
+ * WriterLockError naming the holder. The database's directory must exist.
  */
 export function acquireWriterLock(dbPath: string): WriterLock {
-  fs.mkdirSync(path.dirname(dbPath), { recursive: true });
   const file = canonical(lockPath(dbPath));
   if (held.has(file)) throw new WriterLockError(dbPath, process.pid);
   const conn = new Database(file, { timeout: 0 });

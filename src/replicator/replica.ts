@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { ReplicaConfig } from '../config/types.js';
 import { errorMessage, wrapError } from '../errors.js';
+import { Claims } from './claim.js';
 import type { Logger } from '../log.js';
 import type { Db } from './db.js';
 import { createFrameDecoder, createFrameEncoder, encodeFrameInSteps } from './lz4/index.js';
@@ -42,6 +43,8 @@ export class Replica {
   /** stats count failed syncs and when this replica was last caught up (metrics.ts). */
   readonly stats = new ReplicaStats();
   private readonly throttle: Throttle;
+  /** claims is this run's claim on the generation it writes here (claim.ts). */
+  private readonly claims: Claims;
   private timers: NodeJS.Timeout[] = [];
   private lastSnapshotKey = '';
   /** queue: the tail of the uploads run one at a time (serialize). */
@@ -53,6 +56,7 @@ export class Replica {
     this.name = config.name;
     this.client = client;
     this.log = logger.child({ replica: config.name });
+    this.claims = new Claims(client);
     this.throttle = new Throttle(() => this.sync(), {
       interval: config.syncInterval,
       onError: (err, attempt) => {
@@ -89,6 +93,7 @@ export class Replica {
     this.timers = [];
     await this.throttle.stop();
     await this.sync();
+    if (this.pos) await this.claims.release(this.pos);
   }
 
   /** sync uploads until this replica holds the database's current position. */
@@ -124,7 +129,11 @@ export class Replica {
   private async syncNow(until?: Pos): Promise<void> {
     const target = this.db.pos();
     if (!target) return;
-    if (!this.pos || this.pos.generation !== target.generation) this.pos = await this.initPos(target.generation);
+    if (!this.pos || this.pos.generation !== target.generation) {
+      const pos = await this.initPos(target.generation);
+      if (!pos) return;
+      this.pos = pos;
+    }
     for (;;) {
       const now = this.db.pos();
       if (!now || now.generation !== this.pos.generation) return;
@@ -183,7 +192,7 @@ export class Replica {
     }
   }
 
-  /** retain runs one retention check now. */
+  /** retain runs one retention check now (only in a generation this run has claimed). */
   retain(): Promise<void> {
     return this.serialize(() => this.retainNow());
   }
@@ -192,6 +201,7 @@ export class Replica {
     const gen = this.db.pos()?.generation;
     if (!gen || this.config.retention <= 0) return;
     if (this.pos?.generation !== gen) await this.syncNow();
+    if (!this.claims.holds(gen)) return;
     await enforceRetention({
       client: this.client,
       generation: gen,
@@ -209,28 +219,53 @@ export class Replica {
   }
 
   /**
-   * initPos computes the position from the replica once per generation: the end of its
-   * highest segment (its decompressed length) from its latest snapshot on; a generation
-   * without a snapshot gets its WAL up to now and then one (snapshotNow).
+   * initPos computes the position from the replica once per generation and claims the
+   * generation before the first write into it (claim.ts). A generation this run may not
+   * write into is ended here: undefined, and the Db starts a new one (logged). A generation
+   * without a snapshot gets its WAL up to now and then one (bootstrap).
    */
-  private async initPos(generation: string): Promise<Pos> {
+  private async initPos(generation: string): Promise<Pos | undefined> {
     this.restorable = false;
+    const origin = this.db.origin;
+    const end = await this.storedEnd(generation);
+    const refused = await this.claims.admit(generation, end, origin);
+    if (refused) {
+      this.log.warn('another writer may be writing this generation: starting a new one', { generation, reason: refused });
+      this.db.restartGeneration(`replica ${this.name}: ${refused}`);
+      return undefined;
+    }
+    if (!end) return this.bootstrap(generation);
+    this.restorable = true;
+    return end;
+  }
+
+  /**
+   * bootstrap gives a generation without a snapshot its WAL from the current index up to
+   * now (continuing segments a killed run left there), then its snapshot (snapshotNow).
+   */
+  private async bootstrap(generation: string): Promise<Pos> {
+    this.log.info('taking snapshot', { reason: 'no snapshot in generation' });
+    this.pos = await this.segmentsEnd({ generation, index: this.db.pos()?.index ?? 0, offset: 0 });
+    await this.snapshotNow();
+    this.restorable = true;
+    return this.pos;
+  }
+
+  /** storedEnd is where the replica's copy of a generation ends: the end of its highest segment (decompressed), else its last snapshot. */
+  private async storedEnd(generation: string): Promise<Pos | undefined> {
     let snap: SnapshotInfo | undefined;
     for await (const s of this.client.snapshots(generation)) if (!snap || s.index > snap.index) snap = s;
-    const cur = this.db.pos();
-    const base: Pos = snap ? { generation, index: snap.index, offset: 0 } : { generation, index: cur?.index ?? 0, offset: 0 };
-    let pos = base;
+    if (!snap) return undefined;
+    return this.segmentsEnd({ generation, index: snap.index, offset: 0 });
+  }
+
+  /** segmentsEnd is the end of the generation's highest segment (decompressed) when it is at or past `from`, else `from`. */
+  private async segmentsEnd(from: Pos): Promise<Pos> {
+    let pos = from;
     let last: Pos | undefined;
-    for await (const w of this.client.walSegments(generation)) if (!last || comparePos(w, last) > 0) last = w;
+    for await (const w of this.client.walSegments(from.generation)) if (!last || comparePos(w, last) > 0) last = w;
     if (last && comparePos(last, pos) >= 0) pos = { ...last, offset: last.offset + (await this.segmentLength(last)) };
     this.log.debug('position', { pos: formatPos(pos) });
-    if (!snap) {
-      this.log.info('taking snapshot', { reason: 'no snapshot in generation' });
-      this.pos = pos;
-      await this.snapshotNow();
-      pos = this.pos;
-    }
-    this.restorable = true;
     return pos;
   }
 
@@ -276,6 +311,7 @@ export class Replica {
       const p = this.db.pos();
       if (!p || `${p.generation}/${p.index}/${p.offset}` === this.lastSnapshotKey) return;
       await this.syncNow();
+      if (!this.claims.holds(p.generation)) return;
       await this.snapshotNow();
     });
   }

@@ -69,7 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     log.info('replicating', { db: r.db.path, replicas: r.replicas.map((x) => `${x.name}=${x.client.location}`).join(',') });
   }
   if (notifyFd !== undefined) notifyReady(notifyFd);
-  if (app) return (await import('../replicator/exec.js')).runWithApp(replicator, app);
+  if (app) return (await import('../supervisor/exec.js')).runWithApp(replicator, app);
   return stopOnSignal(replicator, done!);
 }
 

@@ -7,10 +7,10 @@
  */
 import { errorMessage } from '../errors.js';
 import { log } from '../log.js';
-import { spawnApp } from '../supervisor/app.js';
-import { readKnobs } from '../supervisor/knobs.js';
-import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from '../supervisor/signals.js';
-import type { Replicator } from './replicator.js';
+import type { Replicator } from '../replicator/replicator.js';
+import { spawnApp } from './app.js';
+import { readKnobs } from './knobs.js';
+import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js';
 
 /**
  * runWithApp runs `argv` as the app beside a started replicator and returns the exit code:

@@ -121,7 +121,7 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     expect(res.exitCode, String(res.all)).toBe(0);
     expect(rowsDigest(out)).toEqual(rowsDigest(db));
     expect(rowsDigest(out).rows).toBe(written);
-  }, 180_000);
+  }, 600_000);
 
   it('resumes by itself after an outage of the object store, and the replica stays consistent', async () => {
     const dir = tmpDir();

@@ -9,7 +9,8 @@ import type { ReplicaConfig } from '../config/types.js';
 import { errorMessage, wrapError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Db } from './db.js';
-import { createFrameDecoder, createFrameEncoder, encodeFrameInSteps } from './lz4/index.js';
+import { walSegmentKey } from './layout.js';
+import { Lz4Error, createFrameDecoder, createFrameEncoder, encodeFrameInSteps } from './lz4/index.js';
 import { type Pos, comparePos, formatPos, hex8 } from './pos.js';
 import type { ReplicaClient, SnapshotInfo } from './replica-client.js';
 import { enforceRetention } from './retention.js';
@@ -42,6 +43,13 @@ export class Replica {
   private readonly throttle: Throttle;
   private timers: NodeJS.Timeout[] = [];
   private lastSnapshotKey = '';
+  /**
+   * unsettled: segments whose upload failed with an unknown outcome (a timeout, a reset):
+   * the request may still land later. Their key is only ever written again with the same
+   * bytes, [offset, end) — never longer — so a late delivery cannot replace newer content
+   * (the key-once rule). Keyed by `generation/index/offset`.
+   */
+  private readonly unsettled = new Map<string, number>();
 
   constructor(db: Db, config: ReplicaConfig, client: ReplicaClient, logger: Logger) {
     this.db = db;
@@ -87,6 +95,7 @@ export class Replica {
     const target = this.db.pos();
     if (!target) return;
     if (!this.pos || this.pos.generation !== target.generation) this.pos = await this.initPos(target.generation);
+    if (!this.pos) return;
     for (;;) {
       const now = this.db.pos();
       if (!now || now.generation !== this.pos.generation) return;
@@ -104,8 +113,9 @@ export class Replica {
         return;
       }
       if (this.pos.offset < end) {
-        await this.uploadSegment(this.pos, end);
-        this.pos = { ...this.pos, offset: end };
+        const upTo = Math.min(end, this.unsettled.get(posKey(this.pos)) ?? end);
+        await this.uploadSegment(this.pos, upTo);
+        this.pos = { ...this.pos, offset: upTo };
       } else if (this.pos.index < now.index) {
         this.pos = { generation: this.pos.generation, index: this.pos.index + 1, offset: 0 };
       } else {
@@ -159,16 +169,40 @@ export class Replica {
    * initPos computes the position from the replica once per generation: snapshot first if
    * the generation has none, then the end of the highest segment (its decompressed length).
    */
-  private async initPos(generation: string): Promise<Pos> {
+  private async initPos(generation: string): Promise<Pos | undefined> {
+    for (const k of this.unsettled.keys()) if (!k.startsWith(`${generation}/`)) this.unsettled.delete(k);
     let snap: SnapshotInfo | undefined;
     for await (const s of this.client.snapshots(generation)) if (!snap || s.index > snap.index) snap = s;
     if (!snap) return (await this.resnapshot('no snapshot in generation'))!;
     let pos: Pos = { generation, index: snap.index, offset: 0 };
     let last: Pos | undefined;
     for await (const w of this.client.walSegments(generation)) if (!last || comparePos(w, last) > 0) last = w;
-    if (last && comparePos(last, pos) >= 0) pos = { ...last, offset: last.offset + (await this.segmentLength(last)) };
+    if (last && comparePos(last, pos) >= 0) {
+      const len = await this.readableLength(last);
+      if (len === undefined) return undefined;
+      pos = { ...last, offset: last.offset + len };
+    }
     this.log.debug('position', { pos: formatPos(pos) });
     return pos;
+  }
+
+  /**
+   * readableLength is the decompressed length of the replica's newest segment, or, when
+   * it does not decompress (empty or cut off: a torn PUT on a store without atomic
+   * writes, a torn file write), undefined after one warning naming it and the start of a
+   * new generation — appending after an unreadable segment would leave every later
+   * commit unrestorable. A failure to read it at all (network) is thrown and retried.
+   */
+  private async readableLength(last: Pos): Promise<number | undefined> {
+    try {
+      return await this.segmentLength(last);
+    } catch (err) {
+      if (!(err instanceof Lz4Error)) throw err;
+      const key = walSegmentKey(last.generation, last.index, last.offset);
+      this.log.warn('unreadable wal segment on the replica: starting a new generation', { segment: key, error: err.message });
+      this.db.restartGeneration(`replica ${this.name}: unreadable wal segment ${key}`);
+      return undefined;
+    }
   }
 
   /** resnapshot takes a snapshot at the current index and restarts uploading from its offset 0. */
@@ -199,9 +233,15 @@ export class Replica {
         : fs
             .createReadStream(this.db.shadowPath(pos.index), { start: pos.offset, end: end - 1 })
             .pipe(createFrameEncoder({ blockBytes: ENCODE_BLOCK_BYTES }));
-    await this.client.writeWALSegment(pos, body).catch((err) => {
+    const key = posKey(pos);
+    try {
+      await this.client.writeWALSegment(pos, body);
+      this.unsettled.delete(key);
+    } catch (err) {
+      // The request may still land later (a timeout, a reset): this key keeps these bytes.
+      if (!this.unsettled.has(key)) this.unsettled.set(key, end);
       throw wrapError(`write wal ${hex8(pos.index)}_${hex8(pos.offset)}`, err);
-    });
+    }
     this.log.debug('wal segment written', { pos: formatPos(pos), bytes: len });
   }
 
@@ -228,4 +268,9 @@ export class Replica {
     t.unref();
     this.timers.push(t);
   }
+}
+
+/** posKey names a segment position in `unsettled`. */
+function posKey(pos: Pos): string {
+  return `${pos.generation}/${pos.index}/${pos.offset}`;
 }

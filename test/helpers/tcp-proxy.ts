@@ -2,7 +2,10 @@
  * tcp-proxy: a real TCP proxy on 127.0.0.1 for fault and latency tests. It forwards to
  * `target`, delays every chunk by `latencyMs` in each direction (order kept), counts the
  * connections it forwards, and can cut every connection and refuse new ones until restored,
- * or reset the open ones once, midway through what the target sends.
+ * or reset the open ones once, midway through what the target sends. It can also hold the
+ * next request that starts with a given prefix (e.g. `PUT `) and deliver it late: the
+ * client sees no answer (and times out), while the request reaches the target whole only
+ * when released — a late delivery.
  */
 import net from 'node:net';
 
@@ -24,6 +27,14 @@ export interface Proxy {
   resetAfter(bytes: number): void;
   /** resets is how many times resetAfter fired. */
   resets(): number;
+  /**
+   * holdNext: the next connection whose client bytes start with `prefix` (at a chunk
+   * start) is held from there on: nothing more goes to the target, nothing comes back.
+   * Resolves once such a request is held.
+   */
+  holdNext(prefix: string): Promise<void>;
+  /** deliverHeld sends the held bytes to the target on a new connection; resolves once the target answered. */
+  deliverHeld(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,6 +48,9 @@ export async function startProxy(target: { host: string; port: number }, opts: P
   let isCut = false;
   let resetIn: number | undefined;
   let resets = 0;
+  let holdPrefix: string | undefined;
+  let onHeld: (() => void) | undefined;
+  let held: Buffer[] | undefined;
   const open = new Set<net.Socket>();
   const sent = (n: number): void => {
     if (resetIn === undefined || (resetIn -= n) > 0) return;
@@ -60,8 +74,19 @@ export async function startProxy(target: { host: string; port: number }, opts: P
         upstream.destroy();
       });
     }
-    relay(client, upstream, () => latency);
-    relay(upstream, client, () => latency, sent);
+    let holding = false;
+    client.on('data', (chunk: Buffer) => {
+      if (!holding && holdPrefix !== undefined && chunk.subarray(0, holdPrefix.length).toString('latin1') === holdPrefix) {
+        holding = true;
+        holdPrefix = undefined;
+        held = [];
+        upstream.pause();
+        onHeld?.();
+      }
+      if (holding) held!.push(chunk);
+    });
+    relay(client, upstream, () => latency, undefined, () => holding);
+    relay(upstream, client, () => latency, sent, () => holding);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -83,6 +108,21 @@ export async function startProxy(target: { host: string; port: number }, opts: P
       resetIn = bytes;
     },
     resets: () => resets,
+    holdNext: (prefix) =>
+      new Promise<void>((resolve) => {
+        holdPrefix = prefix;
+        onHeld = resolve;
+      }),
+    deliverHeld: () =>
+      new Promise<void>((resolve, reject) => {
+        const bytes = Buffer.concat(held ?? []);
+        held = undefined;
+        // Not ended: a server may drop a request whose client half-closed before the answer.
+        const s = net.connect(target.port, target.host, () => s.write(bytes));
+        s.once('data', () => s.end());
+        s.on('error', reject);
+        s.on('close', () => resolve());
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of open) s.destroy();
@@ -91,8 +131,11 @@ export async function startProxy(target: { host: string; port: number }, opts: P
   };
 }
 
-/** relay copies `from` to `to`, each chunk (and the end) delivered `latency()` ms after it arrived; `onSent` counts the bytes. */
-function relay(from: net.Socket, to: net.Socket, latency: () => number, onSent?: (n: number) => void): void {
+/**
+ * relay copies `from` to `to`, each chunk (and the end) delivered `latency()` ms after it
+ * arrived; `onSent` counts the bytes; nothing is relayed while `held()`.
+ */
+function relay(from: net.Socket, to: net.Socket, latency: () => number, onSent?: (n: number) => void, held: () => boolean = () => false): void {
   const queue: { due: number; chunk?: Buffer }[] = [];
   let queued = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -119,8 +162,12 @@ function relay(from: net.Socket, to: net.Socket, latency: () => number, onSent?:
     if (queued >= HIGH_WATER) from.pause();
     if (!timer) timer = setTimeout(pump, Math.max(0, queue[0].due - Date.now()));
   };
-  from.on('data', (chunk: Buffer) => push(chunk));
-  from.on('end', () => push());
+  from.on('data', (chunk: Buffer) => {
+    if (!held()) push(chunk);
+  });
+  from.on('end', () => {
+    if (!held()) push();
+  });
   from.on('close', () => {
     if (queue.length === 0 && timer) clearTimeout(timer);
   });

@@ -241,6 +241,11 @@ export class Db extends EventEmitter {
     return this.shadows?.end(index);
   }
 
+  /** makeShadowDurable fsyncs shadow WAL `index` of the current generation before an upload from it (shadow-wal.ts). */
+  makeShadowDurable(index: number): void {
+    this.shadows?.makeDurable(index);
+  }
+
   /** readShadow returns bytes [start, end) of shadow WAL `index` (from memory when recent: use it before the next sync). */
   readShadow(index: number, start: number, end: number): Buffer {
     return this.shadows!.read(index, start, end);

@@ -224,6 +224,7 @@ export class Replica {
   /** uploadSegment sends shadow WAL bytes [pos.offset, end) as one LZ4 segment. */
   private async uploadSegment(pos: Pos, end: number): Promise<void> {
     const len = end - pos.offset;
+    this.db.makeShadowDurable(pos.index);
     const body =
       len <= SMALL_SEGMENT
         ? await encodeFrameInSteps(len, (s, e) => this.readShadowOf(pos, pos.offset + s, pos.offset + e), {

@@ -12,7 +12,7 @@ import { MAX_INDEX, type Pos, hex8, newGeneration } from './pos.js';
 import { type RealWAL, sameBytes } from './real-wal.js';
 import { RecentBytes } from './recent.js';
 import { takeRestoredMarker } from './restored.js';
-import { ShadowFile, readFileRange, shadowIndexes } from './shadow.js';
+import { ShadowFile, makeFileDurable, readFileRange, shadowIndexes } from './shadow.js';
 import { WAL_HEADER_SIZE, type WALHeader, frameSize, parseWALHeader } from './wal.js';
 
 /** WithWriteLock runs a function while holding the database's write lock. */
@@ -29,6 +29,8 @@ export class ShadowWAL {
   private readonly withWriteLock: WithWriteLock;
   private readonly recent = new RecentBytes();
   private shadow: ShadowFile | undefined;
+  /** undurable: indexes of this generation's closed shadow files not yet fsynced whole. */
+  private readonly undurable = new Set<number>();
 
   constructor(meta: string, wal: RealWAL, withWriteLock: WithWriteLock, log: Logger) {
     this.meta = meta;
@@ -121,6 +123,7 @@ export class ShadowWAL {
     const gen = newGeneration();
     this.log.info('new generation', { generation: gen, reason });
     this.shadow?.close();
+    this.undurable.clear();
     this.recent.clear();
     this.shadow = this.track(ShadowFile.create(this.meta, gen, 0, hdr));
     this.wal.copy(this.shadow);
@@ -128,6 +131,17 @@ export class ShadowWAL {
     this.generation = gen;
     this.continuedFrom = undefined;
     removeOtherGenerations(this.meta, gen);
+  }
+
+  /**
+   * makeDurable fsyncs shadow WAL `index` of the current generation (and its directory
+   * entries) if needed: call before uploading from it, so no replica ever holds a
+   * position the local shadow WAL could lose in a power cut.
+   */
+  makeDurable(index: number): void {
+    if (this.shadow && index === this.shadow.index) return this.shadow.makeDurable();
+    if (!this.undurable.delete(index)) return;
+    makeFileDurable(this.path(index));
   }
 
   /** end is the committed size of shadow WAL `index` of the current generation, if it exists. */
@@ -156,6 +170,7 @@ export class ShadowWAL {
     if (!this.generation) return;
     for (const i of shadowIndexes(this.meta, this.generation)) {
       if (i >= index) break;
+      this.undurable.delete(i);
       fs.rmSync(this.path(i), { force: true });
     }
   }
@@ -220,6 +235,7 @@ export class ShadowWAL {
   private startNextIndex(hdr: Uint8Array): void {
     const shadow = this.shadow!;
     if (shadow.index + 1 >= MAX_INDEX) return this.startGeneration('max index exceeded');
+    if (!shadow.durable) this.undurable.add(shadow.index);
     shadow.close();
     this.shadow = this.track(ShadowFile.create(this.meta, this.generation!, shadow.index + 1, hdr));
     this.wal.copy(this.shadow);

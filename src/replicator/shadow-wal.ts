@@ -104,9 +104,13 @@ export class ShadowWAL {
    * handOver moves to index+1 after the WAL restarted (its header changed while the shadow
    * holds frames). It first tries without any lock (see copyOldTail), and falls back to
    * the reference's way: the same steps under the write lock. `logFrames` is the old WAL's
-   * frame count when our own checkpoint reported it (-1 when unknown).
+   * frame count when our own checkpoint reported it (-1 when unknown); `sealed` says our
+   * write lock kept every other connection from appending from our last copy until the
+   * restart, so the old WAL ended at `logFrames`: then the shadow holding all of them,
+   * and the new header being the very next restart, are the whole proof.
    */
-  handOver(hdr: Uint8Array, logFrames: number): void {
+  handOver(hdr: Uint8Array, logFrames: number, sealed = false): void {
+    if (sealed && this.sealedTail(hdr, logFrames)) return this.startNextIndex(hdr);
     if (this.copyOldTail(hdr, logFrames)) return this.startNextIndex(hdr);
     this.withWriteLock(() => {
       const now = this.wal.header();
@@ -224,6 +228,12 @@ export class ShadowWAL {
     this.wal.copy(shadow);
     if (!this.lastFrameIntact()) return false;
     return logFrames < 0 || shadow.size >= WAL_HEADER_SIZE + logFrames * frameSize(shadow.header.pageSize);
+  }
+
+  /** sealedTail: the shadow holds exactly the sealed old WAL's `logFrames` frames and `hdr` is the next restart. */
+  private sealedTail(hdr: Uint8Array, logFrames: number): boolean {
+    const shadow = this.shadow!;
+    return logFrames >= 0 && shadow.frames === logFrames && isNextIncarnation(shadow.header, hdr);
   }
 
   private restartLossReason(hdr: Uint8Array): string {

@@ -121,6 +121,17 @@ export class ShadowFile {
     this.durableSize = size;
   }
 
+  /**
+   * rewind takes the file back to `size` (a committed end it had) with its checksum there:
+   * a run of frames found changed while it was copied (real-wal.ts) is not kept.
+   */
+  rewind(size: number, checksum: Checksum): void {
+    fs.ftruncateSync(this.fd, size);
+    this.size = size;
+    this.checksum = checksum;
+    this.durableSize = Math.min(this.durableSize, size);
+  }
+
   /** durable reports whether all of the file, and its directory entry, is on disk. */
   get durable(): boolean {
     return this.durableSize >= this.size && this.entryDurable;

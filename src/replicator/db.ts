@@ -32,12 +32,6 @@ import { POLL_MS } from './wake.js';
  */
 export const CHECKPOINT_LOCK_WAIT_MS = 20;
 
-/**
- * RESTART_WAIT_MS: after a checkpoint that emptied the WAL, how long to wait (without the
- * read lock) for a busy app to restart it.
- */
-export const RESTART_WAIT_MS = 5;
-
 /** CHECKPOINT_BACKOFF_MS: after a checkpoint that could not get the lock, wait this long before the next try. */
 export const CHECKPOINT_BACKOFF_MS = 20;
 
@@ -201,6 +195,7 @@ export class Db extends EventEmitter {
     this.lookAgainIn = undefined;
     return this.stats.timeSync(() => {
       const before = this.posKey();
+      this.retakeReadLock();
       this.ensureWALHeader();
       this.shadows!.verifyAndCopy();
       this.measureRate();
@@ -252,6 +247,11 @@ export class Db extends EventEmitter {
     return this.shadows?.end(index);
   }
 
+  /** makeShadowDurable fsyncs shadow WAL `index` of the current generation before an upload from it (shadow-wal.ts). */
+  makeShadowDurable(index: number): void {
+    this.shadows?.makeDurable(index);
+  }
+
   /** readShadow returns bytes [start, end) of shadow WAL `index` (from memory when recent: use it before the next sync). */
   readShadow(index: number, start: number, end: number): Buffer {
     return this.shadows!.read(index, start, end);
@@ -293,6 +293,18 @@ export class Db extends EventEmitter {
     const changed = this.posKey() !== before;
     if (changed) this.emit('change');
     return changed;
+  }
+
+  /**
+   * retakeReadLock: re-taking the read lock after a checkpoint or a step-aside can fail
+   * (SQLITE_BUSY past the busy timeout); that sync failed, and this one takes the lock
+   * first. Whatever the WAL did meanwhile, verifyAndCopy then proves or starts anew.
+   */
+  private retakeReadLock(): void {
+    const sqlite = this.sqlite!;
+    if (sqlite.hasReadLock) return;
+    sqlite.acquireReadLock();
+    this.log.info('read lock re-taken');
   }
 
   /** ensureWALHeader forces a frame when the WAL is shorter than its header. */
@@ -408,21 +420,25 @@ export class Db extends EventEmitter {
   /**
    * followRestart, with the read lock back: hands over to index+1 if the WAL restarted
    * meanwhile (`logFrames`: the old WAL's frame count when our checkpoint reported it, else
-   * -1), else copies what is new.
+   * -1; `sealed`: no frame could follow them, see runCheckpoint), else copies what is new.
    */
-  private followRestart(logFrames: number): void {
+  private followRestart(logFrames: number, sealed = false): void {
     const shadows = this.shadows!;
     const hdr = shadows.restarted();
-    if (hdr) shadows.handOver(hdr, logFrames);
+    if (hdr) shadows.handOver(hdr, logFrames, sealed);
     else shadows.copy();
   }
 
   /**
-   * runCheckpoint: copy the WAL tail; release the read lock; checkpoint (waiting briefly
-   * while another connection's checkpoint holds the checkpointer lock); if that emptied the
-   * WAL, force a frame — the write that restarts it — unless the app is writing (then its
-   * next write restarts it); re-take the read lock; if the header changed, hand over to
-   * index+1.
+   * runCheckpoint: copy the WAL tail; release the read lock; checkpoint (TRUNCATE runs as
+   * RESTART: a TRUNCATE resets the WAL itself, at once, before we could copy frames the
+   * app appended meanwhile). If that emptied the WAL, take the write lock, copy again —
+   * now to the very end, since no other connection can append — and, when the WAL is
+   * still the one checkpointed and the shadow holds all its frames, commit the
+   * `_litestream_seq` write, which restarts it. From that last copy to the restart no
+   * frame could be appended: the old WAL ends exactly where the shadow does, so the
+   * hand-over needs no race won (sealed; our commit is checked to be the new WAL's first
+   * frame). Then re-take the read lock and hand over to index+1, or copy what is new.
    */
   private runCheckpoint(mode: CheckpointMode): void {
     this.stats.timeCheckpoint(mode, () => this.checkpointAndHandOver(mode));
@@ -430,28 +446,45 @@ export class Db extends EventEmitter {
 
   private checkpointAndHandOver(mode: CheckpointMode): void {
     const sqlite = this.sqlite!;
-    this.shadows!.copy();
+    const shadows = this.shadows!;
+    shadows.copy();
     sqlite.releaseReadLock();
     let res: CheckpointResult;
+    let sealed = false;
     try {
-      res = sqlite.checkpoint(mode);
+      res = sqlite.checkpoint(mode === 'TRUNCATE' ? 'RESTART' : mode);
       if (res.busy !== 0 && res.log < 0) {
         // Another connection's checkpoint holds the lock (a busy app checkpoints after
         // every commit once its WAL passes 1000 pages). With our read lock out of its way
         // it empties the WAL and the app's next transaction restarts it: wait for that.
-        res = this.awaitRestart(CHECKPOINT_LOCK_WAIT_MS) ? NO_CHECKPOINT : sqlite.checkpoint(mode);
+        res = this.awaitRestart(CHECKPOINT_LOCK_WAIT_MS) ? NO_CHECKPOINT : sqlite.checkpoint(mode === 'TRUNCATE' ? 'RESTART' : mode);
         if (res === NO_CHECKPOINT) this.noStepAsideUntil = 0;
       }
-      if (res !== NO_CHECKPOINT && res.busy === 0 && res.checkpointed === res.log) {
-        sqlite.tryWriteSeq();
-        this.awaitRestart(RESTART_WAIT_MS);
-      }
+      if (res !== NO_CHECKPOINT && res.busy === 0 && res.log >= 0 && res.checkpointed === res.log) sealed = this.restartSealed(res.log);
     } finally {
+      sqlite.rollback();
       sqlite.acquireReadLock();
     }
-    this.log.debug('checkpoint', { mode, busy: res.busy, log: res.log, checkpointed: res.checkpointed });
+    this.log.debug('checkpoint', { mode, busy: res.busy, log: res.log, checkpointed: res.checkpointed, sealed });
     if (res.log < 0 && res !== NO_CHECKPOINT) this.checkpointBackoffUntil = Date.now() + CHECKPOINT_BACKOFF_MS;
-    this.followRestart(res.busy === 0 ? res.log : -1);
+    this.followRestart(sealed ? res.log : -1, sealed && this.wal!.startsWithPage(sqlite.seqPage()));
+  }
+
+  /**
+   * restartSealed, after a checkpoint of all `logFrames` frames: under the write lock,
+   * copies to the end and commits the `_litestream_seq` write that restarts the WAL, when
+   * it is still the WAL checkpointed and the shadow holds exactly its frames. Returns
+   * whether it committed (the restart itself is checked by the caller).
+   */
+  private restartSealed(logFrames: number): boolean {
+    const sqlite = this.sqlite!;
+    const shadows = this.shadows!;
+    if (!sqlite.beginWrite(CHECKPOINT_LOCK_WAIT_MS)) return false;
+    if (shadows.restarted()) return false;
+    shadows.copy();
+    if (shadows.current!.frames !== logFrames) return false;
+    sqlite.commitSeq();
+    return true;
   }
 
   /**

@@ -37,6 +37,19 @@ export class RealWAL {
     return parseWALHeader(buf) ? buf : undefined;
   }
 
+  /**
+   * startsWithPage reports whether the WAL's first frame is a one-frame commit of page
+   * `pgno` under the current header's salts: our own `_litestream_seq` write restarted it.
+   */
+  startsWithPage(pgno: number): boolean {
+    const hdr = this.header();
+    if (!hdr) return false;
+    const h = parseWALHeader(hdr)!;
+    const f = Buffer.alloc(24);
+    if (readFull(this.walFd, f, 24, WAL_HEADER_SIZE) < 24) return false;
+    return f.readUInt32BE(0) === pgno && f.readUInt32BE(4) !== 0 && f.readUInt32BE(8) === h.salt1 && f.readUInt32BE(12) === h.salt2;
+  }
+
   /** sameAs reports whether `length` bytes at `offset` equal `expected` (a frame of the shadow WAL). */
   sameAs(offset: number, expected: Uint8Array): boolean {
     const buf = new Uint8Array(expected.length);
@@ -66,7 +79,7 @@ export class RealWAL {
       const want = Math.min(chunk, this.buf.length - (this.buf.length % fsz), end - off);
       const n = readFull(this.walFd, this.buf, want, off);
       const scan = scanFrames(shadow.header, this.buf.subarray(0, n), sum);
-      if (scan.commitEnd > 0) this.appendCommitted(shadow, off, scan.commitEnd, scan.commitChecksum);
+      if (scan.commitEnd > 0 && !this.appendCommitted(shadow, off, scan.commitEnd, scan.commitChecksum)) break;
       if (scan.stop || scan.validEnd < want) {
         this.noteStop(scan.stop ?? 'partial', off + scan.validEnd);
         break;
@@ -81,17 +94,35 @@ export class RealWAL {
   /**
    * appendCommitted appends the frames up to `off + commitEnd`: straight from the buffer
    * when the shadow ends where this chunk starts, else (a transaction that began in an
-   * earlier chunk) by reading the whole run again.
+   * earlier chunk) by reading the whole run again. What is read again is checked again —
+   * salts, the checksum chain from the shadow's end, and the commit checksum the first
+   * read found — since without our read lock (the lock-free hand-over) the WAL may have
+   * been rewritten in between; then the run is taken back whole and false returned.
    */
-  private appendCommitted(shadow: ShadowFile, off: number, commitEnd: number, checksum: Checksum): void {
-    if (shadow.size === off) return shadow.append(this.buf.subarray(0, commitEnd), checksum);
+  private appendCommitted(shadow: ShadowFile, off: number, commitEnd: number, checksum: Checksum): boolean {
+    if (shadow.size === off) {
+      shadow.append(this.buf.subarray(0, commitEnd), checksum);
+      return true;
+    }
     const stop = off + commitEnd;
-    const buf = new Uint8Array(Math.min(SCAN_CHUNK, stop - shadow.size));
+    const runStart = shadow.size;
+    const runChecksum = shadow.checksum;
+    const fsz = frameSize(shadow.header.pageSize);
+    const buf = new Uint8Array(Math.min(Math.max(1, Math.floor(SCAN_CHUNK / fsz)) * fsz, stop - shadow.size));
     while (shadow.size < stop) {
       const want = Math.min(buf.length, stop - shadow.size);
-      if (readFull(this.walFd, buf, want, shadow.size) < want) throw new Error(`copy wal: short read at offset ${shadow.size}`);
-      shadow.append(buf.subarray(0, want), shadow.size + want === stop ? checksum : shadow.checksum);
+      const piece = buf.subarray(0, readFull(this.walFd, buf, want, shadow.size));
+      const scan = scanFrames(shadow.header, piece, shadow.checksum);
+      const last = shadow.size + want === stop;
+      const same = scan.validEnd === want && (!last || (scan.commitEnd === want && sameChecksum(scan.commitChecksum, checksum)));
+      if (!same) {
+        this.log.debug('wal changed while copying: taking the run back', { offset: shadow.size });
+        shadow.rewind(runStart, runChecksum);
+        return false;
+      }
+      shadow.append(piece, last ? checksum : scan.validChecksum);
     }
+    return true;
   }
 
   /**
@@ -106,6 +137,11 @@ export class RealWAL {
     this.lastStop = key;
     this.log.debug('wal copy stopped', { reason: stop === 'salt' ? 'salt mismatch' : 'checksum mismatch', offset: at });
   }
+}
+
+/** sameChecksum compares two running frame checksums. */
+function sameChecksum(a: Checksum, b: Checksum): boolean {
+  return a[0] === b[0] && a[1] === b[1];
 }
 
 /** sameBytes compares two byte arrays. */

@@ -10,7 +10,8 @@ import { errorMessage, wrapError } from '../errors.js';
 import { Claims } from './claim.js';
 import type { Logger } from '../log.js';
 import type { Db } from './db.js';
-import { createFrameDecoder, createFrameEncoder, encodeFrameInSteps } from './lz4/index.js';
+import { walSegmentKey } from './layout.js';
+import { Lz4Error, createFrameDecoder, createFrameEncoder, encodeFrameInSteps } from './lz4/index.js';
 import { type Pos, comparePos, formatPos, hex8 } from './pos.js';
 import type { ReplicaClient, SnapshotInfo } from './replica-client.js';
 import { enforceRetention } from './retention.js';
@@ -49,6 +50,13 @@ export class Replica {
   private lastSnapshotKey = '';
   /** queue: the tail of the uploads run one at a time (serialize). */
   private queue: Promise<void> = Promise.resolve();
+  /**
+   * unsettled: segments whose upload failed with an unknown outcome (a timeout, a reset):
+   * the request may still land later. Their key is only ever written again with the same
+   * bytes, [offset, end) — never longer — so a late delivery cannot replace newer content
+   * (the key-once rule). Keyed by `generation/index/offset`.
+   */
+  private readonly unsettled = new Map<string, number>();
 
   constructor(db: Db, config: ReplicaConfig, client: ReplicaClient, logger: Logger) {
     this.db = db;
@@ -152,8 +160,9 @@ export class Replica {
         return;
       }
       if (this.pos.offset < end) {
-        await this.uploadSegment(this.pos, end);
-        this.pos = { ...this.pos, offset: end };
+        const upTo = Math.min(end, this.unsettled.get(posKey(this.pos)) ?? end);
+        await this.uploadSegment(this.pos, upTo);
+        this.pos = { ...this.pos, offset: upTo };
       } else if (this.pos.index < now.index) {
         this.pos = { generation: this.pos.generation, index: this.pos.index + 1, offset: 0 };
       } else {
@@ -226,8 +235,10 @@ export class Replica {
    */
   private async initPos(generation: string): Promise<Pos | undefined> {
     this.restorable = false;
+    for (const k of this.unsettled.keys()) if (!k.startsWith(`${generation}/`)) this.unsettled.delete(k);
     const origin = this.db.origin;
     const end = await this.storedEnd(generation);
+    if (end === UNREADABLE) return undefined;
     const refused = await this.claims.admit(generation, end, origin);
     if (refused) {
       this.log.warn('another writer may be writing this generation: starting a new one', { generation, reason: refused });
@@ -242,31 +253,64 @@ export class Replica {
   /**
    * bootstrap gives a generation without a snapshot its WAL from the current index up to
    * now (continuing segments a killed run left there), then its snapshot (snapshotNow).
+   * Undefined when a segment left there does not decompress (the generation was ended).
    */
-  private async bootstrap(generation: string): Promise<Pos> {
+  private async bootstrap(generation: string): Promise<Pos | undefined> {
     this.log.info('taking snapshot', { reason: 'no snapshot in generation' });
-    this.pos = await this.segmentsEnd({ generation, index: this.db.pos()?.index ?? 0, offset: 0 });
+    const from = await this.segmentsEnd({ generation, index: this.db.pos()?.index ?? 0, offset: 0 });
+    if (from === UNREADABLE) return undefined;
+    this.pos = from;
     await this.snapshotNow();
     this.restorable = true;
     return this.pos;
   }
 
-  /** storedEnd is where the replica's copy of a generation ends: the end of its highest segment (decompressed), else its last snapshot. */
-  private async storedEnd(generation: string): Promise<Pos | undefined> {
+  /**
+   * storedEnd is where the replica's copy of a generation ends: the end of its highest
+   * segment (decompressed), else its last snapshot; undefined without a snapshot;
+   * UNREADABLE when its newest segment does not decompress (the generation was ended).
+   */
+  private async storedEnd(generation: string): Promise<Pos | undefined | typeof UNREADABLE> {
     let snap: SnapshotInfo | undefined;
     for await (const s of this.client.snapshots(generation)) if (!snap || s.index > snap.index) snap = s;
     if (!snap) return undefined;
     return this.segmentsEnd({ generation, index: snap.index, offset: 0 });
   }
 
-  /** segmentsEnd is the end of the generation's highest segment (decompressed) when it is at or past `from`, else `from`. */
-  private async segmentsEnd(from: Pos): Promise<Pos> {
+  /**
+   * segmentsEnd is the end of the generation's highest segment (decompressed) when it is at
+   * or past `from`, else `from`; UNREADABLE when that segment does not decompress.
+   */
+  private async segmentsEnd(from: Pos): Promise<Pos | typeof UNREADABLE> {
     let pos = from;
     let last: Pos | undefined;
     for await (const w of this.client.walSegments(from.generation)) if (!last || comparePos(w, last) > 0) last = w;
-    if (last && comparePos(last, pos) >= 0) pos = { ...last, offset: last.offset + (await this.segmentLength(last)) };
+    if (last && comparePos(last, pos) >= 0) {
+      const len = await this.readableLength(last);
+      if (len === undefined) return UNREADABLE;
+      pos = { ...last, offset: last.offset + len };
+    }
     this.log.debug('position', { pos: formatPos(pos) });
     return pos;
+  }
+
+  /**
+   * readableLength is the decompressed length of the replica's newest segment, or, when
+   * it does not decompress (empty or cut off: a torn PUT on a store without atomic
+   * writes, a torn file write), undefined after one warning naming it and the start of a
+   * new generation — appending after an unreadable segment would leave every later
+   * commit unrestorable. A failure to read it at all (network) is thrown and retried.
+   */
+  private async readableLength(last: Pos): Promise<number | undefined> {
+    try {
+      return await this.segmentLength(last);
+    } catch (err) {
+      if (!(err instanceof Lz4Error)) throw err;
+      const key = walSegmentKey(last.generation, last.index, last.offset);
+      this.log.warn('unreadable wal segment on the replica: starting a new generation', { segment: key, error: err.message });
+      this.db.restartGeneration(`replica ${this.name}: unreadable wal segment ${key}`);
+      return undefined;
+    }
   }
 
   private async segmentLength(pos: Pos): Promise<number> {
@@ -281,6 +325,7 @@ export class Replica {
   /** uploadSegment sends shadow WAL bytes [pos.offset, end) as one LZ4 segment. */
   private async uploadSegment(pos: Pos, end: number): Promise<void> {
     const len = end - pos.offset;
+    this.db.makeShadowDurable(pos.index);
     const body =
       len <= SMALL_SEGMENT
         ? await encodeFrameInSteps(len, (s, e) => this.readShadowOf(pos, pos.offset + s, pos.offset + e), {
@@ -290,9 +335,15 @@ export class Replica {
         : fs
             .createReadStream(this.db.shadowPath(pos.index), { start: pos.offset, end: end - 1 })
             .pipe(createFrameEncoder({ blockBytes: ENCODE_BLOCK_BYTES }));
-    await this.client.writeWALSegment(pos, body).catch((err) => {
+    const key = posKey(pos);
+    try {
+      await this.client.writeWALSegment(pos, body);
+      this.unsettled.delete(key);
+    } catch (err) {
+      // The request may still land later (a timeout, a reset): this key keeps these bytes.
+      if (!this.unsettled.has(key)) this.unsettled.set(key, end);
       throw wrapError(`write wal ${hex8(pos.index)}_${hex8(pos.offset)}`, err);
-    });
+    }
     this.log.debug('wal segment written', { pos: formatPos(pos), bytes: len });
   }
 
@@ -323,4 +374,12 @@ export class Replica {
     t.unref();
     this.timers.push(t);
   }
+}
+
+/** UNREADABLE marks a generation whose newest segment on the replica does not decompress: it was ended (readableLength). */
+const UNREADABLE = Symbol('unreadable');
+
+/** posKey names a segment position in `unsettled`. */
+function posKey(pos: Pos): string {
+  return `${pos.generation}/${pos.index}/${pos.offset}`;
 }

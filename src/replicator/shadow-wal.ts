@@ -12,7 +12,7 @@ import { MAX_INDEX, type Pos, hex8, newGeneration } from './pos.js';
 import { type RealWAL, sameBytes } from './real-wal.js';
 import { RecentBytes } from './recent.js';
 import { takeRestoredMarker } from './restored.js';
-import { ShadowFile, readFileRange, shadowIndexes } from './shadow.js';
+import { ShadowFile, makeFileDurable, readFileRange, shadowIndexes } from './shadow.js';
 import { WAL_HEADER_SIZE, type WALHeader, frameSize, parseWALHeader } from './wal.js';
 
 /** WithWriteLock runs a function while holding the database's write lock. */
@@ -31,6 +31,8 @@ export class ShadowWAL {
   private readonly withWriteLock: WithWriteLock;
   private readonly recent = new RecentBytes();
   private shadow: ShadowFile | undefined;
+  /** undurable: indexes of this generation's closed shadow files not yet fsynced whole. */
+  private readonly undurable = new Set<number>();
 
   constructor(meta: string, wal: RealWAL, withWriteLock: WithWriteLock, log: Logger) {
     this.meta = meta;
@@ -104,9 +106,13 @@ export class ShadowWAL {
    * handOver moves to index+1 after the WAL restarted (its header changed while the shadow
    * holds frames). It first tries without any lock (see copyOldTail), and falls back to
    * the reference's way: the same steps under the write lock. `logFrames` is the old WAL's
-   * frame count when our own checkpoint reported it (-1 when unknown).
+   * frame count when our own checkpoint reported it (-1 when unknown); `sealed` says our
+   * write lock kept every other connection from appending from our last copy until the
+   * restart, so the old WAL ended at `logFrames`: then the shadow holding all of them,
+   * and the new header being the very next restart, are the whole proof.
    */
-  handOver(hdr: Uint8Array, logFrames: number): void {
+  handOver(hdr: Uint8Array, logFrames: number, sealed = false): void {
+    if (sealed && this.sealedTail(hdr, logFrames)) return this.startNextIndex(hdr);
     if (this.copyOldTail(hdr, logFrames)) return this.startNextIndex(hdr);
     this.withWriteLock(() => {
       const now = this.wal.header();
@@ -123,6 +129,7 @@ export class ShadowWAL {
     const gen = newGeneration();
     this.log.info('new generation', { generation: gen, reason });
     this.shadow?.close();
+    this.undurable.clear();
     this.recent.clear();
     this.shadow = this.track(ShadowFile.create(this.meta, gen, 0, hdr));
     this.wal.copy(this.shadow);
@@ -131,6 +138,17 @@ export class ShadowWAL {
     this.continuedFrom = undefined;
     this.startedHere = true;
     removeOtherGenerations(this.meta, gen);
+  }
+
+  /**
+   * makeDurable fsyncs shadow WAL `index` of the current generation (and its directory
+   * entries) if needed: call before uploading from it, so no replica ever holds a
+   * position the local shadow WAL could lose in a power cut.
+   */
+  makeDurable(index: number): void {
+    if (this.shadow && index === this.shadow.index) return this.shadow.makeDurable();
+    if (!this.undurable.delete(index)) return;
+    makeFileDurable(this.path(index));
   }
 
   /** end is the committed size of shadow WAL `index` of the current generation, if it exists. */
@@ -159,6 +177,7 @@ export class ShadowWAL {
     if (!this.generation) return;
     for (const i of shadowIndexes(this.meta, this.generation)) {
       if (i >= index) break;
+      this.undurable.delete(i);
       fs.rmSync(this.path(i), { force: true });
     }
   }
@@ -214,6 +233,12 @@ export class ShadowWAL {
     return logFrames < 0 || shadow.size >= WAL_HEADER_SIZE + logFrames * frameSize(shadow.header.pageSize);
   }
 
+  /** sealedTail: the shadow holds exactly the sealed old WAL's `logFrames` frames and `hdr` is the next restart. */
+  private sealedTail(hdr: Uint8Array, logFrames: number): boolean {
+    const shadow = this.shadow!;
+    return logFrames >= 0 && shadow.frames === logFrames && isNextIncarnation(shadow.header, hdr);
+  }
+
   private restartLossReason(hdr: Uint8Array): string {
     if (!isNextIncarnation(this.shadow!.header, hdr)) return 'wal restarted more than once between syncs';
     return 'wal overwritten by another process';
@@ -223,6 +248,7 @@ export class ShadowWAL {
   private startNextIndex(hdr: Uint8Array): void {
     const shadow = this.shadow!;
     if (shadow.index + 1 >= MAX_INDEX) return this.startGeneration('max index exceeded');
+    if (!shadow.durable) this.undurable.add(shadow.index);
     shadow.close();
     this.shadow = this.track(ShadowFile.create(this.meta, this.generation!, shadow.index + 1, hdr));
     this.wal.copy(this.shadow);

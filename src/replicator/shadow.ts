@@ -6,6 +6,8 @@
  * Db copies frames and checkpoints in one uninterrupted step (see db.ts).
  */
 import fs from 'node:fs';
+import path from 'node:path';
+import { fsyncDirSync } from '../fsync.js';
 import { parseShadowWALName, shadowWALDir, shadowWALPath } from './layout.js';
 import { hex8 } from './pos.js';
 import type { RecentBytes } from './recent.js';
@@ -33,10 +35,15 @@ export class ShadowFile {
   checksum: Checksum;
   /** recent, when set, receives every appended byte (see recent.ts). */
   recent: RecentBytes | undefined;
+  /** durableSize is how much of the file is known to be on disk (fsynced, with its directory entry). */
+  durableSize: number;
+  private entryDurable: boolean;
   private fd: number;
 
-  private constructor(path: string, index: number, fd: number, headerBytes: Uint8Array, size: number, checksum: Checksum) {
+  private constructor(path: string, index: number, fd: number, headerBytes: Uint8Array, size: number, checksum: Checksum, created: boolean) {
     this.path = path;
+    this.entryDurable = !created;
+    this.durableSize = created ? 0 : size;
     this.index = index;
     this.fd = fd;
     this.headerBytes = headerBytes;
@@ -48,8 +55,9 @@ export class ShadowFile {
   /**
    * create starts shadow file `index` of generation `gen` with a copy of a WAL header. Like
    * append, it does not fsync (one fsync per WAL restart held up our event loop and queued
-   * behind the app's checkpoint fsyncs): after a power loss a missing or headerless shadow
-   * file makes `load` start a new generation, the same outcome as a torn tail.
+   * behind the app's checkpoint fsyncs): makeDurable does, with the directory entry,
+   * before any of it is uploaded. After a power loss a missing or headerless shadow file
+   * makes `load` start a new generation, the same outcome as a torn tail.
    */
   static create(meta: string, gen: string, index: number, headerBytes: Uint8Array): ShadowFile {
     const hdr = parseWALHeader(headerBytes);
@@ -58,7 +66,7 @@ export class ShadowFile {
     const fd = openCreating(file, shadowWALDir(meta, gen));
     const bytes = Uint8Array.from(headerBytes.subarray(0, WAL_HEADER_SIZE));
     fs.writeSync(fd, bytes, 0, WAL_HEADER_SIZE, 0);
-    return new ShadowFile(file, index, fd, bytes, WAL_HEADER_SIZE, [hdr.checksum1, hdr.checksum2]);
+    return new ShadowFile(file, index, fd, bytes, WAL_HEADER_SIZE, [hdr.checksum1, hdr.checksum2], true);
   }
 
   /**
@@ -78,7 +86,7 @@ export class ShadowFile {
     const fileSize = fs.fstatSync(fd).size;
     const scan = scanFile(fd, hdr, WAL_HEADER_SIZE, fileSize, [hdr.checksum1, hdr.checksum2]);
     if (scan.commitEnd < fileSize) fs.ftruncateSync(fd, scan.commitEnd);
-    return new ShadowFile(file, index, fd, headerBytes, scan.commitEnd, scan.commitChecksum);
+    return new ShadowFile(file, index, fd, headerBytes, scan.commitEnd, scan.commitChecksum, false);
   }
 
   /** frames is the number of frames in the file. */
@@ -87,10 +95,10 @@ export class ShadowFile {
   }
 
   /**
-   * append adds committed frames (whole, verified by the caller). It does not fsync: the
-   * shadow WAL is a cache of the real WAL, which our read lock keeps intact, and after a
-   * power loss `open` cuts a torn tail and the replicas' positions are checked against it
-   * (a mismatch starts a new generation). The bytes also go to `recent`, for uploads.
+   * append adds committed frames (whole, verified by the caller). It does not fsync:
+   * makeDurable does, once, before the bytes are uploaded — a page cache lost in a power
+   * cut could otherwise leave stale pages whose checksums still chain, under a position a
+   * replica already holds. The bytes also go to `recent`, for uploads.
    */
   append(bytes: Uint8Array, checksum: Checksum): void {
     let done = 0;
@@ -98,6 +106,35 @@ export class ShadowFile {
     this.recent?.add(this.index, this.size, bytes);
     this.size += bytes.length;
     this.checksum = checksum;
+  }
+
+  /**
+   * makeDurable fsyncs the file (and, the first time, its directory and the generation's
+   * directories, so the entry survives a power cut) unless all of it already is durable.
+   */
+  makeDurable(): void {
+    if (this.durableSize >= this.size && this.entryDurable) return;
+    const size = this.size;
+    if (this.durableSize < size) fs.fsyncSync(this.fd);
+    if (!this.entryDurable) syncEntries(this.path);
+    this.entryDurable = true;
+    this.durableSize = size;
+  }
+
+  /**
+   * rewind takes the file back to `size` (a committed end it had) with its checksum there:
+   * a run of frames found changed while it was copied (real-wal.ts) is not kept.
+   */
+  rewind(size: number, checksum: Checksum): void {
+    fs.ftruncateSync(this.fd, size);
+    this.size = size;
+    this.checksum = checksum;
+    this.durableSize = Math.min(this.durableSize, size);
+  }
+
+  /** durable reports whether all of the file, and its directory entry, is on disk. */
+  get durable(): boolean {
+    return this.durableSize >= this.size && this.entryDurable;
   }
 
   /** readAt reads `length` bytes at `offset`, from memory when they were appended recently. */
@@ -114,6 +151,24 @@ export class ShadowFile {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/** makeFileDurable fsyncs a closed shadow file and its directory entries (see ShadowFile.makeDurable). */
+export function makeFileDurable(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  syncEntries(file);
+}
+
+/** syncEntries fsyncs the directories from a shadow file's up to `generations/` (they may be new). */
+function syncEntries(file: string): void {
+  const walDir = path.dirname(file);
+  const genDir = path.dirname(walDir);
+  for (const dir of [walDir, genDir, path.dirname(genDir)]) fsyncDirSync(dir);
 }
 
 /** openCreating opens `file` new for writing, creating its directory `dir` only when missing (a busy database creates a file per WAL restart). */

@@ -110,6 +110,11 @@ export class SQLiteConn {
     this.readLocked = true;
   }
 
+  /** hasReadLock reports whether the long read transaction is held. */
+  get hasReadLock(): boolean {
+    return this.readLocked;
+  }
+
   /** releaseReadLock ends the long read transaction (no-op if not held). */
   releaseReadLock(): void {
     if (!this.readLocked) return;
@@ -123,16 +128,43 @@ export class SQLiteConn {
     return { busy: Number(row[0]), log: Number(row[1]), checkpointed: Number(row[2]) };
   }
 
-  /** tryWriteSeq forces a frame unless another connection holds the write lock right now (then it does nothing). */
-  tryWriteSeq(): void {
-    this.conn.pragma('busy_timeout = 0');
+  /**
+   * beginWrite takes the database's write lock on `conn` (BEGIN IMMEDIATE), waiting at
+   * most `waitMs`; false when another connection kept it. No other connection can append
+   * to the WAL until commitSeq or rollback.
+   */
+  beginWrite(waitMs: number): boolean {
+    this.conn.pragma(`busy_timeout = ${Math.round(waitMs)}`);
     try {
-      this.writeSeq();
+      this.conn.exec('BEGIN IMMEDIATE');
+      return true;
     } catch (err) {
       if ((err as { code?: string }).code !== 'SQLITE_BUSY') throw err;
+      return false;
     } finally {
       this.conn.pragma(`busy_timeout = ${this.busyTimeout}`);
     }
+  }
+
+  /** commitSeq ends beginWrite with the `_litestream_seq` write: a WAL that is fully checkpointed restarts with it. */
+  commitSeq(): void {
+    try {
+      this.writeSeq();
+      this.conn.exec('COMMIT');
+    } catch (err) {
+      this.rollback();
+      throw err;
+    }
+  }
+
+  /** rollback ends beginWrite without writing (no-op outside a transaction). */
+  rollback(): void {
+    if (this.conn.inTransaction) this.conn.exec('ROLLBACK');
+  }
+
+  /** seqPage is the page number of `_litestream_seq` (its one row lives on its root page). */
+  seqPage(): number {
+    return Number(this.conn.prepare("SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = '_litestream_seq'").pluck().get());
   }
 
   /**

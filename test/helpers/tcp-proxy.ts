@@ -3,7 +3,10 @@
  * `target`, delays every chunk by `latencyMs` in each direction (order kept), counts the
  * connections it forwards, and can cut every connection and refuse new ones until restored,
  * blackhole them (bytes vanish, nothing is refused or reset: the client's timeouts must
- * notice), or reset the open ones once, midway through what the target sends.
+ * notice), or reset the open ones once, midway through what the target sends. It can also hold the
+ * next request that starts with a given prefix (e.g. `PUT `) and deliver it late: the
+ * client sees no answer (and times out), while the request reaches the target whole only
+ * when released — a late delivery.
  */
 import net from 'node:net';
 
@@ -27,6 +30,14 @@ export interface Proxy {
   resetAfter(bytes: number): void;
   /** resets is how many times resetAfter fired. */
   resets(): number;
+  /**
+   * holdNext: the next connection whose client bytes start with `prefix` (at a chunk
+   * start) is held from there on: nothing more goes to the target, nothing comes back.
+   * Resolves once such a request is held.
+   */
+  holdNext(prefix: string): Promise<void>;
+  /** deliverHeld sends the held bytes to the target on a new connection; resolves once the target answered. */
+  deliverHeld(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,6 +53,9 @@ export async function startProxy(target: { host: string; port: number }, opts: P
   const hung = new Set<net.Socket>();
   let resetIn: number | undefined;
   let resets = 0;
+  let holdPrefix: string | undefined;
+  let onHeld: (() => void) | undefined;
+  let held: Buffer[] | undefined;
   const open = new Set<net.Socket>();
   const sent = (n: number): void => {
     if (resetIn === undefined || (resetIn -= n) > 0) return;
@@ -72,9 +86,20 @@ export async function startProxy(target: { host: string; port: number }, opts: P
         upstream.destroy();
       });
     }
-    const dropped = () => hung.has(client);
-    relay(client, upstream, () => latency, undefined, dropped);
-    relay(upstream, client, () => latency, sent, dropped);
+    let holding = false;
+    client.on('data', (chunk: Buffer) => {
+      if (!holding && holdPrefix !== undefined && chunk.subarray(0, holdPrefix.length).toString('latin1') === holdPrefix) {
+        holding = true;
+        holdPrefix = undefined;
+        held = [];
+        upstream.pause();
+        onHeld?.();
+      }
+      if (holding) held!.push(chunk);
+    });
+    const stopped = () => holding || hung.has(client);
+    relay(client, upstream, () => latency, undefined, stopped);
+    relay(upstream, client, () => latency, sent, stopped);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -101,6 +126,21 @@ export async function startProxy(target: { host: string; port: number }, opts: P
       resetIn = bytes;
     },
     resets: () => resets,
+    holdNext: (prefix) =>
+      new Promise<void>((resolve) => {
+        holdPrefix = prefix;
+        onHeld = resolve;
+      }),
+    deliverHeld: () =>
+      new Promise<void>((resolve, reject) => {
+        const bytes = Buffer.concat(held ?? []);
+        held = undefined;
+        // Not ended: a server may drop a request whose client half-closed before the answer.
+        const s = net.connect(target.port, target.host, () => s.write(bytes));
+        s.once('data', () => s.end());
+        s.on('error', reject);
+        s.on('close', () => resolve());
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of [...open, ...hung]) s.destroy();
@@ -111,9 +151,9 @@ export async function startProxy(target: { host: string; port: number }, opts: P
 
 /**
  * relay copies `from` to `to`, each chunk (and the end) delivered `latency()` ms after it
- * arrived; `onSent` counts the bytes; while `dropped()`, chunks and the end vanish.
+ * arrived; `onSent` counts the bytes; nothing is relayed while `stopped()` (held or blackholed).
  */
-function relay(from: net.Socket, to: net.Socket, latency: () => number, onSent?: (n: number) => void, dropped: () => boolean = () => false): void {
+function relay(from: net.Socket, to: net.Socket, latency: () => number, onSent?: (n: number) => void, stopped: () => boolean = () => false): void {
   const queue: { due: number; chunk?: Buffer }[] = [];
   let queued = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -135,14 +175,17 @@ function relay(from: net.Socket, to: net.Socket, latency: () => number, onSent?:
     if (queue.length > 0) timer = setTimeout(pump, queue[0].due - now);
   };
   const push = (chunk?: Buffer) => {
-    if (dropped()) return;
     queue.push({ due: Date.now() + latency(), chunk });
     if (chunk) queued += chunk.length;
     if (queued >= HIGH_WATER) from.pause();
     if (!timer) timer = setTimeout(pump, Math.max(0, queue[0].due - Date.now()));
   };
-  from.on('data', (chunk: Buffer) => push(chunk));
-  from.on('end', () => push());
+  from.on('data', (chunk: Buffer) => {
+    if (!stopped()) push(chunk);
+  });
+  from.on('end', () => {
+    if (!stopped()) push();
+  });
   from.on('close', () => {
     if (queue.length === 0 && timer) clearTimeout(timer);
   });

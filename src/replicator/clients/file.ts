@@ -166,8 +166,34 @@ export class FileReplicaClient implements ReplicaClient {
     return path.join(this.root, ...rel.split('/'));
   }
 
+  /**
+   * refuseLinks fails `op` on `rel` when a folder of the layout on its way (`generations`,
+   * a generation, `snapshots`, `wal`) is a symbolic link: reading or writing through it
+   * would leave the replica's directory (the root itself may be a link: that is the
+   * user's choice of where the replica lives).
+   */
+  private async refuseLinks(op: string, rel: string, self = false): Promise<void> {
+    const parts = rel.split('/');
+    const upTo = self ? parts.length : parts.length - 1;
+    for (let i = 1; i <= upTo; i++) {
+      const dir = parts.slice(0, i).join('/');
+      let st: fs.Stats;
+      try {
+        st = await fsp.lstat(this.path(dir));
+      } catch (err) {
+        if (errCode(err) === 'ENOENT') return;
+        throw new ReplicaError(op, rel, err);
+      }
+      if (st.isSymbolicLink()) {
+        const target = await fsp.readlink(this.path(dir)).catch(() => '?');
+        throw new ReplicaError(op, rel, `${path.join(this.root, dir)} is a symbolic link (to ${target}): a file replica does not follow links out of its directory`);
+      }
+    }
+  }
+
   /** readdir lists a layout folder; a missing one is empty. */
   private async readdir(rel: string): Promise<fs.Dirent[]> {
+    await this.refuseLinks('list', rel, true);
     try {
       return await fsp.readdir(this.path(rel), { withFileTypes: true });
     } catch (err) {
@@ -178,6 +204,7 @@ export class FileReplicaClient implements ReplicaClient {
 
   /** stat returns a file's stats, or undefined if it vanished since the listing. */
   private async stat(op: string, rel: string): Promise<fs.Stats | undefined> {
+    await this.refuseLinks(op, rel);
     try {
       return await fsp.stat(this.path(rel));
     } catch (err) {
@@ -188,6 +215,7 @@ export class FileReplicaClient implements ReplicaClient {
 
   private async read(op: string, rel: string, signal?: AbortSignal): Promise<Readable> {
     signal?.throwIfAborted();
+    await this.refuseLinks(op, rel);
     let fh: fsp.FileHandle;
     try {
       fh = await fsp.open(this.path(rel), 'r');
@@ -202,6 +230,7 @@ export class FileReplicaClient implements ReplicaClient {
   /** write stores `body` at `rel` durably: tmp file, fsync, rename, fsync of the directory. */
   private async write(op: string, rel: string, body: WriteBody, signal?: AbortSignal): Promise<fs.Stats> {
     signal?.throwIfAborted();
+    await this.refuseLinks(op, rel);
     const file = this.path(rel);
     const tmp = `${file}.tmp`;
     try {
@@ -225,6 +254,7 @@ export class FileReplicaClient implements ReplicaClient {
   }
 
   private async unlink(op: string, rel: string): Promise<void> {
+    await this.refuseLinks(op, rel);
     try {
       await fsp.unlink(this.path(rel));
     } catch (err) {

@@ -26,12 +26,14 @@ import { NoBackupError } from './errors.js';
 import { exists, install, integrityCheck, makeTempDir, moveAsideStale, removeQuietly } from './output.js';
 import { planRestore, type RestorePlan, type TargetOptions } from './plan.js';
 import { ProgressTracker, type RestoreProgress, type RestoreStats } from './progress.js';
+import { dropTornTail, type Skipped } from './tail.js';
 import { transfer } from './transfer.js';
 
 /** Re-exported: the two errors callers tell apart, and the plan and progress types. */
 export { NoBackupError, CorruptError } from './errors.js';
 export type { RestorePlan, TargetOptions } from './plan.js';
 export type { RestoreProgress, RestoreStats } from './progress.js';
+export type { Skipped } from './tail.js';
 
 /** DEFAULT_PARALLELISM is how many downloads run at once (the reference's default). */
 export const DEFAULT_PARALLELISM = 8;
@@ -60,7 +62,7 @@ export interface RestoreOptions extends TargetOptions {
 
 /** RestoreResult: restored (with the plan and stats), or skipped because the output exists or no backup does. */
 export type RestoreResult =
-  | { status: 'restored'; outputPath: string; plan: RestorePlan; targetIndex: number; stats: RestoreStats }
+  | { status: 'restored'; outputPath: string; plan: RestorePlan; targetIndex: number; stats: RestoreStats; skipped: Skipped[] }
   | { status: 'output-exists'; outputPath: string; message: string }
   | { status: 'no-backup'; outputPath: string; message: string };
 
@@ -84,6 +86,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     if (err instanceof NoBackupError && opts.ifReplicaExists) return { status: 'no-backup', outputPath: out, message: err.message };
     throw err;
   }
+  const skipped = await skipTornTail(plan, opts, logger);
   await moveAsideStale(out, opts.metaPath, logger);
   await removeAbandoned(out, logger);
   const { stats, lastIndexSize } = await build(plan, out, opts, start);
@@ -91,11 +94,24 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   // A configured database restored to the end of its latest generation: the replicator may
   // continue that generation (restored.ts).
   const latest = opts.generation === undefined && opts.index === undefined && opts.timestamp === undefined;
-  if (opts.markContinuation && latest && lastIndexSize > 0) {
+  if (opts.markContinuation && latest && lastIndexSize > 0 && skipped.length === 0) {
     writeRestoredMarker(metaDir(out, opts.metaPath), out, { generation: plan.generation, index: targetIndex, offset: lastIndexSize });
   }
   logger.debug('restored', { path: out, replica: plan.replica, generation: plan.generation, index: hex8(targetIndex) });
-  return { status: 'restored', outputPath: out, plan, targetIndex, stats };
+  return { status: 'restored', outputPath: out, plan, targetIndex, stats, skipped };
+}
+
+/**
+ * skipTornTail drops the generation's unreadable last segments (tail.ts) and warns once
+ * for each, naming it: the restore stops at the last good segment. With `-index` the
+ * target must be reached as asked, so nothing is dropped (a bad segment fails the restore).
+ */
+async function skipTornTail(plan: RestorePlan, opts: RestoreOptions, logger: Logger): Promise<Skipped[]> {
+  if (opts.index !== undefined) return [];
+  const client = opts.replicas.find((r) => r.name === plan.replica)!.client;
+  const skipped = await dropTornTail(plan, client, opts.signal);
+  for (const s of skipped) logger.warn('restore stops before an unreadable wal segment: skipped it', { segment: s.segment, reason: s.reason });
+  return skipped;
 }
 
 /** checkOptions validates what the types cannot express. */

@@ -8,9 +8,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { Logger } from '../../../src/log.js';
 import { FileReplicaClient } from '../../../src/replicator/clients/file.js';
 import { decodeFrame, encodeFrame } from '../../../src/replicator/lz4/index.js';
 import { CorruptError, NoBackupError, restore, type RestoreOptions } from '../../../src/replicator/restore/index.js';
+import { integrityCheck } from '../../helpers/sqlite.js';
 import { tmpDir } from '../../helpers/tmp.js';
 import { captureHistory, replayWithSQLite, writeReplica, type History } from './history.js';
 
@@ -121,15 +123,32 @@ describe('restore faults name the piece and leave nothing behind', () => {
     expect(fs.readdirSync(s.outDir)).toEqual([]);
   });
 
-  it('a truncated .lz4 is bad LZ4', async () => {
+  it('a truncated .lz4 before the last segment is bad LZ4', async () => {
     const s = await setup({ indexes: 3, segments: 3 });
-    const name = segmentsOf(s.root, '00000002_').at(-1)!;
+    const name = segmentsOf(s.root, '00000001_').at(-1)!;
     const file = path.join(walDir(s.root), name);
     fs.truncateSync(file, Math.floor(fs.statSync(file).size / 2));
     const err = await s.run().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CorruptError);
     expect(String(err)).toContain(`wal segment ${GEN}/${name}: bad lz4`);
     expect(fs.readdirSync(s.outDir)).toEqual([]);
+  });
+
+  it('a torn last segment (empty, or truncated .lz4) is skipped, named, and the restore stops at the last good segment', async () => {
+    for (const how of ['empty', 'truncated'] as const) {
+      const s = await setup({ indexes: 3, segments: 3 });
+      const last = segmentsOf(s.root, '00000002_');
+      const file = path.join(walDir(s.root), last.at(-1)!);
+      fs.truncateSync(file, how === 'empty' ? 0 : Math.floor(fs.statSync(file).size / 2));
+      const lines: string[] = [];
+      const res = await s.run({ logger: new Logger({ level: 'info', write: (l) => lines.push(l) }) });
+      expect(res.status).toBe('restored');
+      if (res.status !== 'restored') continue;
+      expect(res.skipped.map((k) => k.segment)).toEqual([`generations/${GEN}/wal/${last.at(-1)!}`]);
+      expect(lines.filter((l) => l.includes('skipped'))).toHaveLength(1);
+      expect(lines.join('\n')).toContain(`${GEN}/wal/${last.at(-1)!}`);
+      expect(integrityCheck(s.out)).toBe('ok');
+    }
   });
 
   it('a flipped byte in a page is a bad WAL checksum', async () => {

@@ -460,7 +460,7 @@ export class Db extends EventEmitter {
         res = this.awaitRestart(CHECKPOINT_LOCK_WAIT_MS) ? NO_CHECKPOINT : sqlite.checkpoint(mode === 'TRUNCATE' ? 'RESTART' : mode);
         if (res === NO_CHECKPOINT) this.noStepAsideUntil = 0;
       }
-      if (res !== NO_CHECKPOINT && res.busy === 0 && res.log >= 0 && res.checkpointed === res.log) sealed = this.restartSealed(res.log);
+      if (res !== NO_CHECKPOINT && res.busy === 0 && res.log >= 0 && res.checkpointed === res.log) sealed = this.restartSealed(res.log, mode === 'TRUNCATE');
     } finally {
       sqlite.rollback();
       sqlite.acquireReadLock();
@@ -474,16 +474,18 @@ export class Db extends EventEmitter {
    * restartSealed, after a checkpoint of all `logFrames` frames: under the write lock,
    * copies to the end and commits the `_litestream_seq` write that restarts the WAL, when
    * it is still the WAL checkpointed and the shadow holds exactly its frames. Returns
-   * whether it committed (the restart itself is checked by the caller).
+   * whether it committed (the restart itself is checked by the caller). With `shrink` (a
+   * TRUNCATE asked for) the restarting write also cuts the WAL file down to its own frames,
+   * as a TRUNCATE would have.
    */
-  private restartSealed(logFrames: number): boolean {
+  private restartSealed(logFrames: number, shrink: boolean): boolean {
     const sqlite = this.sqlite!;
     const shadows = this.shadows!;
     if (!sqlite.beginWrite(CHECKPOINT_LOCK_WAIT_MS)) return false;
     if (shadows.restarted()) return false;
     shadows.copy();
     if (shadows.current!.frames !== logFrames) return false;
-    sqlite.commitSeq();
+    sqlite.commitSeq(shrink);
     return true;
   }
 

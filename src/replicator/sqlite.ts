@@ -146,14 +146,21 @@ export class SQLiteConn {
     }
   }
 
-  /** commitSeq ends beginWrite with the `_litestream_seq` write: a WAL that is fully checkpointed restarts with it. */
-  commitSeq(): void {
+  /**
+   * commitSeq ends beginWrite with the `_litestream_seq` write: a WAL that is fully
+   * checkpointed restarts with it, and with `shrink` its file is cut down to that write's
+   * frames (SQLite's journal_size_limit applies when a commit restarts the WAL).
+   */
+  commitSeq(shrink = false): void {
+    if (shrink) this.conn.pragma('journal_size_limit = 0');
     try {
       this.writeSeq();
       this.conn.exec('COMMIT');
     } catch (err) {
       this.rollback();
       throw err;
+    } finally {
+      if (shrink) this.conn.pragma('journal_size_limit = -1');
     }
   }
 

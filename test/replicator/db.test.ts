@@ -109,6 +109,28 @@ describe('Db', () => {
     expect(verifyShadow(db.shadowPath(next.index)).endsOnCommit).toBe(true);
   });
 
+  it('a TRUNCATE checkpoint continues the generation in index+1 and cuts the WAL file down', () => {
+    const { db, app, file } = setup();
+    db.sync();
+    const gen = db.generation;
+    const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
+    app.transaction(() => {
+      for (let i = 0; i < 400; i++) ins.run('z'.repeat(3000));
+    })();
+    db.sync();
+    const before = db.pos()!;
+    const grown = fs.statSync(`${file}-wal`).size;
+    expect(grown).toBeGreaterThan(1_000_000);
+    db.checkpoint('TRUNCATE');
+    expect(fs.statSync(`${file}-wal`).size).toBeLessThan(grown / 100);
+    ins.run('after truncate');
+    db.sync();
+    expect(db.generation).toBe(gen);
+    expect(db.pos()!.index).toBe(before.index + 1);
+    expect(app.prepare('SELECT v FROM t ORDER BY rowid DESC LIMIT 1').pluck().get()).toBe('after truncate');
+    expect(verifyShadow(db.shadowPath(db.pos()!.index)).endsOnCommit).toBe(true);
+  });
+
   it('continues in index+1 of the same generation after its own RESTART checkpoint', () => {
     const { db, app } = setup({ minCheckpointPageCount: 1000, maxCheckpointPageCount: 20 });
     db.sync();

@@ -76,3 +76,13 @@ export function isNotFound(err: unknown): boolean {
   if (err instanceof Error && err.cause !== undefined) return isNotFound(err.cause);
   return false;
 }
+
+/** LOCAL_DISK_CODES are the errno codes of a local disk that cannot take a write. */
+const LOCAL_DISK_CODES = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EFBIG']);
+
+/** isDiskFull reports whether an error (or one it wraps) is a local disk refusing a write: full, over quota, read-only. */
+export function isDiskFull(err: unknown): boolean {
+  if (err instanceof Error && 'code' in err && LOCAL_DISK_CODES.has(String(err.code))) return true;
+  if (err instanceof Error && err.cause !== undefined) return isDiskFull(err.cause);
+  return false;
+}

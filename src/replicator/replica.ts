@@ -57,6 +57,8 @@ export class Replica {
    * (the key-once rule). Keyed by `generation/index/offset`.
    */
   private readonly unsettled = new Map<string, number>();
+  /** lastError is the last sync error logged (repeats of it are logged sparsely). */
+  private lastError: string | undefined;
 
   constructor(db: Db, config: ReplicaConfig, client: ReplicaClient, logger: Logger) {
     this.db = db;
@@ -70,7 +72,16 @@ export class Replica {
       onError: (err, attempt) => {
         this.pos = undefined;
         this.stats.syncErrors++;
-        this.log.error('sync failed', { attempt, error: errorMessage(err) });
+        const error = errorMessage(err);
+        // A lasting fault (a full disk, an outage) is told once, then at attempts 2, 4, 8, …
+        // or when its error changes, not on every retry.
+        if (error === this.lastError && (attempt & (attempt - 1)) !== 0) return;
+        this.lastError = error;
+        this.log.error('sync failed', { attempt, error });
+      },
+      onRecover: (failures) => {
+        this.lastError = undefined;
+        this.log.info('sync recovered', { failed_attempts: failures });
       },
     });
   }

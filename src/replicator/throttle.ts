@@ -10,6 +10,8 @@ export interface ThrottleOptions {
   interval: number;
   /** onError reports a failed run; the run is retried after the returned backoff. */
   onError: (err: unknown, attempt: number) => void;
+  /** onRecover reports a run that succeeded after `failures` failed ones. */
+  onRecover?: (failures: number) => void;
   minBackoff?: number;
   maxBackoff?: number;
 }
@@ -27,7 +29,7 @@ export class Throttle {
 
   constructor(job: () => Promise<void>, opts: ThrottleOptions) {
     this.job = job;
-    this.opts = { minBackoff: 1_000, maxBackoff: 30_000, ...opts };
+    this.opts = { minBackoff: 1_000, maxBackoff: 30_000, onRecover: () => {}, ...opts };
   }
 
   /** trigger asks for a run: now if allowed, else as soon as the interval and the current run allow. */
@@ -69,6 +71,7 @@ export class Throttle {
     this.lastStart = Date.now();
     this.running = this.job().then(
       () => {
+        if (this.failures > 0) this.opts.onRecover(this.failures);
         this.failures = 0;
       },
       (err: unknown) => {

@@ -15,6 +15,7 @@
  *    replicator continue its generation (restored.ts).
  */
 import path from 'node:path';
+import { isDiskFull, wrapError } from '../../errors.js';
 import { log as defaultLog, type Logger } from '../../log.js';
 import { isMissingFileReplica } from '../clients/file.js';
 import { summarizeGeneration, summarizeReplica, type GenerationSummary, type NamedClient } from '../generations.js';
@@ -186,6 +187,10 @@ async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start
       totalMs: Date.now() - start,
     };
     return { stats, lastIndexSize: res.lastIndexSize };
+  } catch (err) {
+    // Say where: the temp directory is beside the output, on the output's disk.
+    if (isDiskFull(err)) throw wrapError(`write ${out}`, err);
+    throw err;
   } finally {
     process.off('exit', onExit);
     removeQuietly(tempDir);

@@ -61,7 +61,7 @@ export interface StepAsideInput {
  * undefined; always undefined when the WAL is not growing. That is where a writing
  * app's own autocheckpoint (SQLite's default: 1000 pages) runs after every commit, and
  * where our read lock would make each of those checkpoints stop short of the end, so the
- * app could not restart the WAL (see db.ts).
+ * app could not restart the WAL (see checkpointer.ts).
  */
 export function stepAsideIn(i: StepAsideInput): number | undefined {
   if (i.framesPerMs <= 0) return undefined;

@@ -25,8 +25,8 @@ export const SMALL_SEGMENT = 4 * 1024 * 1024;
  * ENCODE_BLOCK_BYTES is how much input each LZ4 block we write holds (the frame still
  * declares the spec's 4 MB maximum). Compressing is synchronous: a 4 MB block held the
  * event loop for ~18 ms here, long enough to miss the moment a busy app's WAL reaches
- * its checkpoint size (db.ts: stepAside); 256 KB takes about 1 ms. LZ4 matches reach
- * back 64 KB at most, so smaller blocks compress about as well.
+ * its checkpoint size (checkpointer.ts: stepAside); 256 KB takes about 1 ms. LZ4
+ * matches reach back 64 KB at most, so smaller blocks compress about as well.
  */
 export const ENCODE_BLOCK_BYTES = 256 * 1024;
 

@@ -2,7 +2,8 @@
  * shadow-wal: one database's shadow WAL as a whole — the current generation, its shadow
  * files, and how they follow the real WAL: verification, new generations (with a logged
  * reason), the hand-over to index+1 when the WAL restarts, and continuing a restored
- * generation. The Db (db.ts) owns the SQLite side and drives this.
+ * generation. The Db (db.ts) owns the SQLite side and drives this, as does its
+ * Checkpointer (checkpointer.ts) around each checkpoint.
  */
 import fs from 'node:fs';
 import type { Logger } from '../log.js';

@@ -3,7 +3,7 @@
  * (`<meta>/generations/<gen>/wal/%08x.wal`: the real WAL's header, then whole committed
  * frames). Replicas upload from these files, so the real WAL can be checkpointed and
  * restarted without losing frames a replica has not sent yet. Synchronous by design: the
- * Db copies frames and checkpoints in one uninterrupted step (see db.ts).
+ * Db copies frames and checkpoints in one uninterrupted step (see db.ts, checkpointer.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';

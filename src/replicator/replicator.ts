@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js';
 import { log as rootLog, type Logger } from '../log.js';
 import { createReplicaClient } from './clients/index.js';
 import { Db } from './db.js';
+import { finalSync } from './final-sync.js';
 import { Replica } from './replica.js';
 import { Waker } from './wake.js';
 
@@ -54,8 +55,8 @@ export class DbRunner {
     });
   }
 
-  /** stop ends watching; with `flush`, copies the last frames and brings every replica up to date. */
-  async stop(flush: boolean): Promise<boolean> {
+  /** stop ends watching; with `flush`, copies the last frames and brings every replica up to date by `deadline` (Date.now() clock). */
+  async stop(flush: boolean, deadline = Infinity): Promise<boolean> {
     this.stopped = true;
     this.waker.stop();
     if (this.ticker) clearInterval(this.ticker);
@@ -64,14 +65,8 @@ export class DbRunner {
       return true;
     }
     this.runSync();
-    const results = await Promise.allSettled(this.replicas.map((r) => r.flush()));
-    let ok = true;
-    results.forEach((res, i) => {
-      if (res.status === 'rejected') {
-        ok = false;
-        this.replicas[i].log.error('final sync failed', { error: errorMessage(res.reason) });
-      }
-    });
+    const results = await Promise.all(this.replicas.map((r) => finalSync(r, deadline)));
+    const ok = results.every(Boolean);
     if (ok && this.db.state === 'open') this.db.log.info('final sync complete', { generation: this.db.generation });
     return ok;
   }
@@ -123,9 +118,13 @@ export class Replicator {
     for (const r of this.runners) r.start();
   }
 
-  /** stop performs the final sync of every database to every replica; true if all completed. */
-  async stop(flush = true): Promise<boolean> {
-    const results = await Promise.all(this.runners.map((r) => r.stop(flush)));
+  /**
+   * stop performs the final sync of every database to every replica, retrying failures for
+   * at most `timeoutMs` (Infinity: no limit); true if all completed in time.
+   */
+  async stop(flush = true, timeoutMs = Infinity): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const results = await Promise.all(this.runners.map((r) => r.stop(flush, deadline)));
     for (const r of this.runners) r.db.close({ keepWAL: true });
     await Promise.all(this.runners.flatMap((r) => r.replicas.map((rep) => rep.client.close())));
     return results.every(Boolean);

@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import { DEFAULT_BUSY_TIMEOUT } from '../config/defaults.js';
 import type { DbConfig } from '../config/types.js';
 import { log as rootLog, type Logger } from '../log.js';
+import type { GenerationOrigin } from './claim.js';
 import { decideCheckpoint, nextLookIn, pageCount, stepAsideIn } from './checkpoint.js';
 import { metaDir } from './layout.js';
 import { removeStaleFiles } from './meta.js';
@@ -98,6 +99,8 @@ export class Db extends EventEmitter {
    * before the next regular look: the next look should come in this many ms (see stepAside).
    */
   lookAgainIn: number | undefined;
+  /** beforeOpen runs just before the database is opened; throwing keeps it closed (the writer lock, replicator.ts). */
+  beforeOpen: (() => void) | undefined;
   /** waitingFor is why the Db is still `waiting`, as last logged (each reason is logged once). */
   private waitingFor: string | undefined;
 
@@ -118,6 +121,13 @@ export class Db extends EventEmitter {
   /** continuedFrom is where a restored generation ended, when this run continues it (shadow-wal.ts). */
   get continuedFrom(): { index: number; offset: number } | undefined {
     return this.shadows?.continuedFrom;
+  }
+
+  /** origin is how this run came to write the current generation (claim.ts), once open. */
+  get origin(): GenerationOrigin {
+    const from = this.shadows?.continuedFrom;
+    if (from) return { kind: 'restored', ...from };
+    return this.shadows?.startedHere ? { kind: 'new' } : { kind: 'resumed' };
   }
 
   /** pos is the current shadow position (generation, index, committed size), once open. */
@@ -151,6 +161,7 @@ export class Db extends EventEmitter {
       return this.stillWaiting('database file is empty: waiting for its first write (e.g. by the app)');
     }
     try {
+      this.beforeOpen?.();
       this.sqlite = SQLiteConn.open(this.path, this.config.busyTimeout ?? DEFAULT_BUSY_TIMEOUT);
     } catch (err) {
       fs.closeSync(fd);

@@ -28,6 +28,22 @@ export function walKey(generation: string): string {
   return `${generationKey(generation)}/wal`;
 }
 
+/**
+ * claimsKey is `generations/<gen>/claims`: the writers' claims on a generation (claim.ts).
+ * Litestream v0.3 lists only `snapshots/` and `wal/` inside a generation and ignores it.
+ */
+export function claimsKey(generation: string): string {
+  return `${generationKey(generation)}/claims`;
+}
+
+/** CLAIM_NAME_RE is what a claim object may be called: lowercase hex, `_`, `.`, `-` and a letter suffix. */
+const CLAIM_NAME_RE = /^[0-9a-f_.-]+\.[a-z]+$/;
+
+/** isClaimName reports whether `name` may name an object under claimsKey (no path separators, no `.tmp`). */
+export function isClaimName(name: string): boolean {
+  return CLAIM_NAME_RE.test(name) && name.length <= 100 && !name.endsWith('.tmp');
+}
+
 /** snapshotName is `<index>.snapshot.lz4`. */
 export function snapshotName(index: number): string {
   return `${hex8(index)}.snapshot.lz4`;

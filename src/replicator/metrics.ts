@@ -70,9 +70,10 @@ export function renderMetrics(runners: readonly DbRunner[]): string {
     }
     for (const r of runner.replicas) {
       const lr = { ...l, name: r.name };
-      if (r.pos) {
-        repIndex.push({ labels: lr, value: r.pos.index });
-        repOffset.push({ labels: lr, value: r.pos.offset });
+      const held = r.restorablePos;
+      if (held) {
+        repIndex.push({ labels: lr, value: held.index });
+        repOffset.push({ labels: lr, value: held.offset });
       }
       repErrors.push({ labels: lr, value: r.stats.syncErrors });
       if (r.stats.caughtUpAt !== undefined) repCaughtUp.push({ labels: lr, value: r.stats.caughtUpAt / 1000 });

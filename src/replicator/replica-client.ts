@@ -62,6 +62,24 @@ export interface ReplicaClient {
   /** deleteWALSegments removes the given segments; missing ones are not an error. */
   deleteWALSegments(positions: Pos[], signal?: AbortSignal): Promise<void>;
 
+  /** claims lists the names of a generation's claim objects (`generations/<gen>/claims/`, claim.ts), in any order. */
+  claims(generation: string, signal?: AbortSignal): Promise<string[]>;
+
+  /**
+   * createClaim stores a small claim object unless one of that name exists: true if this
+   * call created it, false if it existed. It never overwrites where the store can refuse
+   * (file: a hard link; S3: `If-None-Match: *`); a store that ignores the condition
+   * (s3rver, old MinIO) overwrites, which is why claim names are unique per writer and
+   * claim.ts decides by listing.
+   */
+  createClaim(generation: string, name: string, body: Uint8Array, signal?: AbortSignal): Promise<boolean>;
+
+  /** readClaim returns a claim object's bytes (ReplicaError with `notFound` if missing). */
+  readClaim(generation: string, name: string, signal?: AbortSignal): Promise<Buffer>;
+
+  /** deleteClaim removes a claim object; a missing one is not an error. */
+  deleteClaim(generation: string, name: string, signal?: AbortSignal): Promise<void>;
+
   /** deleteGeneration removes a generation and everything in it; a missing one is not an error. */
   deleteGeneration(generation: string, signal?: AbortSignal): Promise<void>;
 

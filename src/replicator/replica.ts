@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { ReplicaConfig } from '../config/types.js';
 import { errorMessage, wrapError } from '../errors.js';
+import { Claims } from './claim.js';
 import type { Logger } from '../log.js';
 import type { Db } from './db.js';
 import { createFrameDecoder, createFrameEncoder, encodeFrameInSteps } from './lz4/index.js';
@@ -37,11 +38,17 @@ export class Replica {
   readonly log: Logger;
   /** pos is how far this replica holds the current generation (undefined: not known yet). */
   pos: Pos | undefined;
+  /** restorable: the replica holds a snapshot of pos's generation (its WAL alone restores nothing). */
+  private restorable = false;
   /** stats count failed syncs and when this replica was last caught up (metrics.ts). */
   readonly stats = new ReplicaStats();
   private readonly throttle: Throttle;
+  /** claims is this run's claim on the generation it writes here (claim.ts). */
+  private readonly claims: Claims;
   private timers: NodeJS.Timeout[] = [];
   private lastSnapshotKey = '';
+  /** queue: the tail of the uploads run one at a time (serialize). */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(db: Db, config: ReplicaConfig, client: ReplicaClient, logger: Logger) {
     this.db = db;
@@ -49,6 +56,7 @@ export class Replica {
     this.name = config.name;
     this.client = client;
     this.log = logger.child({ replica: config.name });
+    this.claims = new Claims(client);
     this.throttle = new Throttle(() => this.sync(), {
       interval: config.syncInterval,
       onError: (err, attempt) => {
@@ -57,6 +65,11 @@ export class Replica {
         this.log.error('sync failed', { attempt, error: errorMessage(err) });
       },
     });
+  }
+
+  /** restorablePos is pos once the replica holds a snapshot of its generation (what a restore would reach), else undefined. */
+  get restorablePos(): Pos | undefined {
+    return this.restorable ? this.pos : undefined;
   }
 
   /** notify tells the replica the database moved; it uploads per its sync-interval. */
@@ -80,16 +93,51 @@ export class Replica {
     this.timers = [];
     await this.throttle.stop();
     await this.sync();
+    if (this.pos) await this.claims.release(this.pos);
   }
 
   /** sync uploads until this replica holds the database's current position. */
-  async sync(): Promise<void> {
+  sync(): Promise<void> {
+    return this.serialize(() => this.syncNow());
+  }
+
+  /**
+   * snapshot uploads the database file as a snapshot at the current shadow index — after
+   * the WAL it depends on (see snapshotNow).
+   */
+  snapshot(): Promise<SnapshotInfo> {
+    return this.serialize(async () => {
+      await this.syncNow();
+      return this.snapshotNow();
+    });
+  }
+
+  /**
+   * serialize runs uploads one at a time (the sync timer, the snapshot timer, retention and
+   * the final flush): two concurrent uploads of one position could write one key twice
+   * with different lengths.
+   */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async syncNow(until?: Pos): Promise<void> {
     const target = this.db.pos();
     if (!target) return;
-    if (!this.pos || this.pos.generation !== target.generation) this.pos = await this.initPos(target.generation);
+    if (!this.pos || this.pos.generation !== target.generation) {
+      const pos = await this.initPos(target.generation);
+      if (!pos) return;
+      this.pos = pos;
+    }
     for (;;) {
       const now = this.db.pos();
       if (!now || now.generation !== this.pos.generation) return;
+      if (until && comparePos(this.pos, until) >= 0) return;
       const end = this.db.shadowEnd(this.pos.index);
       const from = this.db.continuedFrom;
       if (end === undefined && from && this.pos.index === from.index && this.pos.offset === from.offset) {
@@ -115,35 +163,50 @@ export class Replica {
     }
   }
 
-  /** snapshot uploads the database file as a snapshot at the current shadow index. */
-  async snapshot(): Promise<SnapshotInfo> {
+  /**
+   * snapshotNow uploads the database file as a snapshot at the current shadow index. The
+   * file alone is not a consistent database: while it is read, the app's checkpoints may
+   * copy into it any WAL frame up to our read lock's mark (never past the shadow position
+   * `at` taken here), so the snapshot restores only together with its index's WAL up to
+   * `at`. That WAL is uploaded first: a replica never holds a snapshot without it, and a
+   * kill between the two leaves a generation without a snapshot, which restore skips.
+   */
+  private async snapshotNow(): Promise<SnapshotInfo> {
     const db = this.db;
     db.beginSnapshot();
     try {
-      const pos = db.pos();
-      if (!pos) throw new Error('snapshot: database is not open');
+      const at = db.pos();
+      if (!at) throw new Error('snapshot: database is not open');
+      if (this.pos?.generation === at.generation) await this.syncNow(at);
+      if (db.generation !== at.generation) throw new Error(`snapshot: generation ${at.generation} ended before its snapshot`);
       const started = Date.now();
       const body = db.snapshotStream().pipe(createFrameEncoder({ blockBytes: ENCODE_BLOCK_BYTES }));
-      const info = await this.client.writeSnapshot(pos.generation, pos.index, body).catch((err) => {
-        throw wrapError(`snapshot ${pos.generation}/${hex8(pos.index)}`, err);
+      const info = await this.client.writeSnapshot(at.generation, at.index, body).catch((err) => {
+        throw wrapError(`snapshot ${at.generation}/${hex8(at.index)}`, err);
       });
-      this.lastSnapshotKey = `${pos.generation}/${pos.index}/${pos.offset}`;
-      this.log.info('snapshot written', { generation: pos.generation, index: hex8(pos.index), size: info.size, ms: Date.now() - started });
+      this.lastSnapshotKey = `${at.generation}/${at.index}/${at.offset}`;
+      this.log.info('snapshot written', { generation: at.generation, index: hex8(at.index), size: info.size, ms: Date.now() - started });
       return info;
     } finally {
       db.endSnapshot();
     }
   }
 
-  /** retain runs one retention check now. */
-  async retain(): Promise<void> {
+  /** retain runs one retention check now (only in a generation this run has claimed). */
+  retain(): Promise<void> {
+    return this.serialize(() => this.retainNow());
+  }
+
+  private async retainNow(): Promise<void> {
     const gen = this.db.pos()?.generation;
     if (!gen || this.config.retention <= 0) return;
+    if (this.pos?.generation !== gen) await this.syncNow();
+    if (!this.claims.holds(gen)) return;
     await enforceRetention({
       client: this.client,
       generation: gen,
       retention: this.config.retention,
-      snapshot: () => this.snapshot(),
+      snapshot: () => this.snapshotNow(),
       log: this.log,
     });
   }
@@ -156,26 +219,54 @@ export class Replica {
   }
 
   /**
-   * initPos computes the position from the replica once per generation: snapshot first if
-   * the generation has none, then the end of the highest segment (its decompressed length).
+   * initPos computes the position from the replica once per generation and claims the
+   * generation before the first write into it (claim.ts). A generation this run may not
+   * write into is ended here: undefined, and the Db starts a new one (logged). A generation
+   * without a snapshot gets its WAL up to now and then one (bootstrap).
    */
-  private async initPos(generation: string): Promise<Pos> {
+  private async initPos(generation: string): Promise<Pos | undefined> {
+    this.restorable = false;
+    const origin = this.db.origin;
+    const end = await this.storedEnd(generation);
+    const refused = await this.claims.admit(generation, end, origin);
+    if (refused) {
+      this.log.warn('another writer may be writing this generation: starting a new one', { generation, reason: refused });
+      this.db.restartGeneration(`replica ${this.name}: ${refused}`);
+      return undefined;
+    }
+    if (!end) return this.bootstrap(generation);
+    this.restorable = true;
+    return end;
+  }
+
+  /**
+   * bootstrap gives a generation without a snapshot its WAL from the current index up to
+   * now (continuing segments a killed run left there), then its snapshot (snapshotNow).
+   */
+  private async bootstrap(generation: string): Promise<Pos> {
+    this.log.info('taking snapshot', { reason: 'no snapshot in generation' });
+    this.pos = await this.segmentsEnd({ generation, index: this.db.pos()?.index ?? 0, offset: 0 });
+    await this.snapshotNow();
+    this.restorable = true;
+    return this.pos;
+  }
+
+  /** storedEnd is where the replica's copy of a generation ends: the end of its highest segment (decompressed), else its last snapshot. */
+  private async storedEnd(generation: string): Promise<Pos | undefined> {
     let snap: SnapshotInfo | undefined;
     for await (const s of this.client.snapshots(generation)) if (!snap || s.index > snap.index) snap = s;
-    if (!snap) return (await this.resnapshot('no snapshot in generation'))!;
-    let pos: Pos = { generation, index: snap.index, offset: 0 };
+    if (!snap) return undefined;
+    return this.segmentsEnd({ generation, index: snap.index, offset: 0 });
+  }
+
+  /** segmentsEnd is the end of the generation's highest segment (decompressed) when it is at or past `from`, else `from`. */
+  private async segmentsEnd(from: Pos): Promise<Pos> {
+    let pos = from;
     let last: Pos | undefined;
-    for await (const w of this.client.walSegments(generation)) if (!last || comparePos(w, last) > 0) last = w;
+    for await (const w of this.client.walSegments(from.generation)) if (!last || comparePos(w, last) > 0) last = w;
     if (last && comparePos(last, pos) >= 0) pos = { ...last, offset: last.offset + (await this.segmentLength(last)) };
     this.log.debug('position', { pos: formatPos(pos) });
     return pos;
-  }
-
-  /** resnapshot takes a snapshot at the current index and restarts uploading from its offset 0. */
-  private async resnapshot(reason: string): Promise<Pos> {
-    this.log.info('taking snapshot', { reason });
-    const info = await this.snapshot();
-    return { generation: info.generation, index: info.index, offset: 0 };
   }
 
   private async segmentLength(pos: Pos): Promise<number> {
@@ -216,9 +307,13 @@ export class Replica {
   }
 
   private async intervalSnapshot(): Promise<void> {
-    const p = this.db.pos();
-    if (!p || `${p.generation}/${p.index}/${p.offset}` === this.lastSnapshotKey) return;
-    await this.snapshot();
+    await this.serialize(async () => {
+      const p = this.db.pos();
+      if (!p || `${p.generation}/${p.index}/${p.offset}` === this.lastSnapshotKey) return;
+      await this.syncNow();
+      if (!this.claims.holds(p.generation)) return;
+      await this.snapshotNow();
+    });
   }
 
   private every(ms: number, fn: () => Promise<void>): void {

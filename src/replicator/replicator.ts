@@ -3,6 +3,7 @@
  * database is busy, see wake.ts) and on the monitor-interval tick, syncs the Db, notifies its replicas, trims the shadow WAL, and
  * performs the final sync on stop.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import { errorMessage } from '../errors.js';
@@ -12,6 +13,7 @@ import { Db } from './db.js';
 import { finalSync } from './final-sync.js';
 import { Replica } from './replica.js';
 import { Waker } from './wake.js';
+import { acquireWriterLock, type WriterLock } from './writer-lock.js';
 
 /** DbRunner drives one Db and its replicas. */
 export class DbRunner {
@@ -98,6 +100,7 @@ export class DbRunner {
 /** Replicator runs every database of a config. */
 export class Replicator {
   readonly runners: DbRunner[];
+  private readonly locks = new Map<Db, WriterLock>();
 
   constructor(config: Config, logger: Logger = rootLog) {
     this.runners = config.dbs.map((dbc) => {
@@ -110,12 +113,40 @@ export class Replicator {
   }
 
   /**
-   * start opens every database (or starts waiting for it) and begins replicating. When it
+   * start takes every database's writer lock (throws WriterLockError if another process
+   * holds one), opens every database (or starts waiting for it) and begins replicating. When it
    * returns the replicator is ready: read locks held and shadow WALs in place, or a watch
    * on each database that does not exist yet. Uploads continue in the background.
    */
   start(): void {
+    this.lockAll();
     for (const r of this.runners) r.start();
+  }
+
+  /**
+   * lockAll takes every database's writer lock (writer-lock.ts), or none: a second
+   * replicator refuses to start. The lock lives beside the database, so one whose
+   * directory does not exist yet is locked when it is opened (Db.beforeOpen).
+   */
+  private lockAll(): void {
+    try {
+      for (const r of this.runners) {
+        if (fs.existsSync(path.dirname(r.db.path))) this.lock(r.db);
+        else r.db.beforeOpen = () => this.lock(r.db);
+      }
+    } catch (err) {
+      this.releaseLocks();
+      throw err;
+    }
+  }
+
+  private lock(db: Db): void {
+    if (!this.locks.has(db)) this.locks.set(db, acquireWriterLock(db.path));
+  }
+
+  private releaseLocks(): void {
+    for (const l of this.locks.values()) l.release();
+    this.locks.clear();
   }
 
   /**
@@ -126,6 +157,7 @@ export class Replicator {
     const deadline = Date.now() + timeoutMs;
     const results = await Promise.all(this.runners.map((r) => r.stop(flush, deadline)));
     for (const r of this.runners) r.db.close({ keepWAL: true });
+    this.releaseLocks();
     await Promise.all(this.runners.flatMap((r) => r.replicas.map((rep) => rep.client.close())));
     return results.every(Boolean);
   }

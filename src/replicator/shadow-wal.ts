@@ -24,6 +24,8 @@ export class ShadowWAL {
   generation: string | undefined;
   /** continuedFrom is where a restored generation ended (its index and size), when this run continues it. */
   continuedFrom: { index: number; offset: number } | undefined;
+  /** startedHere: this run started the current generation (claim.ts: nobody else can be writing it). */
+  startedHere = false;
   private readonly wal: RealWAL;
   private readonly log: Logger;
   private readonly withWriteLock: WithWriteLock;
@@ -127,6 +129,7 @@ export class ShadowWAL {
     writeGeneration(this.meta, gen);
     this.generation = gen;
     this.continuedFrom = undefined;
+    this.startedHere = true;
     removeOtherGenerations(this.meta, gen);
   }
 

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
+import { checkWriterLock } from '../replicator/writer-lock.js';
 import type { Knobs } from './knobs.js';
 import { failed, runOneshot } from './oneshot.js';
 import type { ServiceDef } from './service-dir.js';
@@ -107,4 +108,20 @@ async function restoreOne(dbPath: string, configPath: string, opts: RestoreOptio
   if (!failed(r)) return undefined;
   const how = r.error ?? Object.entries(describeExit(r)).map(([k, v]) => `${k} ${v}`).join(' ');
   return `restore ${dbPath}: ${how}`;
+}
+
+/**
+ * otherWriter returns the failure when another process already replicates one of the
+ * config's databases (a second init or `replicate` on them), else undefined: checked
+ * before the restore, so a second init touches nothing.
+ */
+export function otherWriter(config: Config): string | undefined {
+  for (const db of config.dbs) {
+    try {
+      checkWriterLock(db.path);
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  return undefined;
 }

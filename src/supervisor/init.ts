@@ -12,7 +12,7 @@ import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { spawnApp, type AppProcess } from './app.js';
 import type { Prestarted } from './prestart.js';
-import { REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
+import { otherWriter, REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
 import { killLeftovers } from './cleanup.js';
 import { onFatal, testFailure } from './fatal.js';
 import type { Knobs } from './knobs.js';
@@ -126,8 +126,11 @@ class Init {
     // cont-init.d/*, in lexical order, each to completion.
     const initFailure = await this.contInit();
     if (initFailure || this.reason) return initFailure;
-    // Restore every missing database that has a replica; any failure but "no replica" stops us.
+    // Refuse databases another process replicates; restore every missing database that has
+    // a replica; any failure but "no replica" stops us.
     if (this.setup.config && this.setup.configPath) {
+      const held = otherWriter(this.setup.config);
+      if (held) return held;
       const opts = { log: this.log, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal, flags: this.setup.childFlags };
       const restoreFailure = await restoreMissing(this.setup.config, this.setup.configPath, opts);
       if (restoreFailure || this.reason) return restoreFailure;

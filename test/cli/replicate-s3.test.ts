@@ -27,8 +27,6 @@ function url(prefix: string): string {
   return `s3://bkt/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}`;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('lifeboat replicate (s3 replica on s3rver)', () => {
   it('replicates 1,000 transactions; SIGTERM; restore from the same URL equals the source', async () => {
     const dir = tmpDir();
@@ -46,6 +44,23 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     expect(integrityCheck(out)).toBe('ok');
     expect(rowsDigest(out)).toEqual(rowsDigest(db));
     expect(rowsDigest(out).rows).toBe(1000);
+  });
+
+  it('uploads the WAL of a new generation before its snapshot, which restores only together with it', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    openWAL(db).close();
+    await runWriter(db, 200);
+    const prefix = 'wal-first/app.db';
+    s3.resetRequests();
+    const rep = startReplicate([db, url(prefix)], ENV);
+    const puts = async () => (await s3.requests()).filter((r) => r.method === 'PUT' && r.key.startsWith(`${prefix}/generations/`)).map((r) => r.key.split('/').slice(-2).join('/'));
+    await waitUntil(async () => (await puts()).some((k) => k.startsWith('snapshots/')), { what: 'the snapshot', detail: async () => (await puts()).join('\n') });
+    expect((await rep.stop()).exitCode).toBe(0);
+    const keys = (await puts()).filter((k) => !k.startsWith('claims/'));
+    const firstSnapshot = keys.findIndex((k) => k.startsWith('snapshots/'));
+    expect(keys[0], keys.join('\n')).toBe('wal/00000000_00000000.wal.lz4');
+    expect(firstSnapshot, keys.join('\n')).toBeGreaterThan(0);
   });
 
   it('logs the replica URL with its endpoint, and never a key from the config', async () => {
@@ -92,10 +107,9 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     // commits whenever a PUT is still in flight, so the count per round varies).
     let written = 0;
     let segments = 0;
-    for (let round = 0; round < 20 && segments <= 1000; round++) {
+    for (let round = 0; round < 100 && segments <= 1000; round++) {
       await runWriter(db, 150, 6);
       written += 150;
-      await sleep(200);
       const listing = await lifeboat(['wal', url(prefix)], { env: ENV });
       expect(listing.exitCode, String(listing.all)).toBe(0);
       segments = String(listing.stdout).trim().split('\n').length - 1;
@@ -107,7 +121,7 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     expect(res.exitCode, String(res.all)).toBe(0);
     expect(rowsDigest(out)).toEqual(rowsDigest(db));
     expect(rowsDigest(out).rows).toBe(written);
-  }, 180_000);
+  }, 600_000);
 
   it('resumes by itself after an outage of the object store, and the replica stays consistent', async () => {
     const dir = tmpDir();

@@ -21,7 +21,9 @@ export function startReplicate(args: string[], env: Record<string, string> = {})
 
 /** startWatched runs `file ARGS…` (environment: ours plus `env`) and collects its stderr/stdout lines. */
 export function startWatched(file: string, args: string[], env: Record<string, string> = {}): Running {
-  const proc = execa(file, args, { reject: false, all: true, env, buffer: true });
+  // forceKillAfterDelay: false — execa would SIGKILL 5 s after a kill(), cutting a final
+  // sync short on a busy machine; a test waits for the exit instead.
+  const proc = execa(file, args, { reject: false, all: true, env, buffer: true, forceKillAfterDelay: false });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   let partial = '';

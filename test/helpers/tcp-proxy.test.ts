@@ -58,6 +58,32 @@ describe('tcp-proxy', () => {
     await proxy.close();
   });
 
+  test('blackhole swallows bytes of open and new connections without a reset, until restore', async () => {
+    const proxy = await startProxy({ host: '127.0.0.1', port: echoPort });
+    const open = await connect(proxy.port);
+    expect((await roundTrip(open, 'before')).reply).toBe('before');
+    let heard = 0;
+    let resets = 0;
+    open.on('data', (b: Buffer) => (heard += b.length));
+    open.on('error', () => resets++);
+    proxy.blackhole();
+    open.write('into the void');
+    const late = await connect(proxy.port);
+    late.on('data', (b: Buffer) => (heard += b.length));
+    late.on('error', () => resets++);
+    late.write('also lost');
+    proxy.restore();
+    // A fresh connection's round trip goes after the swallowed writes: had they been
+    // forwarded, their echoes would have come back first.
+    const fresh = await connect(proxy.port);
+    expect((await roundTrip(fresh, 'after')).reply).toBe('after');
+    expect(heard).toBe(0);
+    expect(resets).toBe(0);
+    expect(open.destroyed || late.destroyed).toBe(false);
+    for (const s of [open, late, fresh]) s.destroy();
+    await proxy.close();
+  });
+
   test('cut drops open connections and resets new ones until restore', async () => {
     const proxy = await startProxy({ host: '127.0.0.1', port: echoPort });
     const s = await connect(proxy.port);

@@ -2,7 +2,8 @@
  * tcp-proxy: a real TCP proxy on 127.0.0.1 for fault and latency tests. It forwards to
  * `target`, delays every chunk by `latencyMs` in each direction (order kept), counts the
  * connections it forwards, and can cut every connection and refuse new ones until restored,
- * or reset the open ones once, midway through what the target sends.
+ * blackhole them (bytes vanish, nothing is refused or reset: the client's timeouts must
+ * notice), or reset the open ones once, midway through what the target sends.
  */
 import net from 'node:net';
 
@@ -19,6 +20,8 @@ export interface Proxy {
   setLatency(ms: number): void;
   /** cut resets every open connection and resets new ones until restore(). */
   cut(): void;
+  /** blackhole silently drops every byte of the open connections and of new ones until restore(); the dropped connections stay hung. */
+  blackhole(): void;
   restore(): void;
   /** resetAfter resets every open connection once `bytes` more bytes have gone from the target to clients; new ones are still accepted. */
   resetAfter(bytes: number): void;
@@ -35,6 +38,8 @@ export async function startProxy(target: { host: string; port: number }, opts: P
   let latency = opts.latencyMs ?? 0;
   let accepted = 0;
   let isCut = false;
+  let isBlack = false;
+  const hung = new Set<net.Socket>();
   let resetIn: number | undefined;
   let resets = 0;
   const open = new Set<net.Socket>();
@@ -50,6 +55,13 @@ export async function startProxy(target: { host: string; port: number }, opts: P
       client.resetAndDestroy();
       return;
     }
+    if (isBlack) {
+      hung.add(client);
+      client.on('error', () => client.destroy());
+      client.on('close', () => hung.delete(client));
+      client.resume();
+      return;
+    }
     accepted++;
     const upstream = net.connect(target.port, target.host);
     for (const s of [client, upstream]) {
@@ -60,8 +72,9 @@ export async function startProxy(target: { host: string; port: number }, opts: P
         upstream.destroy();
       });
     }
-    relay(client, upstream, () => latency);
-    relay(upstream, client, () => latency, sent);
+    const dropped = () => hung.has(client);
+    relay(client, upstream, () => latency, undefined, dropped);
+    relay(upstream, client, () => latency, sent, dropped);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -76,8 +89,13 @@ export async function startProxy(target: { host: string; port: number }, opts: P
       isCut = true;
       for (const s of open) s.resetAndDestroy();
     },
+    blackhole: () => {
+      isBlack = true;
+      for (const s of open) hung.add(s);
+    },
     restore: () => {
       isCut = false;
+      isBlack = false;
     },
     resetAfter: (bytes) => {
       resetIn = bytes;
@@ -85,14 +103,17 @@ export async function startProxy(target: { host: string; port: number }, opts: P
     resets: () => resets,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const s of open) s.destroy();
+        for (const s of [...open, ...hung]) s.destroy();
         server.close(() => resolve());
       }),
   };
 }
 
-/** relay copies `from` to `to`, each chunk (and the end) delivered `latency()` ms after it arrived; `onSent` counts the bytes. */
-function relay(from: net.Socket, to: net.Socket, latency: () => number, onSent?: (n: number) => void): void {
+/**
+ * relay copies `from` to `to`, each chunk (and the end) delivered `latency()` ms after it
+ * arrived; `onSent` counts the bytes; while `dropped()`, chunks and the end vanish.
+ */
+function relay(from: net.Socket, to: net.Socket, latency: () => number, onSent?: (n: number) => void, dropped: () => boolean = () => false): void {
   const queue: { due: number; chunk?: Buffer }[] = [];
   let queued = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -114,6 +135,7 @@ function relay(from: net.Socket, to: net.Socket, latency: () => number, onSent?:
     if (queue.length > 0) timer = setTimeout(pump, queue[0].due - now);
   };
   const push = (chunk?: Buffer) => {
+    if (dropped()) return;
     queue.push({ due: Date.now() + latency(), chunk });
     if (chunk) queued += chunk.length;
     if (queued >= HIGH_WATER) from.pause();

@@ -56,8 +56,17 @@ async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const byPos = (a: { index: number; offset: number }, b: { index: number; offset: number }) => a.index - b.index || a.offset - b.offset;
 
+/**
+ * ContractOptions: `refusesOverwrite` when the store behind the client honours a
+ * create-only condition (a directory; S3, R2, Tigris, MinIO — not s3rver 3.7.1, which
+ * ignores `If-None-Match` on PUT).
+ */
+export interface ContractOptions {
+  refusesOverwrite: boolean;
+}
+
 /** replicaClientContract defines the contract cases for one backend. */
-export function replicaClientContract(name: string, make: MakeClient): void {
+export function replicaClientContract(name: string, make: MakeClient, opts: ContractOptions = { refusesOverwrite: true }): void {
   describe(`ReplicaClient contract: ${name}`, () => {
     const withClient = (fn: (c: ReplicaClient) => Promise<void>) => async () => {
       const { client, cleanup } = await make();
@@ -248,6 +257,40 @@ export function replicaClientContract(name: string, make: MakeClient): void {
       const stream = await c.readSnapshot(gen, 0, ac.signal);
       ac.abort();
       await expect(readAll(stream)).rejects.toMatchObject({ name: 'AbortError' });
+    }));
+
+    test('claims are created, listed, read and deleted beside the generation, invisible to snapshot and segment listings', withClient(async (c) => {
+      const gen = newGeneration();
+      await c.writeSnapshot(gen, 0, Buffer.from('s'));
+      expect(await c.claims(gen)).toEqual([]);
+      const a = '00000000_00000000.0123456789abcdef.claim';
+      const b = '00000000_00000000.0123456789abcdef.00000001_00001000.released';
+      expect(await c.createClaim(gen, a, Buffer.from('{"a":1}\n'))).toBe(true);
+      expect(await c.createClaim(gen, b, Buffer.from('{"b":2}\n'))).toBe(true);
+      expect((await c.claims(gen)).sort()).toEqual([b, a].sort());
+      expect((await c.readClaim(gen, a)).toString()).toBe('{"a":1}\n');
+      expect(await c.generations()).toEqual([gen]);
+      expect((await collect(c.snapshots(gen))).map((x) => x.index)).toEqual([0]);
+      expect(await collect(c.walSegments(gen))).toEqual([]);
+      await c.deleteClaim(gen, a);
+      await c.deleteClaim(gen, a);
+      expect(await c.claims(gen)).toEqual([b]);
+      await expect(c.readClaim(gen, a)).rejects.toSatisfy(isNotFound);
+      await c.deleteGeneration(gen);
+      expect(await c.claims(gen)).toEqual([]);
+      await expect(c.createClaim(gen, '../x.claim', Buffer.from('x'))).rejects.toThrow(/invalid claim name/);
+    }));
+
+    test('creating a claim that exists reports it and keeps the first bytes (where the store can refuse)', withClient(async (c) => {
+      const gen = newGeneration();
+      const n = '00000002_00000020.fedcba9876543210.claim';
+      expect(await c.createClaim(gen, n, Buffer.from('first'))).toBe(true);
+      const again = await c.createClaim(gen, n, Buffer.from('second'));
+      if (opts.refusesOverwrite) {
+        expect(again).toBe(false);
+        expect((await c.readClaim(gen, n)).toString()).toBe('first');
+      }
+      expect(await c.claims(gen)).toEqual([n]);
     }));
   });
 }

@@ -5,16 +5,17 @@
  * (ignored by listings, overwritten by the next write of that name). Bodies stream
  * through; nothing is held in memory whole.
  */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { ReplicaError } from '../../errors.js';
 import { fsyncDir } from '../../fsync.js';
-import { GENERATIONS_DIR, generationKey, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
+import { GENERATIONS_DIR, claimsKey, generationKey, isClaimName, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
 import { isGeneration, type Pos } from '../pos.js';
 import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
-import { checkGeneration, LEGACY_LAYOUT_MESSAGE } from './common.js';
+import { checkGeneration, claimKey, LEGACY_LAYOUT_MESSAGE } from './common.js';
 
 /** DELETE_CONCURRENCY bounds parallel unlinks. */
 const DELETE_CONCURRENCY = 32;
@@ -95,6 +96,57 @@ export class FileReplicaClient implements ReplicaClient {
       signal?.throwIfAborted();
       await Promise.all(rels.slice(i, i + DELETE_CONCURRENCY).map((rel) => this.unlink('delete wal', rel)));
     }
+  }
+
+  async claims(generation: string, signal?: AbortSignal): Promise<string[]> {
+    signal?.throwIfAborted();
+    const entries = await this.readdir(claimsKey(checkGeneration('list claims', generation)));
+    return entries.filter((e) => e.isFile() && isClaimName(e.name)).map((e) => e.name);
+  }
+
+  /** createClaim writes a temp file durably, then hard-links it into place: link() fails with EEXIST, never replaces. */
+  async createClaim(generation: string, name: string, body: Uint8Array, signal?: AbortSignal): Promise<boolean> {
+    signal?.throwIfAborted();
+    const rel = claimKey('create claim', generation, name);
+    const file = this.path(rel);
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await mkdirDurable(path.dirname(file));
+      const fh = await fsp.open(tmp, 'wx');
+      try {
+        await writeAll(fh, body);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      try {
+        await fsp.link(tmp, file);
+      } catch (err) {
+        if (errCode(err) === 'EEXIST') return false;
+        throw err;
+      }
+      await fsyncDir(path.dirname(file));
+      return true;
+    } catch (err) {
+      throw new ReplicaError('create claim', rel, err);
+    } finally {
+      await fsp.rm(tmp, { force: true }).catch(() => {});
+    }
+  }
+
+  async readClaim(generation: string, name: string, signal?: AbortSignal): Promise<Buffer> {
+    signal?.throwIfAborted();
+    const rel = claimKey('read claim', generation, name);
+    try {
+      return await fsp.readFile(this.path(rel));
+    } catch (err) {
+      throw new ReplicaError('read claim', rel, errCode(err) === 'ENOENT' ? 'not found' : err, { notFound: errCode(err) === 'ENOENT' });
+    }
+  }
+
+  async deleteClaim(generation: string, name: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    await this.unlink('delete claim', claimKey('delete claim', generation, name));
   }
 
   async deleteGeneration(generation: string, signal?: AbortSignal): Promise<void> {

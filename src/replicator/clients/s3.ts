@@ -15,16 +15,16 @@
 import { addAbortSignal, type Readable } from 'node:stream';
 import { ReplicaError } from '../../errors.js';
 import { log, type Logger } from '../../log.js';
-import { GENERATIONS_DIR, generationKey, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
+import { GENERATIONS_DIR, claimsKey, generationKey, isClaimName, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
 import { isGeneration, type Pos } from '../pos.js';
 import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
-import { checkGeneration, LEGACY_LAYOUT_MESSAGE } from './common.js';
+import { checkGeneration, claimKey, LEGACY_LAYOUT_MESSAGE } from './common.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
 import { PART_SIZE, prepareBody } from './s3-body.js';
 import { createAgents, DEFAULT_S3_TIMEOUTS, normalizePrefix, planClient, s3Location, type Agents, type ClientPlan, type S3Settings, type S3Timeouts } from './s3-config.js';
 import { connectS3, type Conn } from './s3-connect.js';
 import { resolveCredentials, type KeyPair, type ResolvedCredentials } from './s3-credentials.js';
-import { describeS3Error, isRetryableS3Error, toReplicaError } from './s3-errors.js';
+import { describeS3Error, isRetryableS3Error, s3Status, toReplicaError } from './s3-errors.js';
 
 /** S3ReplicaConfig is the part of a ReplicaConfig an S3 client reads. */
 export type S3ReplicaConfig = S3Settings & KeyPair & { name?: string };
@@ -124,6 +124,51 @@ export class S3ReplicaClient implements ReplicaClient {
     for (let i = 0; i < rels.length; i += DELETE_BATCH) {
       await this.deleteKeys('delete wal', rels.slice(i, i + DELETE_BATCH), signal);
     }
+  }
+
+  async claims(generation: string, signal?: AbortSignal): Promise<string[]> {
+    const names: string[] = [];
+    for await (const { name } of this.objects(claimsKey(checkGeneration('list claims', generation)), signal)) {
+      if (isClaimName(name)) names.push(name);
+    }
+    return names;
+  }
+
+  /**
+   * createClaim is one PutObject with `If-None-Match: *`: 412 (or 409, a concurrent
+   * conditional write) means the object exists. A 412 after a retry may be our own first
+   * attempt that landed: the stored bytes decide.
+   */
+  async createClaim(generation: string, name: string, body: Uint8Array, signal?: AbortSignal): Promise<boolean> {
+    const rel = claimKey('create claim', generation, name);
+    try {
+      await this.call('create claim', rel, signal, ({ sdk, s3 }) =>
+        s3.send(
+          new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.key(rel), Body: body, ContentLength: body.byteLength, IfNoneMatch: '*' }),
+          { abortSignal: signal },
+        ),
+      );
+      return true;
+    } catch (err) {
+      const status = causeStatus(err);
+      if (status !== 412 && status !== 409) throw err;
+      const stored = await this.readClaim(generation, name, signal).catch(() => undefined);
+      return stored !== undefined && Buffer.from(body).equals(stored);
+    }
+  }
+
+  async readClaim(generation: string, name: string, signal?: AbortSignal): Promise<Buffer> {
+    const body = await this.get('read claim', claimKey('read claim', generation, name), signal);
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  async deleteClaim(generation: string, name: string, signal?: AbortSignal): Promise<void> {
+    const rel = claimKey('delete claim', generation, name);
+    await this.call('delete claim', rel, signal, ({ sdk, s3 }) =>
+      s3.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }), { abortSignal: signal }),
+    );
   }
 
   async deleteGeneration(generation: string, signal?: AbortSignal): Promise<void> {
@@ -280,4 +325,13 @@ export class S3ReplicaClient implements ReplicaClient {
     });
     return this.conn;
   }
+}
+
+/** causeStatus finds the HTTP status along an error's cause chain (a ReplicaError wraps the SDK's error). */
+function causeStatus(err: unknown): number | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const status = s3Status(e);
+    if (status !== undefined) return status;
+  }
+  return undefined;
 }

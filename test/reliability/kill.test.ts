@@ -1,0 +1,43 @@
+/**
+ * kill -9 cycles: the replicator killed at random moments while an app commits numbered
+ * transactions at full speed, to a file replica and to s3rver. Quick counts here; the long
+ * run is bench/reliability.mjs.
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type S3rver, startS3rver } from '../helpers/s3rver.js';
+import { tmpDir } from '../helpers/tmp.js';
+import { count, killCycles } from './harness.js';
+
+const S3_ENV = { AWS_ACCESS_KEY_ID: 'lifeboat-test', AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret' };
+const CYCLES = count('KILL_CYCLES', 4);
+let s3: S3rver;
+
+beforeAll(async () => {
+  s3 = await startS3rver();
+  await s3.bucket('bkt');
+});
+
+afterAll(async () => {
+  await s3?.stop();
+});
+
+describe('kill -9 of the replicator at random moments', () => {
+  it.each([
+    ['file', 1],
+    ['file', 100],
+    ['s3', 1],
+    ['s3', 100],
+  ] as const)('%s replica, transactions of up to %i rows: every restore whole, the last one exact', async (kind, maxRows) => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    const url = kind === 'file' ? `file://${path.join(dir, 'replica')}` : `s3://bkt/kill-${maxRows}/app.db?endpoint=${encodeURIComponent(s3.endpoint)}`;
+    const report = await killCycles(db, { url, env: S3_ENV }, { cycles: CYCLES, maxRows, upMs: [100, 2500], restoreEvery: 2 });
+    console.log(`kill cycles (${kind}, up to ${maxRows} rows): ${JSON.stringify(report)}`);
+    expect(report.problems).toEqual([]);
+    expect(report.cycles).toBe(CYCLES);
+    expect(report.restored).toBe(report.committed);
+    expect(report.committed).toBeGreaterThan(0);
+    expect(report.restores).toBe(Math.floor(CYCLES / 2));
+  }, 60_000 + CYCLES * 20_000);
+});

@@ -106,9 +106,14 @@ async function finalSync(replicator: Replicator, timeoutMs: number, why: 'once' 
   const t0 = Date.now();
   const ok = await replicator.stop(true, timeoutMs);
   const ms = Date.now() - t0;
-  if (ok) log.info(why === 'once' ? 'sync complete' : 'final sync complete', { ms });
-  else log.error('final sync did not complete: the replicas may miss the last transactions', { ms, timeout_ms: timeoutMs });
-  return ok ? 0 : 1;
+  if (ok) {
+    log.info(why === 'once' ? 'sync complete' : 'final sync complete', { ms });
+    return 0;
+  }
+  // One line that says what the replicas miss (the errors of each attempt came before it).
+  const what = replicator.unsynced.length > 0 ? replicator.unsynced.join('; ') : 'see the errors above';
+  log.error(`final sync incomplete after ${ms} ms (shutdown-sync-timeout ${timeoutMs} ms): not synced: ${what}`);
+  return 1;
 }
 
 /** shutdownTimeout is -shutdown-sync-timeout, else the config's, else the default (ms). */

@@ -11,6 +11,7 @@ import { log as rootLog, type Logger } from '../log.js';
 import { createReplicaClient } from './clients/index.js';
 import { Db } from './db.js';
 import { finalSync } from './final-sync.js';
+import { formatPos } from './pos.js';
 import { Replica } from './replica.js';
 import { Waker } from './wake.js';
 import { acquireWriterLock, type WriterLock } from './writer-lock.js';
@@ -73,6 +74,19 @@ export class DbRunner {
     return ok;
   }
 
+  /**
+   * behind describes each replica that does not hold the database's current position:
+   * `<db> to <replica> (replica at <pos>, database at <pos>)`.
+   */
+  behind(): string[] {
+    const at = this.db.pos();
+    if (!at) return [];
+    const held = (p: Replica['pos']) => p !== undefined && p.generation === at.generation && p.index === at.index && p.offset === at.offset;
+    return this.replicas
+      .filter((r) => !held(r.pos))
+      .map((r) => `${this.db.path} to ${r.name} (replica at ${r.pos ? formatPos(r.pos) : 'unknown'}, database at ${formatPos(at)})`);
+  }
+
   private runSync(): void {
     try {
       this.waker.observed(this.db.sync());
@@ -100,6 +114,8 @@ export class DbRunner {
 /** Replicator runs every database of a config. */
 export class Replicator {
   readonly runners: DbRunner[];
+  /** unsynced describes, after a `stop` whose final sync did not complete, each replica left behind (DbRunner.behind). */
+  unsynced: string[] = [];
   private readonly locks = new Map<Db, WriterLock>();
 
   constructor(config: Config, logger: Logger = rootLog) {
@@ -156,6 +172,7 @@ export class Replicator {
   async stop(flush = true, timeoutMs = Infinity): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     const results = await Promise.all(this.runners.map((r) => r.stop(flush, deadline)));
+    this.unsynced = results.every(Boolean) ? [] : this.runners.flatMap((r) => r.behind());
     for (const r of this.runners) r.db.close({ keepWAL: true });
     this.releaseLocks();
     await Promise.all(this.runners.flatMap((r) => r.replicas.map((rep) => rep.client.close())));

@@ -46,6 +46,7 @@ export async function runWithApp(replicator: Replicator, argv: string[], syncTim
   } finally {
     off();
   }
+  if (!synced) log.error(`final sync incomplete: not synced: ${replicator.unsynced.join('; ') || 'see the errors above'}`);
   const code = exitCode(exit);
   return code === 0 && !synced ? 1 : code;
 }

@@ -11,7 +11,7 @@ import { log as rootLog, type Logger } from '../log.js';
 import { createReplicaClient } from './clients/index.js';
 import { Db } from './db.js';
 import { finalSync } from './final-sync.js';
-import { formatPos } from './pos.js';
+import { comparePos, formatPos, type Pos } from './pos.js';
 import { Replica } from './replica.js';
 import { Waker } from './wake.js';
 import { acquireWriterLock, type WriterLock } from './writer-lock.js';
@@ -69,7 +69,10 @@ export class DbRunner {
     }
     this.runSync();
     const results = await Promise.all(this.replicas.map((r) => finalSync(r, deadline)));
-    const ok = results.every(Boolean);
+    // One replica's sync can end the generation after another's finished: that one follows.
+    const late = results.every(Boolean) ? this.lagging() : [];
+    const again = await Promise.all(late.map((r) => finalSync(r, deadline)));
+    const ok = results.every(Boolean) && again.every(Boolean) && this.lagging().length === 0;
     if (ok && this.db.state === 'open') this.db.log.info('final sync complete', { generation: this.db.generation });
     return ok;
   }
@@ -81,10 +84,15 @@ export class DbRunner {
   behind(): string[] {
     const at = this.db.pos();
     if (!at) return [];
-    const held = (p: Replica['pos']) => p !== undefined && p.generation === at.generation && p.index === at.index && p.offset === at.offset;
-    return this.replicas
-      .filter((r) => !held(r.pos))
-      .map((r) => `${this.db.path} to ${r.name} (replica at ${r.pos ? formatPos(r.pos) : 'unknown'}, database at ${formatPos(at)})`);
+    return this.lagging().map((r) => `${this.db.path} to ${r.name} (replica at ${r.restorablePos ? formatPos(r.restorablePos) : 'no restorable position'}, database at ${formatPos(at)})`);
+  }
+
+  /** lagging lists the replicas that cannot restore the database's current position. */
+  private lagging(): Replica[] {
+    const at = this.db.pos();
+    if (!at) return [];
+    const holds = (p: Pos | undefined) => p !== undefined && p.generation === at.generation && comparePos(p, at) === 0;
+    return this.replicas.filter((r) => !holds(r.restorablePos));
   }
 
   private runSync(): void {

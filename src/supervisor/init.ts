@@ -15,6 +15,7 @@ import type { Prestarted } from './prestart.js';
 import { otherWriter, REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
 import { killLeftovers } from './cleanup.js';
 import { onFatal, testFailure } from './fatal.js';
+import { clearUnhealthy, markUnhealthy } from './health.js';
 import type { Knobs } from './knobs.js';
 import { lastFlush } from './last-flush.js';
 import { failed, listScripts, runOneshot } from './oneshot.js';
@@ -207,16 +208,24 @@ class Init {
     return { log: this.log, prefix: this.knobs.logPrefix, servicesGrace: this.knobs.servicesGrace, crashLoop };
   }
 
-  /** startReplicator starts the built-in replicator when the config has databases; a crash loop marks it unhealthy. */
+  /**
+   * startReplicator starts the built-in replicator when the config has databases. A crash
+   * loop marks the databases unhealthy (health.ts) until it recovers, and with
+   * LIFEBOAT_STOP_ON_CRASH_LOOP=1 stops the container.
+   */
   private startReplicator(): void {
     const { config, configPath } = this.setup;
     if (!config || !configPath || config.dbs.length === 0) return;
     const def = replicatorDef(configPath, this.knobs, this.setup.childFlags);
+    const dbPaths = config.dbs.map((db) => db.path);
+    clearUnhealthy(dbPaths, this.log);
     this.replicator = new Service(def, { ...this.serviceOptions(), prestarted: this.setup.prestarted });
-    this.replicator.on('crashLoop', (message: string) => {
+    this.replicator.on('crashLoop', (message: string, lastError: string) => {
+      markUnhealthy(dbPaths, `replicator ${message}${lastError ? `; last error: ${lastError}` : ''}`, this.log);
       if (this.knobs.stopOnCrashLoop) this.requestStop({ kind: 'failed', message: `replicator ${message} (LIFEBOAT_STOP_ON_CRASH_LOOP=1)` });
       else this.log.error('replication is down: the app keeps running (LIFEBOAT_STOP_ON_CRASH_LOOP=1 stops the container)');
     });
+    this.replicator.on('recovered', () => clearUnhealthy(dbPaths, this.log));
     this.replicator.start();
   }
 

@@ -18,7 +18,7 @@
  *
  * Crash loops (s6's max-death-tally idea): with a `crashLoop` policy, every unrequested
  * exit is tallied; `deaths` of them within `windowMs` mark the service `unhealthy` (action
- * `crashLoop`, once). It stays unhealthy until a run is ready for STABLE_READY (action
+ * `crashLoop`, once). It stays unhealthy until a run is ready for HEALTHY_AFTER (action
  * `recovered`, from a timer in `up`). Restarts go on all the while, at most BACKOFF_MAX apart.
  */
 
@@ -36,6 +36,13 @@ export const STABLE_RUN = 10_000;
 
 /** STABLE_READY resets the backoff too: a service that was ready this long is healthy. */
 export const STABLE_READY = 1_000;
+
+/**
+ * HEALTHY_AFTER ends a crash loop's unhealthy mark: a run ready this long. Longer than
+ * STABLE_READY: a service that dies a few seconds after each start must not flap between
+ * healthy and unhealthy.
+ */
+export const HEALTHY_AFTER = 30_000;
 
 /** FINISH_NO_RESTART is the `finish` exit code that means "do not restart" (s6). */
 export const FINISH_NO_RESTART = 125;
@@ -196,9 +203,9 @@ function spawn(s: ServiceState, e: ServiceEvent, phase: 'starting' | 'up'): Tran
   return phase === 'up' ? up({ ...next, readyAt: e.now }, { type: 'spawn' }, { type: 'ready' }) : go(next, { type: 'spawn' });
 }
 
-/** up enters `up`; an unhealthy service gets a timer: ready that long, it has recovered. */
+/** up enters `up`; an unhealthy service gets a timer: ready HEALTHY_AFTER, it has recovered. */
 function up(s: ServiceState, ...actions: ServiceAction[]): Transition {
-  return s.unhealthy ? go(s, ...actions, { type: 'timer', ms: STABLE_READY }) : go(s, ...actions);
+  return s.unhealthy ? go(s, ...actions, { type: 'timer', ms: HEALTHY_AFTER }) : go(s, ...actions);
 }
 
 function exited(s: ServiceState, e: ServiceEvent): ServiceState {

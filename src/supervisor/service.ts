@@ -38,7 +38,7 @@ export interface ServiceOptions {
 
 /**
  * Service runs one ServiceDef. Events: `ready` (), `restart` (delay, exit), `failed` (exit:
- * it will not be restarted), `crashLoop` (message: it keeps dying, now unhealthy),
+ * it will not be restarted), `crashLoop` (message, last stderr line: it keeps dying, now unhealthy),
  * `recovered` (), `stopped` (exit or undefined: how it answered the stop).
  */
 export class Service extends EventEmitter {
@@ -143,7 +143,7 @@ export class Service extends EventEmitter {
       case 'crashLoop': {
         const message = `crash loop: ${action.deaths} exits within ${action.windowMs} ms: marked unhealthy`;
         log.error(message, { ...describeExit(action.exit), last_error: this.lastErrorLine || undefined });
-        return void this.emit('crashLoop', message);
+        return void this.emit('crashLoop', message, this.lastErrorLine);
       }
       case 'recovered':
         log.info('service stable again: marked healthy');

@@ -128,7 +128,7 @@ describe.skipIf(!canUnshare)('the last flush (lifeboat init as PID 1)', () => {
     expect(count(run, /replicate \| .*INFO replicating/), run.output()).toBe(1);
     inOrder(run.lines(), [/app: got SIGTERM/, /replicator in restart backoff: final sync by a one-shot run/, /one-shot final sync complete/, /init exiting code=0/], run.output());
     expect(rowsDigest(s.db).rows).toBe(35);
-    expect(await restoredDigest(s.config, s.db)).toEqual(rowsDigest(s.db));
+    expect(await restoredDigest(s.config, s.db), run.output()).toEqual(rowsDigest(s.db));
     s.conn.close();
   });
 
@@ -145,7 +145,7 @@ describe.skipIf(!canUnshare)('the last flush (lifeboat init as PID 1)', () => {
       expect(await exited(run), `SIGTERM ${sentAfter} ms after the signals were held\n${run.output()}`).toBe(0);
       expect(run.output()).toMatch(/received stop signal signal=SIGTERM/);
       expect(run.output()).toMatch(/final sync complete/);
-      expect(await restoredDigest(s.config, s.db)).toEqual(rowsDigest(s.db));
+      expect(await restoredDigest(s.config, s.db), run.output()).toEqual(rowsDigest(s.db));
       s.conn.close();
     });
   }
@@ -165,7 +165,7 @@ describe.skipIf(!canUnshare)('the last flush (lifeboat init as PID 1)', () => {
       ],
       run.output(),
     );
-    expect(await restoredDigest(s.config, s.db)).toEqual(rowsDigest(s.db));
+    expect(await restoredDigest(s.config, s.db), run.output()).toEqual(rowsDigest(s.db));
     s.conn.close();
   });
 });
@@ -184,15 +184,19 @@ describe('the last resort and crash loops (lifeboat init as a subreaper)', () =>
     );
     // Nothing of this run outlives the init: its app and replicator were stopped, not orphaned.
     expect(alive(s.dir), run.output()).toEqual([]);
-    expect(await restoredDigest(s.config, s.db)).toEqual(rowsDigest(s.db));
+    expect(await restoredDigest(s.config, s.db), run.output()).toEqual(rowsDigest(s.db));
     s.conn.close();
   });
 
-  it('a replicator crash loop is logged at ERROR with the last error; the app keeps running; the stop still syncs', async () => {
+  it('a replicator crash loop is logged at ERROR with the last error and marks the database unhealthy; the app keeps running; the stop still syncs', async () => {
     const s = scenario(5);
+    const mark = path.join(s.dir, '.app.db-lifeboat.unhealthy');
+    fs.writeFileSync(mark, 'left by an earlier run\n');
     const env = { LIFEBOAT_CRASH_LOOP_DEATHS: '3', LIFEBOAT_CRASH_LOOP_WINDOW: '60000' };
     const run = await start(['-config', s.config, 'trap-term.js', '--name', 'app'], { env });
     await run.waitFor(/^app: started/);
+    // A mark from an earlier run is gone before the app starts.
+    expect(fs.existsSync(mark)).toBe(false);
     const replicating = /replicate \| .*INFO replicating/;
     for (let i = 1; i <= 3; i++) {
       // Run i is up (replicating), then killed; the next run is started after the backoff.
@@ -205,6 +209,7 @@ describe('the last resort and crash loops (lifeboat init as a subreaper)', () =>
     expect(loop).toMatch(/last_error=/);
     expect(count(run, /crash loop/), run.output()).toBe(1);
     expect(run.output()).toMatch(/ERROR replication is down: the app keeps running/);
+    expect(fs.readFileSync(mark, 'utf8')).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z replicator crash loop: 3 exits within 60000 ms: marked unhealthy; last error: .+\n$/);
     // Restarts go on: a fourth run replicates again.
     await waitUntil(() => count(run, replicating) >= 4, { what: 'replicator run 4 replicating', detail: run.output });
     expect(run.output()).not.toMatch(/app: got SIGTERM/);
@@ -212,7 +217,7 @@ describe('the last resort and crash loops (lifeboat init as a subreaper)', () =>
     insertRows(s.conn, 10);
     run.signal('SIGTERM');
     expect(await exited(run), run.output()).toBe(0);
-    expect(await restoredDigest(s.config, s.db)).toEqual(rowsDigest(s.db));
+    expect(await restoredDigest(s.config, s.db), run.output()).toEqual(rowsDigest(s.db));
     s.conn.close();
   });
 
@@ -229,7 +234,7 @@ describe('the last resort and crash loops (lifeboat init as a subreaper)', () =>
       [/init failed: replicator crash loop: 1 exits within/, /app: got SIGTERM/, /final sync by a one-shot run/, /one-shot final sync complete/, /init exiting code=111/],
       run.output(),
     );
-    expect(await restoredDigest(s.config, s.db)).toEqual(rowsDigest(s.db));
+    expect(await restoredDigest(s.config, s.db), run.output()).toEqual(rowsDigest(s.db));
     s.conn.close();
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BACKOFF_MAX,
   FINISH_NO_RESTART,
+  HEALTHY_AFTER,
   initialState,
   MIN_RESTART_GAP,
   quickDeath,
@@ -242,15 +243,23 @@ describe('service table: stop', () => {
       expect(delays.at(-1)).toBe(BACKOFF_MAX);
     });
 
-    it('an unhealthy service ready for STABLE_READY recovers: healthy again, tally cleared', () => {
+    it('an unhealthy service ready for HEALTHY_AFTER recovers: healthy again, tally cleared', () => {
       const sick = dies(3).state;
       const back = run(looping, [{ type: 'timeout', now: 100_000 }], sick);
       expect(back.actions).toEqual([{ type: 'spawn' }]);
       const ready = run(looping, [{ type: 'ready', now: 100_100 }], back.state);
-      expect(ready.actions).toEqual([{ type: 'ready' }, { type: 'timer', ms: STABLE_READY }]);
-      const healthy = run(looping, [{ type: 'timeout', now: 101_100 }], ready.state);
+      expect(ready.actions).toEqual([{ type: 'ready' }, { type: 'timer', ms: HEALTHY_AFTER }]);
+      const healthy = run(looping, [{ type: 'timeout', now: 100_100 + HEALTHY_AFTER }], ready.state);
       expect(healthy.actions).toEqual([{ type: 'recovered' }]);
       expect(healthy.state).toMatchObject({ phase: 'up', unhealthy: false, deathTimes: [] });
+    });
+
+    it('an unhealthy service that dies again stays unhealthy and is not reported again', () => {
+      const sick = dies(3).state;
+      const back = run(looping, [{ type: 'timeout', now: 100_000 }, { type: 'ready', now: 100_100 }], sick);
+      const died = run(looping, [{ type: 'exit', now: 105_000, exit: exit1 }], back.state);
+      expect(died.actions.some((a) => a.type === 'recovered' || a.type === 'crashLoop')).toBe(false);
+      expect(died.state).toMatchObject({ phase: 'backoff', unhealthy: true });
     });
 
     it('without a crash-loop policy nothing is tallied', () => {

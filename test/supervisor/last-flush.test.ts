@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lifeboat } from '../helpers/cli.js';
-import { childrenOf, descendants, indexOf, procStat, requireUnshare, startInit, type InitRun, type StartOptions } from '../helpers/procs.js';
+import { childrenOf, descendants, indexOf, makeService, procStat, requireUnshare, startInit, type InitRun, type StartOptions } from '../helpers/procs.js';
 import { insertRows, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -171,6 +171,20 @@ describe.skipIf(!canUnshare)('the last flush (lifeboat init as PID 1)', () => {
 });
 
 describe('the last resort and crash loops (lifeboat init as a subreaper)', () => {
+  it('services.d services start once the replicator is ready, as the app does', async () => {
+    const s = scenario(5);
+    const services = tmpDir('lifeboat-services-');
+    makeService(services, 'svc', 'echo svc running\nexec trap-term.js --name svc');
+    const run = await start(['-config', s.config, '-services', services, 'trap-term.js', '--name', 'app'], {});
+    await run.waitFor(/^app: started/);
+    await run.waitFor(/^svc \| svc: started/);
+    inOrder(run.lines(), [/^replicate \| .*INFO replicating/, /INFO ready/, /^svc \| svc running/], run.output());
+    run.signal('SIGTERM');
+    expect(await exited(run), run.output()).toBe(0);
+    s.conn.close();
+  });
+
+
   it('an unhandled rejection (test hook): app and replicator stopped, flushed, exit 111, no process left', async () => {
     const s = scenario(5);
     // --ready-file puts the scenario's directory in the app's command line too, so every process of this run names it.

@@ -91,7 +91,7 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env): Knobs {
     killGrace: millis(env, 'LIFEBOAT_KILL_GRACETIME', DEFAULT_KILL_GRACETIME),
     contFinishTimeout: millis(env, 'LIFEBOAT_CONT_FINISH_TIMEOUT', DEFAULT_CONT_FINISH_TIMEOUT),
     logPrefix: flag(env, 'LIFEBOAT_LOG_PREFIX', DEFAULT_LOG_PREFIX),
-    crashLoopDeaths: Math.max(1, millis(env, 'LIFEBOAT_CRASH_LOOP_DEATHS', DEFAULT_CRASH_LOOP_DEATHS)),
+    crashLoopDeaths: count(env, 'LIFEBOAT_CRASH_LOOP_DEATHS', DEFAULT_CRASH_LOOP_DEATHS),
     crashLoopWindow: millis(env, 'LIFEBOAT_CRASH_LOOP_WINDOW', DEFAULT_CRASH_LOOP_WINDOW),
     stopOnCrashLoop: flag(env, 'LIFEBOAT_STOP_ON_CRASH_LOOP', DEFAULT_STOP_ON_CRASH_LOOP),
     testFail: testFail(env),
@@ -113,6 +113,16 @@ function millis(env: NodeJS.ProcessEnv, name: string, def: number): number {
   if (v === undefined) return def;
   if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
     throw new ConfigError(name, `not a whole number of milliseconds: ${JSON.stringify(v)}`, v);
+  }
+  return Number(v);
+}
+
+/** count accepts a whole number of at least 1. */
+function count(env: NodeJS.ProcessEnv, name: string, def: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < 1) {
+    throw new ConfigError(name, `not a whole number of at least 1: ${JSON.stringify(v)}`, v);
   }
   return Number(v);
 }

@@ -74,6 +74,9 @@ describe('readKnobs', () => {
     ['LIFEBOAT_SYNC_GRACETIME', '-1', 'LIFEBOAT_SYNC_GRACETIME: not a whole number of milliseconds: "-1"'],
     ['LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS', '3', 'LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS: not 0, 1 or 2: "3"'],
     ['LIFEBOAT_LOG_PREFIX', 'yes', 'LIFEBOAT_LOG_PREFIX: not 0 or 1: "yes"'],
+    ['LIFEBOAT_CRASH_LOOP_DEATHS', '0', 'LIFEBOAT_CRASH_LOOP_DEATHS: not a whole number of at least 1: "0"'],
+    ['LIFEBOAT_CRASH_LOOP_DEATHS', 'many', 'LIFEBOAT_CRASH_LOOP_DEATHS: not a whole number of at least 1: "many"'],
+    ['LIFEBOAT_CRASH_LOOP_WINDOW', '2m', 'LIFEBOAT_CRASH_LOOP_WINDOW: not a whole number of milliseconds: "2m"'],
     ['LIFEBOAT_STOP_ON_CRASH_LOOP', '2', 'LIFEBOAT_STOP_ON_CRASH_LOOP: not 0 or 1: "2"'],
     ['LIFEBOAT_TEST_FAIL', 'boom', 'LIFEBOAT_TEST_FAIL: not uncaught or rejection: "boom"'],
   ];

@@ -160,3 +160,37 @@ function markerTime(file: string): number | undefined {
     return undefined;
   }
 }
+
+describe('lifeboat replicate -once', () => {
+  it('syncs what the database holds beyond the replica and exits 0; a second run continues from there', async () => {
+    const dir = tmpDir('lifeboat-once-');
+    const db = path.join(dir, 'app.db');
+    const conn = openWAL(db);
+    insertRows(conn, 12);
+    const replica = `file://${path.join(dir, 'replica')}`;
+    for (const rows of [12, 20]) {
+      const r = await lifeboat(['replicate', '-once', db, replica]);
+      expect(r.exitCode, String(r.all)).toBe(0);
+      expect(String(r.all)).toMatch(/INFO sync complete/);
+      const out = path.join(dir, `restored-${rows}.db`);
+      const restored = await lifeboat(['restore', '-o', out, replica]);
+      expect(restored.exitCode, String(restored.all)).toBe(0);
+      expect(rowsDigest(out)).toEqual(rowsDigest(db));
+      expect(rowsDigest(out).rows).toBe(rows);
+      insertRows(conn, 8);
+    }
+    // The second run continued the first one's generation (it released its claim where it stopped).
+    expect(fs.readdirSync(path.join(dir, 'replica', 'generations'))).toHaveLength(1);
+    conn.close();
+  });
+
+  it.each([
+    [['-once', '-exec', 'sleep 1'], '-once cannot be combined with -exec'],
+    [['-shutdown-sync-timeout', 'soon'], 'invalid -shutdown-sync-timeout "soon": want a duration such as 3s or 2500ms'],
+  ])('%j: exit 2 naming the bad value', async (flags, message) => {
+    const dir = tmpDir('lifeboat-once-');
+    const r = await lifeboat(['replicate', ...flags, path.join(dir, 'app.db'), `file://${path.join(dir, 'replica')}`]);
+    expect(r.exitCode, String(r.all)).toBe(2);
+    expect(String(r.stderr).split('\n')[0]).toContain(message);
+  });
+});

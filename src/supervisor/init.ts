@@ -290,6 +290,12 @@ class Init {
   private async finalSync(): Promise<boolean> {
     const { config, configPath } = this.setup;
     if (!config || !configPath || config.dbs.length === 0) return true;
+    // Never started because another process replicates a database: that one flushes, not us.
+    const held = this.replicator ? undefined : otherWriter(config);
+    if (held) {
+      this.log.error(`no last flush: ${held}`);
+      return false;
+    }
     const opts = { log: this.log, prefix: this.knobs.logPrefix, graceMs: this.knobs.syncGrace, configPath, flags: this.setup.childFlags };
     return lastFlush(this.replicator, { ...opts, lostExitMs: LOST_EXIT_MS });
   }

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lifeboat } from '../helpers/cli.js';
 import { childrenOf, descendants, indexOf, makeService, procStat, requireUnshare, startInit, type InitRun, type StartOptions } from '../helpers/procs.js';
+import { startReplicate } from '../helpers/replicate.js';
 import { insertRows, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -199,6 +200,26 @@ describe('the last resort and crash loops (lifeboat init as a subreaper)', () =>
     // Nothing of this run outlives the init: its app and replicator were stopped, not orphaned.
     expect(alive(s.dir), run.output()).toEqual([]);
     expect(await restoredDigest(s.config, s.db), run.output()).toEqual(rowsDigest(s.db));
+    s.conn.close();
+  });
+
+  it('another process replicates the database: the init refuses (111) and leaves the flush to it', async () => {
+    const s = scenario(5);
+    const other = startReplicate(['-config', s.config]);
+    try {
+      await other.waitFor(/INFO replicating/);
+      const run = await start(['-config', s.config, 'trap-term.js', '--name', 'app'], {});
+      expect(await exited(run), run.output()).toBe(111);
+      expect(run.output()).toMatch(/init failed: database .* is already being replicated by process/);
+      expect(run.output()).toMatch(/ERROR no last flush: database .* is already being replicated/);
+      expect(run.output()).not.toMatch(/one-shot final sync|^flush \|/m);
+      expect(run.output()).not.toMatch(/app: started/);
+      insertRows(s.conn, 10);
+      expect((await other.stop()).exitCode, other.lines.join('\n')).toBe(0);
+      expect(await restoredDigest(s.config, s.db), other.lines.join('\n')).toEqual(rowsDigest(s.db));
+    } finally {
+      if (other.proc.exitCode === null) other.proc.kill('SIGKILL');
+    }
     s.conn.close();
   });
 

@@ -9,6 +9,8 @@
  *   (the message and the usage on stderr), or a bad config file (one line on stderr).
  * - anything else a command returns (e.g. `init` exiting with its app's code).
  */
+// First: hold stop signals before anything slow loads (early.ts).
+import './early.js';
 import fs from 'node:fs';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';

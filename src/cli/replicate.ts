@@ -1,12 +1,17 @@
 /**
  * replicate: `lifeboat replicate [flags]` (every database of the config) or
  * `lifeboat replicate [flags] DB_PATH REPLICA_URL [REPLICA_URL…]`. Runs until SIGTERM or
- * SIGINT, then performs a final sync of every database to every replica and exits 0 only
- * if all of them completed (1 otherwise). A second signal exits at once.
+ * SIGINT (`-once`: not at all), then performs a final sync of every database to every
+ * replica, bounded by the shutdown sync timeout, and exits 0 only if all of them completed
+ * (1 otherwise). A second signal exits at once. A signal that arrives while the command
+ * still loads is held (cli/early.ts) and leads to the final sync all the same.
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import { DEFAULT_SHUTDOWN_SYNC_TIMEOUT } from '../config/defaults.js';
+import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
+import { releaseHeldSignals } from '../process/held-signals.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { log } from '../log.js';
 import { Replicator } from '../replicator/replicator.js';
@@ -30,6 +35,18 @@ export const spec: CommandSpec = {
         'Run CMD (split with shell-word rules) once replication is ready; exit with its\nexit code after the final sync. Overrides exec: in the config.',
     },
     {
+      name: 'once',
+      type: 'boolean',
+      description: 'Sync every database to its replicas once (what the database holds beyond\nthe replica), then exit: 0 when complete, 1 when not.',
+    },
+    {
+      name: 'shutdown-sync-timeout',
+      type: 'string',
+      placeholder: 'DURATION',
+      description:
+        'Bound the final sync (retrying failed uploads) to DURATION, then exit 1 if it\ndid not complete (default: shutdown-sync-timeout in the config, else 3s).',
+    },
+    {
       name: 'start-fd',
       type: 'string',
       placeholder: 'N',
@@ -47,9 +64,12 @@ export const spec: CommandSpec = {
 
 /** run replicates until signalled; the exit code says whether the final sync completed. */
 export async function run(argv: string[]): Promise<number> {
+  // The stop signals first: any held since Node started are taken over here.
+  const stop = new StopSignal();
   const { flags, args } = parseArgs(spec, argv);
   const notifyFd = parseFd(flags['notify-fd'], 'notify-fd');
   const startFd = parseFd(flags['start-fd'], 'start-fd');
+  const once = flags.once === true;
   const loaded = commandConfig(flags, args);
   if (startFd !== undefined) {
     // Errors wait for the start line: a replicator that is never started says nothing.
@@ -58,19 +78,55 @@ export async function run(argv: string[]): Promise<number> {
   }
   const config = await loaded;
   if (config.dbs.length === 0) throw new ConfigError('dbs', 'no databases to replicate');
-  const exec = typeof flags.exec === 'string' ? flags.exec : config.exec;
-  const app = exec === undefined ? undefined : parseExec(exec);
-  if (app !== undefined && app.length === 0) throw new UsageError(`empty -exec command ${JSON.stringify(exec)}`);
+  const timeoutMs = shutdownTimeout(flags['shutdown-sync-timeout'], config);
+  const execLine = typeof flags.exec === 'string' ? flags.exec : config.exec;
+  const app = execLine === undefined ? undefined : parseExec(execLine);
+  if (app !== undefined && app.length === 0) throw new UsageError(`empty -exec command ${JSON.stringify(execLine)}`);
+  if (app !== undefined && once) throw new UsageError('-once cannot be combined with -exec');
   const replicator = new Replicator(config);
-  if (config.addr) await serveMetrics(config.addr, replicator);
-  const done = app ? undefined : waitForSignal();
+  if (config.addr && !once) await serveMetrics(config.addr, replicator);
   replicator.start();
   for (const r of replicator.runners) {
     log.info('replicating', { db: r.db.path, replicas: r.replicas.map((x) => `${x.name}=${x.client.location}`).join(',') });
   }
   if (notifyFd !== undefined) notifyReady(notifyFd);
-  if (app) return (await import('../supervisor/exec.js')).runWithApp(replicator, app);
-  return stopOnSignal(replicator, done!);
+  if (once) return finalSync(replicator, timeoutMs, 'once');
+  const exec = app && (await import('../supervisor/exec.js'));
+  if (exec && stop.received === undefined) {
+    // From here the app's handlers take the signals (installed before runWithApp's first await).
+    stop.off();
+    return exec.runWithApp(replicator, app, timeoutMs);
+  }
+  log.info('signal received, final sync', { signal: await stop.signal, timeout_ms: timeoutMs });
+  return finalSync(replicator, timeoutMs, 'signal');
+}
+
+/** finalSync stops the replicator with its final sync, bounded by `timeoutMs`; 0 when complete, 1 when not. */
+async function finalSync(replicator: Replicator, timeoutMs: number, why: 'once' | 'signal'): Promise<number> {
+  const t0 = Date.now();
+  const ok = await replicator.stop(true, timeoutMs);
+  const ms = Date.now() - t0;
+  if (ok) {
+    log.info(why === 'once' ? 'sync complete' : 'final sync complete', { ms });
+    return 0;
+  }
+  // One line that says what the replicas miss (the errors of each attempt came before it).
+  const what = replicator.unsynced.length > 0 ? replicator.unsynced.join('; ') : 'see the errors above';
+  log.error(`final sync incomplete after ${ms} ms (shutdown-sync-timeout ${timeoutMs} ms): not synced: ${what}`);
+  return 1;
+}
+
+/** shutdownTimeout is -shutdown-sync-timeout, else the config's, else the default (ms). */
+function shutdownTimeout(flag: string | boolean | undefined, config: Config): number {
+  if (typeof flag !== 'string') return config.shutdownSyncTimeout ?? DEFAULT_SHUTDOWN_SYNC_TIMEOUT;
+  let ms: number;
+  try {
+    ms = parseDuration(flag);
+  } catch {
+    throw new UsageError(`invalid -shutdown-sync-timeout ${JSON.stringify(flag)}: want a duration such as 3s or 2500ms`);
+  }
+  if (ms < 0) throw new UsageError(`invalid -shutdown-sync-timeout ${JSON.stringify(flag)}: must not be negative`);
+  return ms;
 }
 
 /** serveMetrics starts the metrics endpoint on `addr` (before replication: a bad address fails first). */
@@ -78,13 +134,6 @@ async function serveMetrics(addr: string, replicator: Replicator): Promise<void>
   const [{ startMetricsServer }, { renderMetrics }] = await Promise.all([import('../replicator/metrics-server.js'), import('../replicator/metrics.js')]);
   const server = await startMetricsServer(addr, () => renderMetrics(replicator.runners));
   log.info('metrics listening', { addr: server.address, path: '/metrics' });
-}
-
-/** stopOnSignal waits for SIGTERM/SIGINT, then runs the final sync; a second signal exits at once. */
-async function stopOnSignal(replicator: Replicator, done: Promise<NodeJS.Signals>): Promise<number> {
-  const signal = await done;
-  log.info('signal received, final sync', { signal });
-  return (await replicator.stop(true)) ? 0 : 1;
 }
 
 async function commandConfig(flags: Record<string, string | boolean | undefined>, args: string[]): Promise<Config> {
@@ -138,22 +187,37 @@ function notifyReady(fd: number): void {
 }
 
 /**
- * waitForSignal resolves with the first SIGTERM or SIGINT; a second one exits at once
- * (code 1). One handler stays installed throughout, so no second signal ever meets the
- * default action (death by the signal) in between.
+ * StopSignal catches the first SIGTERM or SIGINT (or one held since start-up); a second one
+ * exits at once (code 1). Its handler stays installed until `off`, so no second signal
+ * meets the default action (death by the signal) in between.
  */
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let received = false;
-    const on = (sig: NodeJS.Signals) => {
-      if (received) {
-        log.error('second signal: exiting without waiting for the final sync', { signal: sig });
-        process.exit(1);
-      }
-      received = true;
-      resolve(sig);
-    };
-    process.on('SIGTERM', on);
-    process.on('SIGINT', on);
-  });
+class StopSignal {
+  /** received is the first stop signal, once one came. */
+  received: NodeJS.Signals | undefined;
+  /** signal resolves with the first stop signal. */
+  readonly signal: Promise<NodeJS.Signals>;
+  private resolve!: (sig: NodeJS.Signals) => void;
+  private readonly on = (sig: NodeJS.Signals): void => {
+    if (this.received) {
+      log.error('second signal: exiting without waiting for the final sync', { signal: sig });
+      process.exit(1);
+    }
+    this.received = sig;
+    this.resolve(sig);
+  };
+  private readonly onTerm = (): void => this.on('SIGTERM');
+  private readonly onInt = (): void => this.on('SIGINT');
+
+  constructor() {
+    this.signal = new Promise((resolve) => (this.resolve = resolve));
+    process.on('SIGTERM', this.onTerm);
+    process.on('SIGINT', this.onInt);
+    for (const sig of releaseHeldSignals()) this.on(sig);
+  }
+
+  /** off removes the handlers (the -exec mode installs its own). */
+  off(): void {
+    process.off('SIGTERM', this.onTerm);
+    process.off('SIGINT', this.onInt);
+  }
 }

@@ -50,3 +50,13 @@ export const DEFAULT_LOG_LEVEL = 'info';
 
 /** DEFAULT_LOG_STDERR: Lifeboat logs to stderr unless `logging.stderr: false` (Litestream: stdout). */
 export const DEFAULT_LOG_STDERR = true;
+
+/**
+ * DEFAULT_SHUTDOWN_SYNC_TIMEOUT bounds `replicate`'s final sync on stop: retries of a
+ * failing upload go on until then, and the process exits within it (1 when the sync could
+ * not finish). Well inside Fly's default 5 s kill_timeout, leaving time to exit.
+ */
+export const DEFAULT_SHUTDOWN_SYNC_TIMEOUT = 3_000;
+
+/** SHUTDOWN_SYNC_INTERVAL is the wait between two attempts of a failing final sync. */
+export const SHUTDOWN_SYNC_INTERVAL = 250;

@@ -59,6 +59,8 @@ export interface Config {
   exec?: string;
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** shutdownSyncTimeout bounds the final sync on stop (`shutdown-sync-timeout`, as Litestream v0.5); unset: the default. */
+  shutdownSyncTimeout?: number;
   logging: LoggingConfig;
   dbs: DbConfig[];
   /** warnings are non-fatal findings (unknown keys, ignored keys); `setupLogging` logs them. */

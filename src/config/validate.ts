@@ -29,6 +29,7 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Config
     exec: top.string('exec'),
     accessKeyId: top.secret('access-key-id'),
     secretAccessKey: top.secret('secret-access-key'),
+    shutdownSyncTimeout: top.nonNegativeDuration('shutdown-sync-timeout'),
     logging: validateLogging(top.raw('logging'), warnings),
     dbs: [] as DbConfig[],
     warnings,

@@ -30,6 +30,9 @@ export const SMALL_SEGMENT = 4 * 1024 * 1024;
  */
 export const ENCODE_BLOCK_BYTES = 256 * 1024;
 
+/** FLUSH_ROUNDS bounds the syncs of one flush: a generation ended during one is followed into the next. */
+export const FLUSH_ROUNDS = 3;
+
 /** Replica uploads one database's shadow WAL to one ReplicaClient. */
 export class Replica {
   readonly name: string;
@@ -111,7 +114,17 @@ export class Replica {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.throttle.stop();
-    await this.sync();
+    // A sync can end the generation (another writer's claim, a replica ahead of the shadow
+    // WAL) and return with nothing of the new one uploaded: follow it, a few times at most.
+    for (let round = 1; ; round++) {
+      await this.sync();
+      const at = this.db.pos();
+      const held = this.restorablePos;
+      if (!at || (held && held.generation === at.generation && comparePos(held, at) === 0)) break;
+      if (round === FLUSH_ROUNDS) {
+        throw new Error(`final sync: replica at ${held ? formatPos(held) : 'no restorable position'}, database at ${formatPos(at)}`);
+      }
+    }
     if (this.pos) await this.claims.release(this.pos);
   }
 

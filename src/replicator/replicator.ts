@@ -10,6 +10,8 @@ import { errorMessage } from '../errors.js';
 import { log as rootLog, type Logger } from '../log.js';
 import { createReplicaClient } from './clients/index.js';
 import { Db } from './db.js';
+import { finalSync } from './final-sync.js';
+import { comparePos, formatPos, type Pos } from './pos.js';
 import { Replica } from './replica.js';
 import { Waker } from './wake.js';
 import { acquireWriterLock, type WriterLock } from './writer-lock.js';
@@ -56,8 +58,8 @@ export class DbRunner {
     });
   }
 
-  /** stop ends watching; with `flush`, copies the last frames and brings every replica up to date. */
-  async stop(flush: boolean): Promise<boolean> {
+  /** stop ends watching; with `flush`, copies the last frames and brings every replica up to date by `deadline` (Date.now() clock). */
+  async stop(flush: boolean, deadline = Infinity): Promise<boolean> {
     this.stopped = true;
     this.waker.stop();
     if (this.ticker) clearInterval(this.ticker);
@@ -66,16 +68,31 @@ export class DbRunner {
       return true;
     }
     this.runSync();
-    const results = await Promise.allSettled(this.replicas.map((r) => r.flush()));
-    let ok = true;
-    results.forEach((res, i) => {
-      if (res.status === 'rejected') {
-        ok = false;
-        this.replicas[i].log.error('final sync failed', { error: errorMessage(res.reason) });
-      }
-    });
+    const results = await Promise.all(this.replicas.map((r) => finalSync(r, deadline)));
+    // One replica's sync can end the generation after another's finished: that one follows.
+    const late = results.every(Boolean) ? this.lagging() : [];
+    const again = await Promise.all(late.map((r) => finalSync(r, deadline)));
+    const ok = results.every(Boolean) && again.every(Boolean) && this.lagging().length === 0;
     if (ok && this.db.state === 'open') this.db.log.info('final sync complete', { generation: this.db.generation });
     return ok;
+  }
+
+  /**
+   * behind describes each replica that does not hold the database's current position:
+   * `<db> to <replica> (replica at <pos>, database at <pos>)`.
+   */
+  behind(): string[] {
+    const at = this.db.pos();
+    if (!at) return [];
+    return this.lagging().map((r) => `${this.db.path} to ${r.name} (replica at ${r.restorablePos ? formatPos(r.restorablePos) : 'no restorable position'}, database at ${formatPos(at)})`);
+  }
+
+  /** lagging lists the replicas that cannot restore the database's current position. */
+  private lagging(): Replica[] {
+    const at = this.db.pos();
+    if (!at) return [];
+    const holds = (p: Pos | undefined) => p !== undefined && p.generation === at.generation && comparePos(p, at) === 0;
+    return this.replicas.filter((r) => !holds(r.restorablePos));
   }
 
   private runSync(): void {
@@ -105,6 +122,8 @@ export class DbRunner {
 /** Replicator runs every database of a config. */
 export class Replicator {
   readonly runners: DbRunner[];
+  /** unsynced describes, after a `stop` whose final sync did not complete, each replica left behind (DbRunner.behind). */
+  unsynced: string[] = [];
   private readonly locks = new Map<Db, WriterLock>();
 
   constructor(config: Config, logger: Logger = rootLog) {
@@ -154,9 +173,14 @@ export class Replicator {
     this.locks.clear();
   }
 
-  /** stop performs the final sync of every database to every replica; true if all completed. */
-  async stop(flush = true): Promise<boolean> {
-    const results = await Promise.all(this.runners.map((r) => r.stop(flush)));
+  /**
+   * stop performs the final sync of every database to every replica, retrying failures for
+   * at most `timeoutMs` (Infinity: no limit); true if all completed in time.
+   */
+  async stop(flush = true, timeoutMs = Infinity): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const results = await Promise.all(this.runners.map((r) => r.stop(flush, deadline)));
+    this.unsynced = results.every(Boolean) ? [] : this.runners.flatMap((r) => r.behind());
     for (const r of this.runners) r.db.close({ keepWAL: true });
     this.releaseLocks();
     await Promise.all(this.runners.flatMap((r) => r.replicas.map((rep) => rep.client.close())));

@@ -3,7 +3,11 @@
  * processes, so the init stays small and a replicator crash cannot take it down:
  *   - restore on boot: `restore -if-db-not-exists -if-replica-exists` per missing database;
  *   - the replicator service: `replicate -notify-fd 3`, ready on a newline on fd 3, a final
- *     sync on SIGTERM (exit 0 only when every replica holds every committed transaction).
+ *     sync on SIGTERM (exit 0 only when every replica holds every committed transaction);
+ *   - the last flush: `replicate -once` when the replicator is not there to sync (last-flush.ts).
+ *
+ * The stop budget (LIFEBOAT_SYNC_GRACETIME) is split by `syncBudget`: the running
+ * replicator's own shutdown timeout first, a reserve for a one-shot flush after it.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,19 +34,51 @@ export function cliCommand(...args: string[]): string[] {
   return [process.execPath, MAIN_JS, ...args];
 }
 
-/** replicatorDef is the built-in replicator as a service: stopped by SIGTERM, SIGKILL after LIFEBOAT_SYNC_GRACETIME. */
+/** EXIT_SLACK is what a replicate process may take to exit after its shutdown timeout (ms). */
+export const EXIT_SLACK = 300;
+
+/** FLUSH_RESERVE_MAX caps the part of the stop budget kept for a one-shot flush after the replicator. */
+export const FLUSH_RESERVE_MAX = 1_500;
+
+/** SyncBudget splits the stop budget: the replicator syncs for `replicatorTimeout`, is killed at `killAfter`. */
+export interface SyncBudget {
+  replicatorTimeout: number;
+  killAfter: number;
+}
+
+/**
+ * syncBudget splits `graceMs`: a quarter (at most FLUSH_RESERVE_MAX) is kept for a one-shot
+ * flush should the replicator not answer; the rest is its own shutdown timeout, plus
+ * EXIT_SLACK to exit before it is killed.
+ */
+export function syncBudget(graceMs: number): SyncBudget {
+  const reserve = Math.min(FLUSH_RESERVE_MAX, Math.floor(graceMs / 4));
+  const slack = Math.min(EXIT_SLACK, Math.floor(reserve / 2));
+  const replicatorTimeout = Math.max(0, graceMs - reserve - slack);
+  return { replicatorTimeout, killAfter: replicatorTimeout + slack };
+}
+
+/** replicatorDef is the built-in replicator as a service: stopped by SIGTERM, SIGKILL per syncBudget. */
 export function replicatorDef(configPath: string, knobs: Knobs, flags: string[] = []): ServiceDef {
+  const budget = syncBudget(knobs.syncGrace);
+  const timeout = ['-shutdown-sync-timeout', `${budget.replicatorTimeout}ms`];
   return {
     name: REPLICATOR_NAME,
-    command: cliCommand('replicate', '-config', configPath, ...flags, '-notify-fd', String(REPLICATOR_NOTIFY_FD)),
+    command: cliCommand('replicate', '-config', configPath, ...flags, ...timeout, '-notify-fd', String(REPLICATOR_NOTIFY_FD)),
     cwd: process.cwd(),
     down: false,
     notificationFd: REPLICATOR_NOTIFY_FD,
-    timeoutKill: knobs.syncGrace,
+    timeoutKill: budget.killAfter,
     timeoutFinish: 0,
     downSignal: 'SIGTERM',
     essential: false,
   };
+}
+
+/** flushCommand is `replicate -once` bounded to exit within `ms` (the rest of the stop budget). */
+export function flushCommand(configPath: string, ms: number, flags: string[] = []): string[] {
+  const timeout = Math.max(0, ms - EXIT_SLACK);
+  return cliCommand('replicate', '-config', configPath, ...flags, '-once', '-shutdown-sync-timeout', `${timeout}ms`);
 }
 
 /** RestoreOptions carry the output setting and the init's stop signal. */

@@ -14,9 +14,10 @@ import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js
 
 /**
  * runWithApp runs `argv` as the app beside a started replicator and returns the exit code:
- * the app's (128+N if killed by signal N), or 1 instead of 0 when the final sync failed.
+ * the app's (128+N if killed by signal N), or 1 instead of 0 when the final sync failed
+ * (or did not finish within `syncTimeoutMs`).
  */
-export async function runWithApp(replicator: Replicator, argv: string[]): Promise<number> {
+export async function runWithApp(replicator: Replicator, argv: string[], syncTimeoutMs = Infinity): Promise<number> {
   const knobs = readKnobs();
   const app = spawnApp(argv);
   const skipGrace = new AbortController();
@@ -39,12 +40,13 @@ export async function runWithApp(replicator: Replicator, argv: string[]): Promis
   else log.info('app exited', describeExit(exit));
   let synced = false;
   try {
-    synced = await replicator.stop(true);
+    synced = await replicator.stop(true, syncTimeoutMs);
   } catch (err) {
     log.error('final sync failed', { error: errorMessage(err) });
   } finally {
     off();
   }
+  if (!synced) log.error(`final sync incomplete: not synced: ${replicator.unsynced.join('; ') || 'see the errors above'}`);
   const code = exitCode(exit);
   return code === 0 && !synced ? 1 : code;
 }

@@ -1,8 +1,9 @@
 /**
- * init: `lifeboat init` — boot (handlers and reaper, cont-init.d, restore, replicator and
- * services, readiness, the app) and shutdown (the app first, then the services, the
- * replicator's final sync last, cont-finish.d, leftovers), ending with the exit code of
- * docs/exit-codes.md. The steps read top to bottom in `run`, `boot` and `shutdown`.
+ * init: `lifeboat init` — boot (handlers and reaper, cont-init.d, restore, the replicator
+ * and its readiness, services, the app) and shutdown (the app first, then the services,
+ * the final sync last — by the replicator, or a one-shot run when it is down —
+ * cont-finish.d, leftovers), ending with the exit code of docs/exit-codes.md. The steps
+ * read top to bottom in `run`, `boot` and `shutdown`.
  */
 import path from 'node:path';
 import { noConfigFound } from '../config/load.js';
@@ -13,13 +14,16 @@ import { spawnApp, type AppProcess } from './app.js';
 import type { Prestarted } from './prestart.js';
 import { otherWriter, REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
 import { killLeftovers } from './cleanup.js';
+import { onFatal, testFailure } from './fatal.js';
+import { clearUnhealthy, markUnhealthy } from './health.js';
 import type { Knobs } from './knobs.js';
+import { lastFlush } from './last-flush.js';
 import { failed, listScripts, runOneshot } from './oneshot.js';
 import { ignoreBrokenStdio } from './output.js';
 import { Reaper } from './reaper.js';
 import type { ServiceDef } from './service-dir.js';
 import type { Exit } from './service-table.js';
-import { Service } from './service.js';
+import { Service, type ServiceOptions } from './service.js';
 import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js';
 
 /** EXIT_INIT_FAILED: the init could not do its job (restore failed, never ready, cont-init.d failed). */
@@ -94,9 +98,11 @@ class Init {
 
   /** run is the whole life of the container. */
   async run(): Promise<number> {
-    // Handlers for every stop and forward signal (as PID 1 an unhandled signal is dropped).
+    // Handlers for every stop and forward signal (as PID 1 an unhandled signal is dropped;
+    // those held since Node started come first), and a last resort for our own bugs.
     ignoreBrokenStdio();
     onSignals((sig) => this.onSignal(sig));
+    onFatal(this.log, this.knobs, (message) => this.requestStop({ kind: 'failed', message }));
     // Reap orphans: as PID 1, or as a child subreaper so orphans of our services come to us.
     this.reaper = Reaper.start(this.log);
     this.log.info('init started', { pid: process.pid, reaper: this.reaper.role });
@@ -130,10 +136,13 @@ class Init {
       const restoreFailure = await restoreMissing(this.setup.config, this.setup.configPath, opts);
       if (restoreFailure || this.reason) return restoreFailure;
     }
-    // The replicator first, then the longrun services not marked `down`.
+    // The replicator first; services and the app only once it is ready (they write the database).
+    this.startReplicator();
+    const replicatorNotReady = await this.waitReady(this.replicator ? [this.replicator] : []);
+    if (replicatorNotReady || this.reason) return replicatorNotReady;
+    // The longrun services not marked `down`; then wait for those with a notification-fd.
     this.startServices();
-    // Wait until the replicator (and every service with a notification-fd) is ready.
-    const notReady = await this.waitReady();
+    const notReady = await this.waitReady(this.services);
     if (notReady || this.reason) return notReady;
     // The app: its own process group, stdio inherited and unprefixed.
     this.startApp();
@@ -149,8 +158,8 @@ class Init {
     // 2. The other services, together: their down-signal, then SIGKILL after timeout-kill.
     if (this.services.length > 0) this.log.info('stopping services', { count: this.services.length });
     await Promise.all(this.services.map((s) => this.stopService(s)));
-    // 3. The replicator last: its final sync, bounded by LIFEBOAT_SYNC_GRACETIME.
-    const synced = await this.stopReplicator();
+    // 3. The final sync last, bounded by LIFEBOAT_SYNC_GRACETIME: the replicator's, or a one-shot run.
+    const synced = await this.finalSync();
     // 4. cont-finish.d/*, each bounded.
     await this.contFinish();
     // 5. TERM every remaining descendant, KILL after LIFEBOAT_KILL_GRACETIME, reap.
@@ -194,13 +203,34 @@ class Init {
     return undefined;
   }
 
-  private startServices(): void {
-    const opts = { log: this.log, prefix: this.knobs.logPrefix, servicesGrace: this.knobs.servicesGrace };
+  private serviceOptions(): ServiceOptions {
+    const crashLoop = { deaths: this.knobs.crashLoopDeaths, windowMs: this.knobs.crashLoopWindow };
+    return { log: this.log, prefix: this.knobs.logPrefix, servicesGrace: this.knobs.servicesGrace, crashLoop };
+  }
+
+  /**
+   * startReplicator starts the built-in replicator when the config has databases. A crash
+   * loop marks the databases unhealthy (health.ts) until it recovers, and with
+   * LIFEBOAT_STOP_ON_CRASH_LOOP=1 stops the container.
+   */
+  private startReplicator(): void {
     const { config, configPath } = this.setup;
-    if (config && configPath && config.dbs.length > 0) {
-      this.replicator = new Service(replicatorDef(configPath, this.knobs, this.setup.childFlags), { ...opts, prestarted: this.setup.prestarted });
-      this.replicator.start();
-    }
+    if (!config || !configPath || config.dbs.length === 0) return;
+    const def = replicatorDef(configPath, this.knobs, this.setup.childFlags);
+    const dbPaths = config.dbs.map((db) => db.path);
+    clearUnhealthy(dbPaths, this.log);
+    this.replicator = new Service(def, { ...this.serviceOptions(), prestarted: this.setup.prestarted });
+    this.replicator.on('crashLoop', (message: string, lastError: string) => {
+      markUnhealthy(dbPaths, `replicator ${message}${lastError ? `; last error: ${lastError}` : ''}`, this.log);
+      if (this.knobs.stopOnCrashLoop) this.requestStop({ kind: 'failed', message: `replicator ${message} (LIFEBOAT_STOP_ON_CRASH_LOOP=1)` });
+      else this.log.error('replication is down: the app keeps running (LIFEBOAT_STOP_ON_CRASH_LOOP=1 stops the container)');
+    });
+    this.replicator.on('recovered', () => clearUnhealthy(dbPaths, this.log));
+    this.replicator.start();
+  }
+
+  private startServices(): void {
+    const opts = this.serviceOptions();
     for (const def of this.setup.services) {
       const service = new Service(def, opts);
       this.services.push(service);
@@ -211,11 +241,9 @@ class Init {
     }
   }
 
-  /** waitReady resolves undefined once every started service with a notification fd is ready, else the failure. */
-  private async waitReady(): Promise<string | undefined> {
-    const waiting = [this.replicator, ...this.services].filter(
-      (s): s is Service => s !== undefined && s.def.notificationFd !== undefined && !s.def.down,
-    );
+  /** waitReady resolves undefined once every started service of `services` with a notification fd is ready, else the failure. */
+  private async waitReady(services: Service[]): Promise<string | undefined> {
+    const waiting = services.filter((s) => s.def.notificationFd !== undefined && !s.def.down);
     const pending = new Set(waiting.filter((s) => s.state.readyAt === undefined));
     if (pending.size === 0) return undefined;
     this.log.info('waiting for readiness', { services: [...pending].map((s) => s.name).join(','), timeout_ms: this.knobs.readyTimeout });
@@ -239,6 +267,7 @@ class Init {
     this.app = app;
     void app.spawned.then((ok) => {
       if (ok) this.log.info('app started', { pid: app.pid, boot_ms: Math.round(performance.now()) });
+      if (ok && this.knobs.testFail) testFailure(this.knobs.testFail);
     });
     void app.exited.then((exit) => {
       if (app.spawnError) this.log.error(`app could not start: ${app.spawnError.message}`, { code: exitCode(exit) });
@@ -257,21 +286,18 @@ class Init {
     return exit;
   }
 
-  /** stopReplicator stops the replicator last; true when its final sync completed (or there is none). */
-  private async stopReplicator(): Promise<boolean> {
-    if (!this.replicator) return true;
-    this.log.info('stopping replicator: final sync', { timeout_ms: this.knobs.syncGrace });
-    const stopped = await within(this.replicator.stop(), this.knobs.syncGrace + LOST_EXIT_MS);
-    if (!stopped.done) {
-      this.log.error('replicator did not report its exit after SIGKILL: final sync not confirmed');
+  /** finalSync runs the last flush when the config has databases; true when synced (or nothing to sync). */
+  private async finalSync(): Promise<boolean> {
+    const { config, configPath } = this.setup;
+    if (!config || !configPath || config.dbs.length === 0) return true;
+    // Never started because another process replicates a database: that one flushes, not us.
+    const held = this.replicator ? undefined : otherWriter(config);
+    if (held) {
+      this.log.error(`no last flush: ${held}`);
       return false;
     }
-    const exit = stopped.value;
-    const synced = exit !== undefined && exit.code === 0 && exit.signal === null;
-    if (synced) this.log.info('replicator stopped: final sync complete');
-    else if (!exit) this.log.error('replicator was not running at shutdown: final sync not done');
-    else this.log.error('replicator stopped: final sync not complete', describeExit(exit));
-    return synced;
+    const opts = { log: this.log, prefix: this.knobs.logPrefix, graceMs: this.knobs.syncGrace, configPath, flags: this.setup.childFlags };
+    return lastFlush(this.replicator, { ...opts, lostExitMs: LOST_EXIT_MS });
   }
 
   /** stopService stops one service: its timeout-kill, then its finish's timeout, then LOST_EXIT_MS at most. */

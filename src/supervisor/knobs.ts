@@ -38,6 +38,21 @@ export const DEFAULT_CONT_FINISH_TIMEOUT = 5_000;
 /** DEFAULT_LOG_PREFIX: services' output lines are prefixed `name | `. */
 export const DEFAULT_LOG_PREFIX = true;
 
+/** DEFAULT_CRASH_LOOP_DEATHS: this many exits of one service within the window is a crash loop. */
+export const DEFAULT_CRASH_LOOP_DEATHS = 5;
+
+/** DEFAULT_CRASH_LOOP_WINDOW is the window (ms) in which those exits are counted. */
+export const DEFAULT_CRASH_LOOP_WINDOW = 120_000;
+
+/** DEFAULT_STOP_ON_CRASH_LOOP: a replicator crash loop is logged and marked, the app keeps running. */
+export const DEFAULT_STOP_ON_CRASH_LOOP = false;
+
+/**
+ * TEST_FAIL_MODES: `LIFEBOAT_TEST_FAIL` makes the init throw (`uncaught`) or reject
+ * (`rejection`) once the app has started, to test its last-resort handler. Test only.
+ */
+export const TEST_FAIL_MODES = ['uncaught', 'rejection'] as const;
+
 /** InitFailBehaviour is s6-overlay's S6_BEHAVIOUR_IF_STAGE2_FAILS scale. */
 export type InitFailBehaviour = 0 | 1 | 2;
 
@@ -54,6 +69,12 @@ export interface Knobs {
   killGrace: number;
   contFinishTimeout: number;
   logPrefix: boolean;
+  crashLoopDeaths: number;
+  crashLoopWindow: number;
+  /** stopOnCrashLoop takes the container down (exit 111) when the replicator crash-loops. */
+  stopOnCrashLoop: boolean;
+  /** testFail is the test-only failure hook (LIFEBOAT_TEST_FAIL); never set it in production. */
+  testFail?: (typeof TEST_FAIL_MODES)[number];
 }
 
 /** readKnobs parses the `LIFEBOAT_*` variables of `env`; throws ConfigError on a bad value. */
@@ -70,6 +91,10 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env): Knobs {
     killGrace: millis(env, 'LIFEBOAT_KILL_GRACETIME', DEFAULT_KILL_GRACETIME),
     contFinishTimeout: millis(env, 'LIFEBOAT_CONT_FINISH_TIMEOUT', DEFAULT_CONT_FINISH_TIMEOUT),
     logPrefix: flag(env, 'LIFEBOAT_LOG_PREFIX', DEFAULT_LOG_PREFIX),
+    crashLoopDeaths: count(env, 'LIFEBOAT_CRASH_LOOP_DEATHS', DEFAULT_CRASH_LOOP_DEATHS),
+    crashLoopWindow: millis(env, 'LIFEBOAT_CRASH_LOOP_WINDOW', DEFAULT_CRASH_LOOP_WINDOW),
+    stopOnCrashLoop: flag(env, 'LIFEBOAT_STOP_ON_CRASH_LOOP', DEFAULT_STOP_ON_CRASH_LOOP),
+    testFail: testFail(env),
   };
 }
 
@@ -92,6 +117,16 @@ function millis(env: NodeJS.ProcessEnv, name: string, def: number): number {
   return Number(v);
 }
 
+/** count accepts a whole number of at least 1. */
+function count(env: NodeJS.ProcessEnv, name: string, def: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v)) || Number(v) < 1) {
+    throw new ConfigError(name, `not a whole number of at least 1: ${JSON.stringify(v)}`, v);
+  }
+  return Number(v);
+}
+
 function flag(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
   const v = raw(env, name);
   if (v === undefined) return def;
@@ -106,4 +141,13 @@ function behaviour(env: NodeJS.ProcessEnv): InitFailBehaviour {
   if (v === undefined) return DEFAULT_BEHAVIOUR_IF_INIT_FAILS;
   if (v === '0' || v === '1' || v === '2') return Number(v) as InitFailBehaviour;
   throw new ConfigError(name, `not 0, 1 or 2: ${JSON.stringify(v)}`, v);
+}
+
+function testFail(env: NodeJS.ProcessEnv): Knobs['testFail'] {
+  const name = 'LIFEBOAT_TEST_FAIL';
+  const v = raw(env, name);
+  if (v === undefined) return undefined;
+  const mode = TEST_FAIL_MODES.find((m) => m === v);
+  if (!mode) throw new ConfigError(name, `not ${TEST_FAIL_MODES.join(' or ')}: ${JSON.stringify(v)}`, v);
+  return mode;
 }

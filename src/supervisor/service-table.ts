@@ -15,6 +15,11 @@
  *   stopped    stopped on request; final
  *
  * A timer belongs to the phase that set it: service.ts clears it on every phase change.
+ *
+ * Crash loops (s6's max-death-tally idea): with a `crashLoop` policy, every unrequested
+ * exit is tallied; `deaths` of them within `windowMs` mark the service `unhealthy` (action
+ * `crashLoop`, once). It stays unhealthy until a run is ready for HEALTHY_AFTER (action
+ * `recovered`, from a timer in `up`). Restarts go on all the while, at most BACKOFF_MAX apart.
  */
 
 /** MIN_RESTART_GAP is the least time between two starts of one service (as s6-supervise). */
@@ -32,6 +37,13 @@ export const STABLE_RUN = 10_000;
 /** STABLE_READY resets the backoff too: a service that was ready this long is healthy. */
 export const STABLE_READY = 1_000;
 
+/**
+ * HEALTHY_AFTER ends a crash loop's unhealthy mark: a run ready this long. Longer than
+ * STABLE_READY: a service that dies a few seconds after each start must not flap between
+ * healthy and unhealthy.
+ */
+export const HEALTHY_AFTER = 30_000;
+
 /** FINISH_NO_RESTART is the `finish` exit code that means "do not restart" (s6). */
 export const FINISH_NO_RESTART = 125;
 
@@ -44,6 +56,12 @@ export interface Exit {
   signal: NodeJS.Signals | null;
 }
 
+/** CrashLoopPolicy: `deaths` unrequested exits within `windowMs` make a crash loop. */
+export interface CrashLoopPolicy {
+  deaths: number;
+  windowMs: number;
+}
+
 /** ServicePolicy is what the table needs to know of a service definition. */
 export interface ServicePolicy {
   hasFinish: boolean;
@@ -51,6 +69,8 @@ export interface ServicePolicy {
   downSignal: NodeJS.Signals;
   timeoutKill: number;
   timeoutFinish: number;
+  /** crashLoop turns on the death tally (none: never unhealthy). */
+  crashLoop?: CrashLoopPolicy;
 }
 
 /** ServiceState is the whole state of one service; times are ms on any monotonic clock. */
@@ -64,6 +84,10 @@ export interface ServiceState {
   lastExit?: Exit;
   /** stopExit is the exit that answered the stop signal (absent if it was not running). */
   stopExit?: Exit;
+  /** deathTimes are the times of the unrequested exits inside the crash-loop window. */
+  deathTimes: number[];
+  /** unhealthy is set by a crash loop and cleared by a stable run: what a health check reads. */
+  unhealthy: boolean;
 }
 
 /** ServiceEvent is something that happened to a service (`now` is the clock at that time). */
@@ -86,6 +110,8 @@ export type ServiceAction =
   | { type: 'timer'; ms: number }
   | { type: 'restart'; delay: number; exit: Exit }
   | { type: 'failed'; exit: Exit }
+  | { type: 'crashLoop'; deaths: number; windowMs: number; exit: Exit }
+  | { type: 'recovered' }
   | { type: 'stopped'; exit?: Exit };  // exit: how it answered the stop, if it was running
 
 /** Transition is the outcome of one event. */
@@ -111,6 +137,7 @@ const hasFinish: Guard = (p) => p.hasFinish;
 const noFinish: Guard = (p) => !p.hasFinish;
 const wantDown: Guard = (_p, s) => !s.wantUp;
 const finishSaysNo: Guard = (_p, _s, e) => e.type === 'finished' && e.code === FINISH_NO_RESTART;
+const unhealthy: Guard = (_p, s) => s.unhealthy;
 
 const TABLE: Row[] = [
   // Start (or restart after the backoff): spawn; up at once unless readiness is notified.
@@ -118,10 +145,12 @@ const TABLE: Row[] = [
   { from: ['down', 'stopped', 'failed'], on: 'start', when: silent, then: (_p, s, e) => spawn(s, e, 'up') },
   { from: ['backoff'], on: 'timeout', when: notifies, then: (_p, s, e) => spawn(s, e, 'starting') },
   { from: ['backoff'], on: 'timeout', when: silent, then: (_p, s, e) => spawn(s, e, 'up') },
-  { from: ['starting'], on: 'ready', then: (_p, s, e) => go({ ...s, phase: 'up', readyAt: e.now }, { type: 'ready' }) },
-  // An exit while wanted up: run `finish`, or go straight to the backoff.
-  { from: ['starting', 'up'], on: 'exit', when: hasFinish, then: (p, s, e) => finish(p, died(s, e)) },
-  { from: ['starting', 'up'], on: 'exit', when: noFinish, then: (_p, s, e) => backoff(died(s, e), e.now) },
+  { from: ['starting'], on: 'ready', then: (_p, s, e) => up({ ...s, phase: 'up', readyAt: e.now }, { type: 'ready' }) },
+  // An unhealthy service that stayed up: healthy again.
+  { from: ['up'], on: 'timeout', when: unhealthy, then: (_p, s) => go({ ...s, unhealthy: false, deathTimes: [] }, { type: 'recovered' }) },
+  // An exit while wanted up: tally it, then run `finish`, or go straight to the backoff.
+  { from: ['starting', 'up'], on: 'exit', when: hasFinish, then: (p, s, e) => died(p, s, e, (d) => finish(p, d)) },
+  { from: ['starting', 'up'], on: 'exit', when: noFinish, then: (p, s, e) => died(p, s, e, (d) => backoff(d, e.now)) },
   // `finish` decides: 125 means never again; otherwise restart after the backoff.
   { from: ['finishing'], on: 'finished', when: wantDown, then: (_p, s) => stopped(s) },
   { from: ['finishing'], on: 'finished', when: finishSaysNo, then: (_p, s) => failed(s) },
@@ -138,7 +167,7 @@ const TABLE: Row[] = [
 
 /** initialState is a service that has not been started. */
 export function initialState(): ServiceState {
-  return { phase: 'down', wantUp: false, deaths: 0 };
+  return { phase: 'down', wantUp: false, deaths: 0, deathTimes: [], unhealthy: false };
 }
 
 /** transition applies `event` to `state`; an event with no row leaves the state unchanged. */
@@ -171,7 +200,12 @@ function go(state: ServiceState, ...actions: ServiceAction[]): Transition {
 
 function spawn(s: ServiceState, e: ServiceEvent, phase: 'starting' | 'up'): Transition {
   const next: ServiceState = { ...s, phase, wantUp: true, startedAt: e.now, readyAt: undefined, stopExit: undefined };
-  return phase === 'up' ? go({ ...next, readyAt: e.now }, { type: 'spawn' }, { type: 'ready' }) : go(next, { type: 'spawn' });
+  return phase === 'up' ? up({ ...next, readyAt: e.now }, { type: 'spawn' }, { type: 'ready' }) : go(next, { type: 'spawn' });
+}
+
+/** up enters `up`; an unhealthy service gets a timer: ready HEALTHY_AFTER, it has recovered. */
+function up(s: ServiceState, ...actions: ServiceAction[]): Transition {
+  return s.unhealthy ? go(s, ...actions, { type: 'timer', ms: HEALTHY_AFTER }) : go(s, ...actions);
 }
 
 function exited(s: ServiceState, e: ServiceEvent): ServiceState {
@@ -182,10 +216,20 @@ function exitedOnStop(s: ServiceState, e: ServiceEvent): ServiceState {
   return e.type === 'exit' ? { ...s, lastExit: e.exit, stopExit: e.exit } : s;
 }
 
-/** died records an unrequested exit and counts it as a quick death or resets the count. */
-function died(s: ServiceState, e: ServiceEvent): ServiceState {
+/**
+ * died records an unrequested exit: counts it as a quick death (or resets the count),
+ * tallies it in the crash-loop window, and continues with `then`; a tally that reaches the
+ * policy's deaths marks the service unhealthy and adds a `crashLoop` action first.
+ */
+function died(p: ServicePolicy, s: ServiceState, e: ServiceEvent, then: (s: ServiceState) => Transition): Transition {
   const deaths = quickDeath(s, e.now) ? s.deaths + 1 : 0;
-  return { ...exited(s, e), deaths };
+  const loop = p.crashLoop;
+  const deathTimes = loop ? [...s.deathTimes.filter((t) => e.now - t < loop.windowMs), e.now] : [];
+  const trips = loop !== undefined && !s.unhealthy && deathTimes.length >= loop.deaths;
+  const next = then({ ...exited(s, e), deaths, deathTimes, unhealthy: s.unhealthy || trips });
+  if (!trips) return next;
+  const exit = e.type === 'exit' ? e.exit : { code: null, signal: null };
+  return { state: next.state, actions: [{ type: 'crashLoop', deaths: deathTimes.length, windowMs: loop.windowMs, exit }, ...next.actions] };
 }
 
 function finish(p: ServicePolicy, s: ServiceState): Transition {

@@ -13,6 +13,7 @@ import type { ServiceDef } from './service-dir.js';
 import {
   initialState,
   transition,
+  type CrashLoopPolicy,
   type Exit,
   type ServiceAction,
   type ServiceEvent,
@@ -31,11 +32,14 @@ export interface ServiceOptions {
   env?: NodeJS.ProcessEnv;
   /** prestarted is this service's first run, started ahead of time (the built-in replicator). */
   prestarted?: Prestarted;
+  /** crashLoop: this many deaths within the window mark the service unhealthy (LIFEBOAT_CRASH_LOOP_*). */
+  crashLoop?: CrashLoopPolicy;
 }
 
 /**
  * Service runs one ServiceDef. Events: `ready` (), `restart` (delay, exit), `failed` (exit:
- * it will not be restarted), `stopped` (exit or undefined: how it answered the stop).
+ * it will not be restarted), `crashLoop` (message, last stderr line: it keeps dying, now unhealthy),
+ * `recovered` (), `stopped` (exit or undefined: how it answered the stop).
  */
 export class Service extends EventEmitter {
   private current: ServiceState = initialState();
@@ -47,6 +51,8 @@ export class Service extends EventEmitter {
   private dispatching = false;
   private readonly stoppedPromise: Promise<Exit | undefined>;
   private resolveStopped!: (exit: Exit | undefined) => void;
+  /** lastErrorLine is the last line the service wrote on stderr (the crash-loop report quotes it). */
+  private lastErrorLine = '';
 
   constructor(
     readonly def: ServiceDef,
@@ -59,6 +65,7 @@ export class Service extends EventEmitter {
       downSignal: def.downSignal,
       timeoutKill: def.timeoutKill ?? opts.servicesGrace,
       timeoutFinish: def.timeoutFinish,
+      crashLoop: opts.crashLoop,
     };
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
   }
@@ -133,6 +140,14 @@ export class Service extends EventEmitter {
       case 'failed':
         log.warn('service exited: not restarting (finish exited 125)', describeExit(action.exit));
         return void this.emit('failed', action.exit);
+      case 'crashLoop': {
+        const message = `crash loop: ${action.deaths} exits within ${action.windowMs} ms: marked unhealthy`;
+        log.error(message, { ...describeExit(action.exit), last_error: this.lastErrorLine || undefined });
+        return void this.emit('crashLoop', message, this.lastErrorLine);
+      }
+      case 'recovered':
+        log.info('service stable again: marked healthy');
+        return void this.emit('recovered');
       case 'stopped':
         log.debug('service stopped', action.exit ? describeExit(action.exit) : {});
         this.resolveStopped(action.exit);
@@ -145,6 +160,7 @@ export class Service extends EventEmitter {
     const { def } = this;
     const child = this.opts.prestarted?.take() ?? this.spawnChild(def.command, this.stdio());
     this.child = child;
+    child.stderr?.on('data', (chunk: Buffer) => this.noteErrorLine(chunk));
     if (def.notificationFd !== undefined) {
       const notify = child.stdio[def.notificationFd];
       notify?.on('error', () => {});
@@ -173,6 +189,12 @@ export class Service extends EventEmitter {
   private stdio(): StdioOptions {
     const fd = this.def.notificationFd;
     return runStdio(this.opts.prefix, fd === undefined ? [] : [fd]);
+  }
+
+  /** noteErrorLine keeps the last complete, non-empty line of a stderr chunk (bounded). */
+  private noteErrorLine(chunk: Buffer): void {
+    const lines = chunk.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    if (lines.length > 0) this.lastErrorLine = lines[lines.length - 1].slice(0, 500);
   }
 
   private clearTimer(): void {

@@ -6,6 +6,7 @@
  * gets one. A listener on SIGUSR1 also turns off Node's "SIGUSR1 starts the inspector".
  */
 import os from 'node:os';
+import { releaseHeldSignals } from '../process/held-signals.js';
 import type { Exit } from './service-table.js';
 
 /** STOP_SIGNALS take the container down: the app first, the replicator last. */
@@ -30,7 +31,11 @@ export function describeExit(exit: Exit): { code?: number; signal?: string } {
   return exit.signal ? { signal: exit.signal } : { code: exit.code ?? undefined };
 }
 
-/** onSignals calls `handler` for every stop and forward signal; returns a function that removes the handlers. */
+/**
+ * onSignals calls `handler` for every stop and forward signal; returns a function that
+ * removes the handlers. Signals held since the process started (process/held-signals.ts)
+ * are handed to `handler` first, on the next tick, in the order they came.
+ */
 export function onSignals(handler: (signal: NodeJS.Signals) => void): () => void {
   const all = [...STOP_SIGNALS, ...FORWARD_SIGNALS];
   const listeners = all.map((sig) => {
@@ -38,6 +43,8 @@ export function onSignals(handler: (signal: NodeJS.Signals) => void): () => void
     process.on(sig, listener);
     return [sig, listener] as const;
   });
+  const held = releaseHeldSignals();
+  if (held.length > 0) process.nextTick(() => held.forEach((sig) => handler(sig)));
   return () => {
     for (const [sig, listener] of listeners) process.off(sig, listener);
   };

@@ -34,6 +34,12 @@ describe('validateConfig: top level', () => {
     expect(c.logging).toEqual({ level: 'debug', type: 'json', stderr: false });
   });
 
+  it('reads shutdown-sync-timeout as a duration (Litestream v0.5 spelling); unset leaves the default to replicate', () => {
+    expect(validate({ 'shutdown-sync-timeout': '2500ms' }).shutdownSyncTimeout).toBe(2500);
+    expect(validate({ 'shutdown-sync-timeout': '10s' }).shutdownSyncTimeout).toBe(10_000);
+    expect(validate({}).shutdownSyncTimeout).toBeUndefined();
+  });
+
   it('accepts the reference level spellings (case-insensitive, "warning")', () => {
     expect(validate({ logging: { level: 'WARNING' } }).logging.level).toBe('warn');
     expect(validate({ logging: { level: 'Error' } }).logging.level).toBe('error');
@@ -49,6 +55,7 @@ describe('validateConfig: top level', () => {
     [{ logging: { stderr: 'maybe' } }, 'logging.stderr: invalid boolean "maybe"'],
     [{ 'access-key-id': { a: 1 } }, 'access-key-id: invalid value (hidden)'],
     [{ 'secret-access-key': ['s3cr3t'] }, 'secret-access-key: invalid value (hidden)'],
+    [{ 'shutdown-sync-timeout': '-1s' }, 'shutdown-sync-timeout: must not be negative, got "-1s"'],
   ])('rejects %j', (raw, message) => {
     expect(errorOf(raw).message).toBe(message);
   });

@@ -142,7 +142,10 @@ export async function killCycles(db: string, target: Target, opts: KillOptions):
     rep?.proc.kill('SIGKILL');
     report.committed = await writer.stop();
   }
-  const last = startReplicate([db, target.url], target.env);
+  // The last run meets the killed run's unreleased claim, so its final sync uploads a new
+  // generation's snapshot: the default shutdown-sync-timeout (3 s) is for a platform's stop
+  // timeout, not for a busy test machine, and this checks the data, not the time.
+  const last = startReplicate(['-shutdown-sync-timeout', '120s', db, target.url], target.env);
   await last.waitFor(/replicating/, 30_000);
   const { exitCode, output } = await last.stop('SIGTERM');
   if (exitCode !== 0) report.problems.push(`final replicate exit ${exitCode}: ${output.split('\n').slice(-5).join(' | ')}`);

@@ -52,7 +52,8 @@ describe('S3 faults between the replicator and the store', () => {
     const viaProxy = `s3://bkt/${prefix}?endpoint=${encodeURIComponent(`http://127.0.0.1:${proxy.port}`)}`;
     const direct = { url: `s3://bkt/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}`, env: ENV };
     const writer = await startWriter(db, 20, 2);
-    const rep = startReplicate([db, viaProxy], ENV);
+    // A generous final-sync bound: this checks the data after the faults, not the stop time.
+    const rep = startReplicate(['-shutdown-sync-timeout', '120s', db, viaProxy], ENV);
     const output = () => rep.lines.slice(-20).join('\n');
     const walPuts = async () => (await s3.requests()).filter((r) => r.method === 'PUT' && r.key.includes('/wal/')).length;
     const rss: number[] = [];

@@ -16,6 +16,10 @@ describe('readKnobs', () => {
       killGrace: 500,
       contFinishTimeout: 5000,
       logPrefix: true,
+      crashLoopDeaths: 5,
+      crashLoopWindow: 120000,
+      stopOnCrashLoop: false,
+      testFail: undefined,
     });
   });
 
@@ -37,6 +41,10 @@ describe('readKnobs', () => {
       LIFEBOAT_KILL_GRACETIME: '0',
       LIFEBOAT_CONT_FINISH_TIMEOUT: '15',
       LIFEBOAT_LOG_PREFIX: '0',
+      LIFEBOAT_CRASH_LOOP_DEATHS: '3',
+      LIFEBOAT_CRASH_LOOP_WINDOW: '9000',
+      LIFEBOAT_STOP_ON_CRASH_LOOP: '1',
+      LIFEBOAT_TEST_FAIL: 'uncaught',
     });
     expect(k).toEqual({
       servicesDir: '/s',
@@ -50,6 +58,10 @@ describe('readKnobs', () => {
       killGrace: 0,
       contFinishTimeout: 15,
       logPrefix: false,
+      crashLoopDeaths: 3,
+      crashLoopWindow: 9000,
+      stopOnCrashLoop: true,
+      testFail: 'uncaught',
     });
   });
 
@@ -62,6 +74,11 @@ describe('readKnobs', () => {
     ['LIFEBOAT_SYNC_GRACETIME', '-1', 'LIFEBOAT_SYNC_GRACETIME: not a whole number of milliseconds: "-1"'],
     ['LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS', '3', 'LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS: not 0, 1 or 2: "3"'],
     ['LIFEBOAT_LOG_PREFIX', 'yes', 'LIFEBOAT_LOG_PREFIX: not 0 or 1: "yes"'],
+    ['LIFEBOAT_CRASH_LOOP_DEATHS', '0', 'LIFEBOAT_CRASH_LOOP_DEATHS: not a whole number of at least 1: "0"'],
+    ['LIFEBOAT_CRASH_LOOP_DEATHS', 'many', 'LIFEBOAT_CRASH_LOOP_DEATHS: not a whole number of at least 1: "many"'],
+    ['LIFEBOAT_CRASH_LOOP_WINDOW', '2m', 'LIFEBOAT_CRASH_LOOP_WINDOW: not a whole number of milliseconds: "2m"'],
+    ['LIFEBOAT_STOP_ON_CRASH_LOOP', '2', 'LIFEBOAT_STOP_ON_CRASH_LOOP: not 0 or 1: "2"'],
+    ['LIFEBOAT_TEST_FAIL', 'boom', 'LIFEBOAT_TEST_FAIL: not uncaught or rejection: "boom"'],
   ];
   for (const [name, value, message] of bad) {
     it(`rejects ${name}=${value} naming the variable and the value`, () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   BACKOFF_MAX,
   FINISH_NO_RESTART,
+  HEALTHY_AFTER,
   initialState,
   MIN_RESTART_GAP,
   quickDeath,
@@ -192,5 +193,79 @@ describe('service table: stop', () => {
     const a = run(plain, [{ type: 'stop', now: 0 }]);
     expect(a.state.phase).toBe('stopped');
     expect(a.actions).toEqual([{ type: 'stopped', exit: undefined }]);
+  });
+
+  describe('crash loop (death tally)', () => {
+    const looping: ServicePolicy = { ...notifying, crashLoop: { deaths: 3, windowMs: 60_000 } };
+
+    /** dies starts (or restarts) the service and lets it exit at once, `n` times from `t0`, each after its backoff. */
+    function dies(n: number, from: ServiceState = initialState(), t0 = 0) {
+      let state = from;
+      let now = t0;
+      const actions: ServiceAction[] = [];
+      for (let i = 0; i < n; i++) {
+        const startEvent: ServiceEvent = state.phase === 'backoff' ? { type: 'timeout', now } : { type: 'start', now };
+        const r = run(looping, [startEvent, { type: 'exit', now: now + 10, exit: exit1 }], state);
+        state = r.state;
+        actions.push(...r.actions);
+        const restart = r.actions.find((a) => a.type === 'restart');
+        now += 10 + (restart && restart.type === 'restart' ? restart.delay : 0);
+      }
+      return { state, actions, now };
+    }
+
+    it('N deaths within the window mark the service unhealthy, once, with the last exit; restarts go on', () => {
+      const two = dies(2);
+      expect(two.state.unhealthy).toBe(false);
+      expect(two.actions.some((a) => a.type === 'crashLoop')).toBe(false);
+      const three = dies(1, two.state, two.now);
+      expect(three.state.unhealthy).toBe(true);
+      expect(three.actions.filter((a) => a.type === 'crashLoop')).toEqual([{ type: 'crashLoop', deaths: 3, windowMs: 60_000, exit: exit1 }]);
+      expect(three.state.phase).toBe('backoff');
+      const more = dies(3, three.state, three.now);
+      expect(more.actions.some((a) => a.type === 'crashLoop')).toBe(false);
+      expect(more.actions.filter((a) => a.type === 'spawn')).toHaveLength(3);
+    });
+
+    it('deaths spread wider than the window are no crash loop', () => {
+      let state = initialState();
+      for (const t of [0, 40_000, 80_000, 120_000]) {
+        const startEvent: ServiceEvent = state.phase === 'backoff' ? { type: 'timeout', now: t } : { type: 'start', now: t };
+        state = run(looping, [startEvent, { type: 'exit', now: t + 10, exit: exit1 }], state).state;
+      }
+      expect(state.unhealthy).toBe(false);
+    });
+
+    it('the backoff of a crash-looping service is capped at BACKOFF_MAX', () => {
+      const r = dies(12);
+      const delays = r.actions.flatMap((a) => (a.type === 'restart' ? [a.delay] : []));
+      expect(Math.max(...delays)).toBe(BACKOFF_MAX);
+      expect(delays.at(-1)).toBe(BACKOFF_MAX);
+    });
+
+    it('an unhealthy service ready for HEALTHY_AFTER recovers: healthy again, tally cleared', () => {
+      const sick = dies(3).state;
+      const back = run(looping, [{ type: 'timeout', now: 100_000 }], sick);
+      expect(back.actions).toEqual([{ type: 'spawn' }]);
+      const ready = run(looping, [{ type: 'ready', now: 100_100 }], back.state);
+      expect(ready.actions).toEqual([{ type: 'ready' }, { type: 'timer', ms: HEALTHY_AFTER }]);
+      const healthy = run(looping, [{ type: 'timeout', now: 100_100 + HEALTHY_AFTER }], ready.state);
+      expect(healthy.actions).toEqual([{ type: 'recovered' }]);
+      expect(healthy.state).toMatchObject({ phase: 'up', unhealthy: false, deathTimes: [] });
+    });
+
+    it('an unhealthy service that dies again stays unhealthy and is not reported again', () => {
+      const sick = dies(3).state;
+      const back = run(looping, [{ type: 'timeout', now: 100_000 }, { type: 'ready', now: 100_100 }], sick);
+      const died = run(looping, [{ type: 'exit', now: 105_000, exit: exit1 }], back.state);
+      expect(died.actions.some((a) => a.type === 'recovered' || a.type === 'crashLoop')).toBe(false);
+      expect(died.state).toMatchObject({ phase: 'backoff', unhealthy: true });
+    });
+
+    it('without a crash-loop policy nothing is tallied', () => {
+      let state = initialState();
+      for (let i = 0; i < 6; i++) state = run(plain, [{ type: state.phase === 'backoff' ? 'timeout' : 'start', now: i * 100 }, { type: 'exit', now: i * 100 + 10, exit: exit1 }], state).state;
+      expect(state).toMatchObject({ unhealthy: false, deathTimes: [] });
+    });
   });
 });

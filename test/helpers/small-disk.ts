@@ -40,11 +40,16 @@ export function mountSupport(): { ok: boolean; reason: string } {
   }
 }
 
-/** requireMount is mountSupport().ok, printing why not when it is false (for describe.skipIf). */
+/**
+ * requireMount says whether the small-disk tests can run. Where they cannot, it prints the
+ * reason and returns false (the tests skip) — unless CI=true, where it throws (they must run).
+ */
 export function requireMount(): boolean {
   const { ok, reason } = mountSupport();
-  if (!ok) console.log(`skipping disk-full and read-only tests: ${reason}`);
-  return ok;
+  if (ok) return true;
+  if (process.env.CI === 'true') throw new Error(`CI=true but the disk-full tests cannot run: ${reason}`);
+  console.warn(`skipping disk-full and read-only tests: ${reason}`);
+  return false;
 }
 
 /** smallDisk mounts a tmpfs of `bytes` on a new temporary directory. */

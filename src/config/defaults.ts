@@ -60,3 +60,15 @@ export const DEFAULT_SHUTDOWN_SYNC_TIMEOUT = 3_000;
 
 /** SHUTDOWN_SYNC_INTERVAL is the wait between two attempts of a failing final sync. */
 export const SHUTDOWN_SYNC_INTERVAL = 250;
+
+/**
+ * DEFAULT_HEALTH_MAX_LAG: a replica more than this far behind the database makes the
+ * replicator unhealthy (`health.max-lag`, `LIFEBOAT_HEALTH_MAX_LAG`).
+ */
+export const DEFAULT_HEALTH_MAX_LAG = 30_000;
+
+/** DEFAULT_HEARTBEAT_INTERVAL is the time between two heartbeat GETs while healthy (`health.heartbeat-interval`). */
+export const DEFAULT_HEARTBEAT_INTERVAL = 60_000;
+
+/** HEALTH_MAX_LAG_ENV overrides `health.max-lag` when set (a Go duration). */
+export const HEALTH_MAX_LAG_ENV = 'LIFEBOAT_HEALTH_MAX_LAG';

@@ -82,7 +82,7 @@ export function parseConfigText(text: string, opts: ParseConfigOptions = {}): Co
   const src = opts.expandEnv === false ? text : expandEnv(text, opts.env ?? process.env);
   const raw = parseYAML(src, file);
   try {
-    return validateConfig(raw, { paths: opts.paths ?? defaultPathContext() });
+    return validateConfig(raw, { paths: opts.paths ?? defaultPathContext(), env: opts.env ?? process.env });
   } catch (err) {
     if (err instanceof ConfigError) err.message = `${file}: ${err.message}`;
     throw err;

@@ -51,6 +51,15 @@ export interface LoggingConfig {
   stderr: boolean;
 }
 
+/** HealthConfig is the `health:` section: when the replicator counts as healthy, and its heartbeat. */
+export interface HealthConfig {
+  /** maxLag (ms): a replica further behind than this is unhealthy (docs/health.md defines the lag). */
+  maxLag: number;
+  /** heartbeatUrl is GET every heartbeatInterval while healthy; unset: no heartbeat. */
+  heartbeatUrl?: string;
+  heartbeatInterval: number;
+}
+
 /** Config is a whole configuration file. */
 export interface Config {
   /** file is the path the config was read from, if any. */
@@ -62,6 +71,7 @@ export interface Config {
   /** shutdownSyncTimeout bounds the final sync on stop (`shutdown-sync-timeout`, as Litestream v0.5); unset: the default. */
   shutdownSyncTimeout?: number;
   logging: LoggingConfig;
+  health: HealthConfig;
   dbs: DbConfig[];
   /** warnings are non-fatal findings (unknown keys, ignored keys); `setupLogging` logs them. */
   warnings?: string[];

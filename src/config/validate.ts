@@ -8,13 +8,16 @@ import type { LogLevel } from '../log.js';
 import { parseListenAddr } from './addr.js';
 import { RawMap, dropUndefined } from './fields.js';
 import { defaultLogging, fillDb } from './fill.js';
+import { validateHealth } from './health.js';
 import { defaultPathContext, expandPath, type PathContext } from './paths.js';
 import { validateReplica } from './replica.js';
 import type { Config, DbConfig, LoggingConfig } from './types.js';
 
-/** ValidateOptions: where relative and `~` paths resolve (defaults: cwd and home). */
+/** ValidateOptions: where relative and `~` paths resolve (defaults: cwd and home), and the environment. */
 export interface ValidateOptions {
   paths?: PathContext;
+  /** env supplies `$LIFEBOAT_HEALTH_MAX_LAG` (health.ts); none: not read. */
+  env?: NodeJS.ProcessEnv;
 }
 
 const LEVELS: Record<string, LogLevel> = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error' };
@@ -31,6 +34,7 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Config
     secretAccessKey: top.secret('secret-access-key'),
     shutdownSyncTimeout: top.nonNegativeDuration('shutdown-sync-timeout'),
     logging: validateLogging(top.raw('logging'), warnings),
+    health: validateHealth(top.raw('health'), opts.env, warnings),
     dbs: [] as DbConfig[],
     warnings,
   });

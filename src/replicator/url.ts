@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import { defaultLogging, fillDb, fillReplica, type ReplicaDraft } from '../config/fill.js';
+import { defaultHealth } from '../config/health.js';
 import { expandPath, type PathContext } from '../config/paths.js';
 import type { Config, ReplicaConfig, ReplicaType } from '../config/types.js';
 
@@ -220,5 +221,5 @@ export function configForDatabase(dbPath: string, targets: string[], ctx?: PathC
     if (n > 1) r.name = `${r.name}-${n}`;
     return r;
   });
-  return { logging: defaultLogging(), dbs: [fillDb(expandPath(dbPath, ctx), replicas)], warnings: [] };
+  return { logging: defaultLogging(), health: defaultHealth(process.env), dbs: [fillDb(expandPath(dbPath, ctx), replicas)], warnings: [] };
 }

@@ -49,6 +49,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   replicate: { summary: 'continuously replicate databases to their replicas', load: () => import('./replicate.js') },
   restore: { summary: 'restore a database from its replicas', load: () => import('./restore.js') },
   snapshots: { summary: 'list the snapshots of a database or replica', load: () => import('./snapshots.js') },
+  status: { summary: 'show replication status and health (exit 0 healthy, 1 unhealthy, 2 unreachable)', load: () => import('./status.js') },
   version: { summary: 'print the version', load: () => import('./version.js') },
   wal: { summary: 'list the WAL segments of a database or replica', load: () => import('./wal.js') },
 };

@@ -14,6 +14,8 @@ import type { Config } from '../config/types.js';
 import { releaseHeldSignals } from '../process/held-signals.js';
 import { ConfigError, UsageError } from '../errors.js';
 import { log } from '../log.js';
+import { parseListenAddr } from '../config/addr.js';
+import type { Endpoints } from '../replicator/endpoints.js';
 import { Replicator } from '../replicator/replicator.js';
 import { splitShellWords } from '../supervisor/shell-words.js';
 import { configForDatabase } from '../replicator/url.js';
@@ -45,6 +47,12 @@ export const spec: CommandSpec = {
       placeholder: 'DURATION',
       description:
         'Bound the final sync (retrying failed uploads) to DURATION, then exit 1 if it\ndid not complete (default: shutdown-sync-timeout in the config, else 3s).',
+    },
+    {
+      name: 'addr',
+      type: 'string',
+      placeholder: 'ADDR',
+      description: 'Serve /metrics, /healthz and /status on ADDR (HOST:PORT or :PORT) instead of\naddr: in the config; -addr= (empty) serves nothing there (the init does so).',
     },
     {
       name: 'start-fd',
@@ -83,12 +91,14 @@ export async function run(argv: string[]): Promise<number> {
   const app = execLine === undefined ? undefined : parseExec(execLine);
   if (app !== undefined && app.length === 0) throw new UsageError(`empty -exec command ${JSON.stringify(execLine)}`);
   if (app !== undefined && once) throw new UsageError('-once cannot be combined with -exec');
+  const addr = listenAddr(flags.addr, config);
   const replicator = new Replicator(config);
-  if (config.addr && !once) await serveMetrics(config.addr, replicator);
+  const endpoints = once ? undefined : await startEndpoints(replicator, config, addr);
   replicator.start();
   for (const r of replicator.runners) {
     log.info('replicating', { db: r.db.path, replicas: r.replicas.map((x) => `${x.name}=${x.client.location}`).join(',') });
   }
+  await endpoints?.startLocal();
   if (notifyFd !== undefined) notifyReady(notifyFd);
   if (once) return finalSync(replicator, timeoutMs, 'once');
   const exec = app && (await import('../supervisor/exec.js'));
@@ -98,7 +108,10 @@ export async function run(argv: string[]): Promise<number> {
     return exec.runWithApp(replicator, app, timeoutMs);
   }
   log.info('signal received, final sync', { signal: await stop.signal, timeout_ms: timeoutMs });
-  return finalSync(replicator, timeoutMs, 'signal');
+  endpoints?.stopHeartbeat();
+  const code = await finalSync(replicator, timeoutMs, 'signal');
+  await endpoints?.close();
+  return code;
 }
 
 /** finalSync stops the replicator with its final sync, bounded by `timeoutMs`; 0 when complete, 1 when not. */
@@ -129,11 +142,27 @@ function shutdownTimeout(flag: string | boolean | undefined, config: Config): nu
   return ms;
 }
 
-/** serveMetrics starts the metrics endpoint on `addr` (before replication: a bad address fails first). */
-async function serveMetrics(addr: string, replicator: Replicator): Promise<void> {
-  const [{ startMetricsServer }, { renderMetrics }] = await Promise.all([import('../replicator/metrics-server.js'), import('../replicator/metrics.js')]);
-  const server = await startMetricsServer(addr, () => renderMetrics(replicator.runners));
-  log.info('metrics listening', { addr: server.address, path: '/metrics' });
+/** listenAddr is -addr (empty: none), else the config's addr; checked like the config's. */
+function listenAddr(flag: string | boolean | undefined, config: Config): string | undefined {
+  if (typeof flag !== 'string') return config.addr;
+  if (flag === '') return undefined;
+  try {
+    parseListenAddr(flag);
+  } catch (err) {
+    throw new UsageError(`invalid -addr: ${(err as Error).message}`);
+  }
+  return flag;
+}
+
+/**
+ * startEndpoints serves `addr` when given (before replication: a bad or busy address fails
+ * first, nothing opened); the control sockets and the heartbeat follow once replicating.
+ */
+async function startEndpoints(replicator: Replicator, config: Config, addr: string | undefined): Promise<Endpoints> {
+  const { Endpoints } = await import('../replicator/endpoints.js');
+  const endpoints = new Endpoints(replicator, config.health, log);
+  if (addr) log.info('metrics listening', { addr: await endpoints.listen(addr), path: '/metrics' });
+  return endpoints;
 }
 
 async function commandConfig(flags: Record<string, string | boolean | undefined>, args: string[]): Promise<Config> {

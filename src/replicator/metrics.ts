@@ -7,13 +7,13 @@ import fs from 'node:fs';
 import type { DbRunner } from './replicator.js';
 
 /** Sample is one value of a family, with its labels. */
-interface Sample {
+export interface Sample {
   labels: Record<string, string>;
   value: number;
 }
 
 /** Family is one metric name with its help, type and samples. */
-interface Family {
+export interface Family {
   name: string;
   help: string;
   type: 'gauge' | 'counter';
@@ -47,7 +47,13 @@ export function renderMetrics(runners: readonly DbRunner[]): string {
     'gauge',
     'When an upload last left the replica holding the database position (Unix time)',
   );
+  const repLag = family(
+    'lifeboat_replica_lag_seconds',
+    'gauge',
+    'How far the replica is behind the database: time since it last held every committed transaction (0 while caught up)',
+  );
 
+  const now = Date.now();
   for (const runner of runners) {
     const { db } = runner;
     const l = { db: db.path };
@@ -76,6 +82,7 @@ export function renderMetrics(runners: readonly DbRunner[]): string {
         repOffset.push({ labels: lr, value: held.offset });
       }
       repErrors.push({ labels: lr, value: r.stats.syncErrors });
+      if (db.state === 'open') repLag.push({ labels: lr, value: runner.lag(r, now) / 1000 });
       if (r.stats.caughtUpAt !== undefined) repCaughtUp.push({ labels: lr, value: r.stats.caughtUpAt / 1000 });
     }
   }
@@ -83,9 +90,12 @@ export function renderMetrics(runners: readonly DbRunner[]): string {
 }
 
 /** renderFamily writes HELP, TYPE and one line per sample. */
-function renderFamily(f: Family): string {
+export function renderFamily(f: Family): string {
   const lines = [`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`];
-  for (const s of f.samples) lines.push(`${f.name}{${renderLabels(s.labels)}} ${s.value}`);
+  for (const s of f.samples) {
+    const labels = renderLabels(s.labels);
+    lines.push(`${f.name}${labels ? `{${labels}}` : ''} ${s.value}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -76,6 +76,8 @@ export class Replica {
         this.pos = undefined;
         this.stats.syncErrors++;
         const error = errorMessage(err);
+        this.stats.lastError = { message: error, at: Date.now() };
+        this.stats.failing = true;
         // A lasting fault (a full disk, an outage) is told once, then at attempts 2, 4, 8, …
         // or when its error changes, not on every retry.
         if (error === this.lastError && (attempt & (attempt - 1)) !== 0) return;
@@ -84,6 +86,7 @@ export class Replica {
       },
       onRecover: (failures) => {
         this.lastError = undefined;
+        this.stats.failing = false;
         this.log.info('sync recovered', { failed_attempts: failures });
       },
     });

@@ -11,6 +11,7 @@ import { log as rootLog, type Logger } from '../log.js';
 import { createReplicaClient } from './clients/index.js';
 import { Db } from './db.js';
 import { finalSync } from './final-sync.js';
+import { PositionLog } from './lag.js';
 import { comparePos, formatPos, type Pos } from './pos.js';
 import { Replica } from './replica.js';
 import { Waker } from './wake.js';
@@ -20,6 +21,10 @@ import { acquireWriterLock, type WriterLock } from './writer-lock.js';
 export class DbRunner {
   readonly db: Db;
   readonly replicas: Replica[];
+  /** positions is the log of the database's positions and when each was first seen (lag.ts). */
+  readonly positions = new PositionLog();
+  /** held is the last restorable position seen of each replica: what it holds even while its syncs fail. */
+  private readonly held = new Map<Replica, Pos>();
   private readonly waker: Waker;
   private ticker: NodeJS.Timeout | undefined;
   private scheduled = false;
@@ -39,6 +44,7 @@ export class DbRunner {
   /** start opens the database if it exists (else waits for it), watches it, and syncs once. */
   start(): void {
     this.db.on('change', () => {
+      this.observe();
       for (const r of this.replicas) r.notify();
     });
     this.db.open();
@@ -87,6 +93,26 @@ export class DbRunner {
     return this.lagging().map((r) => `${this.db.path} to ${r.name} (replica at ${r.restorablePos ? formatPos(r.restorablePos) : 'no restorable position'}, database at ${formatPos(at)})`);
   }
 
+  /** lag is how far (ms) `replica` is behind the database at `now` (lag.ts; 0 while it holds the database's position). */
+  lag(replica: Replica, now = Date.now()): number {
+    return this.positions.lag(this.heldBy(replica), now);
+  }
+
+  /** heldBy is the last restorable position seen of `replica` (kept while its syncs fail: the replica still holds it). */
+  heldBy(replica: Replica): Pos | undefined {
+    const p = replica.restorablePos;
+    if (p) this.held.set(replica, p);
+    return this.held.get(replica);
+  }
+
+  /** observe records the database's position (first seen now) and forgets what every replica holds. */
+  private observe(): void {
+    const p = this.db.pos();
+    if (!p) return;
+    this.positions.observe(p, Date.now());
+    this.positions.prune(this.replicas.map((r) => this.heldBy(r)));
+  }
+
   /** lagging lists the replicas that cannot restore the database's current position. */
   private lagging(): Replica[] {
     const at = this.db.pos();
@@ -98,6 +124,7 @@ export class DbRunner {
   private runSync(): void {
     try {
       this.waker.observed(this.db.sync());
+      this.observe();
       const soon = this.db.lookAgainIn;
       if (soon !== undefined) this.waker.soon(soon);
       this.trimShadow();

@@ -51,9 +51,13 @@ export class DbStats {
   }
 }
 
-/** ReplicaStats count one replica's failed syncs and when it was last caught up. */
+/** ReplicaStats count one replica's failed syncs, its last error, and when it was last caught up. */
 export class ReplicaStats {
   syncErrors = 0;
   /** caughtUpAt is the time (ms since the epoch) a sync last left the replica holding the database's position. */
   caughtUpAt: number | undefined;
+  /** lastError is the last failed sync's message and time (ms since the epoch); kept after a recovery. */
+  lastError: { message: string; at: number } | undefined;
+  /** failing: the last sync attempt failed (retries go on). */
+  failing = false;
 }

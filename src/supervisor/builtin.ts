@@ -64,7 +64,9 @@ export function replicatorDef(configPath: string, knobs: Knobs, flags: string[] 
   const timeout = ['-shutdown-sync-timeout', `${budget.replicatorTimeout}ms`];
   return {
     name: REPLICATOR_NAME,
-    command: cliCommand('replicate', '-config', configPath, ...flags, ...timeout, '-notify-fd', String(REPLICATOR_NOTIFY_FD)),
+    // -addr=: the init serves the config's addr itself (init-endpoints.ts), so that it
+    // answers while the replicator is down; the replicator answers on its control sockets.
+    command: cliCommand('replicate', '-config', configPath, ...flags, ...timeout, '-addr=', '-notify-fd', String(REPLICATOR_NOTIFY_FD)),
     cwd: process.cwd(),
     down: false,
     notificationFd: REPLICATOR_NOTIFY_FD,
@@ -88,6 +90,8 @@ export interface RestoreOptions {
   abort: AbortSignal;
   /** flags are passed on to `restore` (e.g. `-no-expand-env`). */
   flags?: string[];
+  /** onRestored is told of each database restored: how long it took (ms) and its size (bytes). */
+  onRestored?: (dbPath: string, ms: number, bytes: number) => void;
 }
 
 /**
@@ -104,10 +108,24 @@ async function restoreOne(dbPath: string, configPath: string, opts: RestoreOptio
   opts.log.info('restoring database', { db: dbPath });
   const flags = opts.flags ?? [];
   const argv = cliCommand('restore', '-config', configPath, ...flags, '-if-db-not-exists', '-if-replica-exists', dbPath);
+  const t0 = performance.now();
   const r = await runOneshot(argv, { name: 'restore', prefix: opts.prefix, abort: opts.abort });
-  if (!failed(r)) return undefined;
+  if (!failed(r)) {
+    const bytes = fileSize(dbPath);
+    if (bytes !== undefined) opts.onRestored?.(dbPath, performance.now() - t0, bytes);
+    return undefined;
+  }
   const how = r.error ?? Object.entries(describeExit(r)).map(([k, v]) => `${k} ${v}`).join(' ');
   return `restore ${dbPath}: ${how}`;
+}
+
+/** fileSize is the size of `p`, undefined when it does not exist (nothing was restored). */
+function fileSize(p: string): number | undefined {
+  try {
+    return fs.statSync(p).size;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

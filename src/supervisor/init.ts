@@ -10,12 +10,14 @@ import { noConfigFound } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { HttpServer } from '../replicator/http-server.js';
 import { spawnApp, type AppProcess } from './app.js';
 import type { Prestarted } from './prestart.js';
 import { otherWriter, REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
 import { killLeftovers } from './cleanup.js';
 import { onFatal, testFailure } from './fatal.js';
 import { clearUnhealthy, markUnhealthy } from './health.js';
+import { InitCounters, initRoutes, type ReplicatorView } from './init-endpoints.js';
 import type { Knobs } from './knobs.js';
 import { lastFlush } from './last-flush.js';
 import { failed, listScripts, runOneshot } from './oneshot.js';
@@ -90,6 +92,11 @@ class Init {
   private replicator?: Service;
   private services: Service[] = [];
   private app?: AppProcess;
+  /** counters feed the init's /metrics (init-endpoints.ts). */
+  private readonly counters = new InitCounters();
+  /** crashLoop is the replicator's crash-loop report while it lasts. */
+  private crashLoop?: string;
+  private endpoints?: HttpServer;
 
   constructor(private readonly setup: InitSetup) {
     this.log = setup.log;
@@ -124,6 +131,9 @@ class Init {
 
   /** boot runs the boot steps in order; returns a failure message (exit 111) or undefined. */
   private async boot(): Promise<string | undefined> {
+    // The config's addr first: /healthz answers (503) from the first moment of the boot.
+    const listenFailure = await this.listen();
+    if (listenFailure) return listenFailure;
     // cont-init.d/*, in lexical order, each to completion.
     const initFailure = await this.contInit();
     if (initFailure || this.reason) return initFailure;
@@ -132,7 +142,8 @@ class Init {
     if (this.setup.config && this.setup.configPath) {
       const held = otherWriter(this.setup.config);
       if (held) return held;
-      const opts = { log: this.log, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal, flags: this.setup.childFlags };
+      const onRestored = (db: string, ms: number, bytes: number) => this.counters.restores.push({ db, ms, bytes });
+      const opts = { log: this.log, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal, flags: this.setup.childFlags, onRestored };
       const restoreFailure = await restoreMissing(this.setup.config, this.setup.configPath, opts);
       if (restoreFailure || this.reason) return restoreFailure;
     }
@@ -165,6 +176,7 @@ class Init {
     // 5. TERM every remaining descendant, KILL after LIFEBOAT_KILL_GRACETIME, reap.
     await killLeftovers(this.knobs.killGrace, this.reaper, this.log);
     this.reaper?.stop();
+    await this.endpoints?.close();
     // 6. The exit code: the app's (128+N for a signal), 111, and 1 instead of 0 without a final sync.
     const code = finalCode(reason, appExit, synced);
     this.log.info('init exiting', { code });
@@ -220,13 +232,49 @@ class Init {
     const dbPaths = config.dbs.map((db) => db.path);
     clearUnhealthy(dbPaths, this.log);
     this.replicator = new Service(def, { ...this.serviceOptions(), prestarted: this.setup.prestarted });
+    this.replicator.on('restart', () => this.counters.restarted(REPLICATOR_NAME));
     this.replicator.on('crashLoop', (message: string, lastError: string) => {
-      markUnhealthy(dbPaths, `replicator ${message}${lastError ? `; last error: ${lastError}` : ''}`, this.log);
+      this.crashLoop = `replicator ${message}${lastError ? `; last error: ${lastError}` : ''}`;
+      markUnhealthy(dbPaths, this.crashLoop, this.log);
       if (this.knobs.stopOnCrashLoop) this.requestStop({ kind: 'failed', message: `replicator ${message} (LIFEBOAT_STOP_ON_CRASH_LOOP=1)` });
       else this.log.error('replication is down: the app keeps running (LIFEBOAT_STOP_ON_CRASH_LOOP=1 stops the container)');
     });
-    this.replicator.on('recovered', () => clearUnhealthy(dbPaths, this.log));
+    this.replicator.on('recovered', () => {
+      this.crashLoop = undefined;
+      clearUnhealthy(dbPaths, this.log);
+    });
     this.replicator.start();
+  }
+
+  /** listen serves the config's addr (init-endpoints.ts); a failure to bind stops the boot. */
+  private async listen(): Promise<string | undefined> {
+    const config = this.setup.config;
+    if (!config?.addr) return undefined;
+    const { serveAddr } = await import('../replicator/http-server.js');
+    const src = { config, replicator: () => this.replicatorView(), counters: this.counters, services: () => this.serviceNames() };
+    try {
+      this.endpoints = await serveAddr(config.addr, initRoutes(src));
+    } catch (err) {
+      return (err as Error).message;
+    }
+    this.log.info('metrics listening', { addr: this.endpoints.address, paths: '/healthz,/metrics,/status' });
+    return undefined;
+  }
+
+  /** replicatorView is the replicator's state for /healthz: starting, running, down or in a crash loop. */
+  private replicatorView(): ReplicatorView {
+    if (!this.setup.config?.dbs.length) return { state: 'not-running' };
+    if (this.crashLoop) return { state: 'crash-loop', problem: this.crashLoop };
+    const phase = this.replicator?.state.phase;
+    if (phase === 'up') return { state: 'running' };
+    if (phase === undefined || phase === 'down') return { state: 'starting', problem: 'replicator not started yet (the boot restores the databases first)' };
+    if (phase === 'starting') return { state: 'starting', problem: 'replicator starting: not ready yet' };
+    return { state: 'down', problem: `replicator down (${phase})` };
+  }
+
+  /** serviceNames names every supervised service, the replicator first. */
+  private serviceNames(): string[] {
+    return [...(this.replicator ? [REPLICATOR_NAME] : []), ...this.setup.services.map((s) => s.name)];
   }
 
   private startServices(): void {
@@ -234,6 +282,7 @@ class Init {
     for (const def of this.setup.services) {
       const service = new Service(def, opts);
       this.services.push(service);
+      service.on('restart', () => this.counters.restarted(def.name));
       service.on('failed', (exit: Exit) => {
         if (def.essential) this.requestStop({ kind: 'essential', service: def.name, exit });
       });

@@ -19,7 +19,7 @@ function errorOf(raw: unknown): ConfigError {
 
 describe('validateConfig: top level', () => {
   it('accepts an empty document (no databases)', () => {
-    expect(validate(null)).toEqual({ logging: { level: 'info', type: 'text', stderr: true }, dbs: [], warnings: [] });
+    expect(validate(null)).toEqual({ logging: { level: 'info', type: 'text', stderr: true }, health: { maxLag: 30_000, heartbeatInterval: 60_000 }, dbs: [], warnings: [] });
   });
 
   it('reads addr, exec, credentials and logging', () => {

@@ -1,0 +1,75 @@
+/**
+ * endpoints: what a running replicator offers besides replication — `/metrics`,
+ * `/healthz` and `/status` on the config's `addr` and on each database's control socket
+ * (control-socket.ts), and the heartbeat (heartbeat.ts). `/healthz` is 200 while healthy,
+ * 503 otherwise; both carry the status document (status.ts).
+ */
+import type { HealthConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { listenControlSocket } from './control-socket.js';
+import { startHeartbeat, type Heartbeat } from './heartbeat.js';
+import { jsonReply, PROMETHEUS_TYPE, serveAddr, type HttpServer, type Routes } from './http-server.js';
+import { renderMetrics } from './metrics.js';
+import type { Replicator } from './replicator.js';
+import { buildStatus } from './status.js';
+
+/** replicatorRoutes answers `/metrics`, `/healthz` and `/status` from the running replicator. */
+export function replicatorRoutes(replicator: Replicator, health: HealthConfig): Routes {
+  const status = () => buildStatus(replicator.runners, health.maxLag);
+  return {
+    '/metrics': () => ({ status: 200, type: PROMETHEUS_TYPE, body: renderMetrics(replicator.runners) }),
+    '/healthz': () => {
+      const doc = status();
+      return jsonReply(doc, doc.healthy ? 200 : 503);
+    },
+    '/status': () => jsonReply(status()),
+  };
+}
+
+/** Endpoints are the started servers and heartbeat; `stop` ends them. */
+export class Endpoints {
+  private readonly servers: HttpServer[] = [];
+  private heartbeat: Heartbeat | undefined;
+
+  constructor(
+    private readonly replicator: Replicator,
+    private readonly health: HealthConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /** listen serves `addr` (before replication starts: a bad or busy address fails first); resolves with the bound address. */
+  async listen(addr: string): Promise<string> {
+    const server = await serveAddr(addr, replicatorRoutes(this.replicator, this.health));
+    this.servers.push(server);
+    return server.address;
+  }
+
+  /** startLocal opens each database's control socket and starts the heartbeat (after Replicator.start: its writer locks are held). */
+  async startLocal(): Promise<void> {
+    const routes = replicatorRoutes(this.replicator, this.health);
+    for (const r of this.replicator.runners) {
+      const server = await listenControlSocket(r.db.path, routes, r.db.log);
+      if (server) this.servers.push(server);
+    }
+    const { heartbeatUrl } = this.health;
+    if (heartbeatUrl) {
+      this.heartbeat = startHeartbeat({
+        url: heartbeatUrl,
+        intervalMs: this.health.heartbeatInterval,
+        healthy: () => buildStatus(this.replicator.runners, this.health.maxLag).healthy,
+        log: this.log,
+      });
+    }
+  }
+
+  /** stopHeartbeat ends the heartbeat (at the stop: a stopping replicator is not a healthy one). */
+  stopHeartbeat(): void {
+    this.heartbeat?.stop();
+  }
+
+  /** close ends the heartbeat and closes every server (control sockets are removed). */
+  async close(): Promise<void> {
+    this.stopHeartbeat();
+    await Promise.all(this.servers.splice(0).map((s) => s.close()));
+  }
+}

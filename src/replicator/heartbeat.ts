@@ -1,0 +1,61 @@
+/**
+ * heartbeat: `health.heartbeat-url` gets a GET every `health.heartbeat-interval` while the
+ * replicator is healthy, and nothing while it is not (or not running): a dead-man's switch
+ * such as healthchecks.io, Better Stack or Cronitor alerts on the silence. The URL often
+ * holds a secret token, so logs name only its origin.
+ */
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+
+/** HEARTBEAT_TIMEOUT bounds one GET (ms); a ping still in flight makes the next tick skip. */
+export const HEARTBEAT_TIMEOUT = 10_000;
+
+/** HeartbeatOptions: where, how often, the health to check before each ping, and the log. */
+export interface HeartbeatOptions {
+  url: string;
+  intervalMs: number;
+  healthy: () => boolean;
+  log: Logger;
+}
+
+/** Heartbeat is a running heartbeat; `stop` ends it (no ping after). */
+export interface Heartbeat {
+  stop(): void;
+}
+
+/** startHeartbeat pings at once if healthy, then every interval. */
+export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
+  const origin = new URL(opts.url).origin;
+  let inFlight = false;
+  let stopped = false;
+  let lastProblem: string | undefined;
+  const report = (problem: string | undefined): void => {
+    if (problem === lastProblem) return;
+    if (problem) opts.log.warn('heartbeat failed', { to: origin, error: problem });
+    else if (lastProblem) opts.log.info('heartbeat recovered', { to: origin });
+    lastProblem = problem;
+  };
+  const tick = async (): Promise<void> => {
+    if (stopped || inFlight || !opts.healthy()) return;
+    inFlight = true;
+    try {
+      const res = await fetch(opts.url, { signal: AbortSignal.timeout(HEARTBEAT_TIMEOUT) });
+      await res.arrayBuffer();
+      report(res.ok ? undefined : `HTTP ${res.status}`);
+    } catch (err) {
+      report(errorMessage(err));
+    } finally {
+      inFlight = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), opts.intervalMs);
+  timer.unref();
+  void tick();
+  opts.log.info('heartbeat on', { to: origin, interval_ms: opts.intervalMs });
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+  };
+}

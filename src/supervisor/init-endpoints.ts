@@ -1,0 +1,149 @@
+/**
+ * init-endpoints: under `lifeboat init` the config's `addr` is served by the init, not by
+ * the replicator (started with `-addr=`), so it answers while the replicator restores,
+ * restarts or crash-loops:
+ *   - `/healthz`: 200 while the replicator runs and every replica is within max-lag; 503
+ *     naming why not (starting, down, in a crash loop, not answering, a replica behind);
+ *   - `/status`: the same document, always 200;
+ *   - `/metrics`: the replicator's metrics (asked on its control socket) and the init's own
+ *     (uptime, restarts per service, restore on boot, the replicator up).
+ */
+import type { Config } from '../config/types.js';
+import { askReplicator } from '../replicator/control-socket.js';
+import { jsonReply, PROMETHEUS_TYPE, type Routes } from '../replicator/http-server.js';
+import { renderFamily, type Family } from '../replicator/metrics.js';
+import { askStatus, unknownDb } from '../replicator/status-client.js';
+import { judge, STATUS_VERSION, type DbStatus, type ReplicatorState, type StatusDoc } from '../replicator/status.js';
+
+/** ReplicatorView is the replicator as the init sees it: its state, and the problem to report when not running. */
+export interface ReplicatorView {
+  state: ReplicatorState;
+  problem?: string;
+}
+
+/** RestoreRecord is one database restored at boot. */
+export interface RestoreRecord {
+  db: string;
+  ms: number;
+  bytes: number;
+}
+
+/** InitCounters are what the init counts for `/metrics`. */
+export class InitCounters {
+  /** restarts counts each service's restarts (the replicator's as `replicate`). */
+  readonly restarts = new Map<string, number>();
+  readonly restores: RestoreRecord[] = [];
+
+  /** restarted counts one restart of `service`. */
+  restarted(service: string): void {
+    this.restarts.set(service, (this.restarts.get(service) ?? 0) + 1);
+  }
+}
+
+/** InitSource is what the init's endpoints read. */
+export interface InitSource {
+  config: Config;
+  replicator(): ReplicatorView;
+  counters: InitCounters;
+  /** services names every service the init supervises (their restart counters start at 0). */
+  services(): string[];
+}
+
+/** initRoutes answers `/healthz`, `/status` and `/metrics` for the init. */
+export function initRoutes(src: InitSource): Routes {
+  return {
+    '/healthz': async () => {
+      const doc = await initStatus(src);
+      return jsonReply(doc, doc.healthy ? 200 : 503);
+    },
+    '/status': async () => jsonReply(await initStatus(src)),
+    '/metrics': async () => ({ status: 200, type: PROMETHEUS_TYPE, body: await initMetrics(src) }),
+  };
+}
+
+/**
+ * initStatus is the status document as the init sees it: the replicator's own (asked on the
+ * control sockets) when it runs, the init's problem with it otherwise, judged again.
+ */
+export async function initStatus(src: InitSource): Promise<StatusDoc> {
+  const { config } = src;
+  const view = src.replicator();
+  const problems = view.problem ? [view.problem] : [];
+  let databases: DbStatus[] = config.dbs.map(unknownDb);
+  let pid: number | undefined;
+  if (view.state === 'running' || view.state === 'crash-loop') {
+    const asked = await askStatus(config.dbs);
+    databases = config.dbs.map((db) => {
+      const a = asked.get(db.path)!;
+      if ('db' in a) {
+        pid = a.pid;
+        return a.db;
+      }
+      if (view.state === 'running') problems.push(`replicator not answering for ${db.path}: ${a.unreachable}`);
+      return unknownDb(db);
+    });
+  }
+  return judge({
+    version: STATUS_VERSION,
+    source: 'replicator',
+    replicator: view.state,
+    ...(pid === undefined ? {} : { pid }),
+    time: new Date().toISOString(),
+    max_lag_ms: config.health.maxLag,
+    problems,
+    databases,
+  });
+}
+
+/** initMetrics is the replicator's metrics (when it answers) followed by the init's. */
+export async function initMetrics(src: InitSource): Promise<string> {
+  let replicator = '';
+  const first = src.config.dbs[0];
+  if (first && src.replicator().state !== 'starting') {
+    try {
+      const reply = await askReplicator(first.path, '/metrics');
+      if (reply.status === 200) replicator = reply.body;
+    } catch {
+      // down or not answering: lifeboat_replicator_up says so
+    }
+  }
+  return replicator + initFamilies(src, replicator !== '').map(renderFamily).join('');
+}
+
+/** initFamilies are the init's own metric families. */
+function initFamilies(src: InitSource, answering: boolean): Family[] {
+  const { counters } = src;
+  const names = new Set([...src.services(), ...counters.restarts.keys()]);
+  return [
+    {
+      name: 'lifeboat_init_uptime_seconds',
+      type: 'gauge',
+      help: 'Seconds since the init started',
+      samples: [{ labels: {}, value: process.uptime() }],
+    },
+    {
+      name: 'lifeboat_service_restarts_total',
+      type: 'counter',
+      help: 'Restarts of each supervised service after it exited (the replicator is "replicate")',
+      samples: [...names].sort().map((service) => ({ labels: { service }, value: counters.restarts.get(service) ?? 0 })),
+    },
+    {
+      name: 'lifeboat_replicator_up',
+      type: 'gauge',
+      help: 'The replicator runs and answers on its control socket (1) or not (0)',
+      samples: src.config.dbs.length > 0 ? [{ labels: {}, value: answering ? 1 : 0 }] : [],
+    },
+    {
+      name: 'lifeboat_restore_duration_seconds',
+      type: 'gauge',
+      help: 'Time the restore of a missing database took at boot',
+      samples: counters.restores.map((r) => ({ labels: { db: r.db }, value: r.ms / 1000 })),
+    },
+    {
+      name: 'lifeboat_restore_bytes',
+      type: 'gauge',
+      help: 'Size of the database restored at boot, in bytes',
+      samples: counters.restores.map((r) => ({ labels: { db: r.db }, value: r.bytes })),
+    },
+  ];
+}

@@ -56,18 +56,22 @@ export async function collectStatus(config: Config): Promise<StatusDoc> {
   const databases: DbStatus[] = [];
   for (const db of config.dbs) {
     const a = asked.get(db.path)!;
+    // The init's mark: its replicator keeps dying, even if a run of it answers right now.
+    const mark = readMark(db.path);
+    if (mark !== undefined) {
+      crashLoop = true;
+      problems.push(`replicator in a crash loop (${unhealthyPath(db.path)}: ${mark})`);
+    }
     if ('db' in a) {
       pid = a.pid ?? pid;
       databases.push(a.db);
       continue;
     }
     unreachable = true;
-    const mark = readMark(db.path);
-    crashLoop ||= mark !== undefined;
-    problems.push(mark ? `replicator in a crash loop (${unhealthyPath(db.path)}: ${mark})` : `replicator not answering for ${db.path}: ${a.unreachable}`);
+    problems.push(`replicator not answering for ${db.path}: ${a.unreachable}`);
     databases.push(await readDbStatus(db, config, log));
   }
-  const replicator: ReplicatorState = !unreachable ? 'running' : crashLoop ? 'crash-loop' : 'not-running';
+  const replicator: ReplicatorState = crashLoop ? 'crash-loop' : unreachable ? 'not-running' : 'running';
   return judge({
     version: STATUS_VERSION,
     source: unreachable ? 'replica' : 'replicator',

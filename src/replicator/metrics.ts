@@ -1,6 +1,6 @@
 /**
  * metrics: the replicator's state in the Prometheus text format, served on `addr`
- * (metrics-server.ts). The `litestream_*` families keep the reference v0.3's names, labels
+ * (http-server.ts). The `litestream_*` families keep the reference v0.3's names, labels
  * and meanings, so its dashboards and alerts work unchanged; `lifeboat_*` ones are ours.
  */
 import fs from 'node:fs';

@@ -33,6 +33,8 @@ interface FlyToml {
   env?: Record<string, string>;
   mounts?: { source: string; destination: string };
   http_service?: { internal_port: number; checks?: { path?: string; method?: string }[] };
+  checks?: Record<string, { type?: string; port?: number; path?: string; grace_period?: string }>;
+  metrics?: { port?: number; path?: string };
 }
 const fly = parseToml(read('fly.toml')) as FlyToml;
 
@@ -76,6 +78,23 @@ describe('fly.toml', () => {
     expect(svc.checks?.map((c) => c.path)).toContain('/healthz');
     expect(String(svc.internal_port)).toBe(fly.env?.PORT);
     expect(DOCKERFILE).toMatch(new RegExp(`PORT=${svc.internal_port}\\b`));
+  });
+});
+
+describe('replication health', () => {
+  it("fly.toml's [checks] and [metrics] ask the init on the image config's addr", async () => {
+    const config = await loadConfig({ path: path.join(ROOT, IMAGE_CONFIG), env: { REPLICA_URL: 'file:///replica' } });
+    const port = Number(/:(\d+)$/.exec(config.addr ?? '')?.[1]);
+    expect(port).toBeGreaterThan(0);
+    expect(port).not.toBe(fly.http_service?.internal_port);
+    const check = fly.checks?.replication;
+    expect(check).toMatchObject({ type: 'http', port, path: '/healthz' });
+    expect(seconds(check?.grace_period)).toBeGreaterThanOrEqual(30);
+    expect(fly.metrics).toEqual({ port, path: '/metrics' });
+  });
+
+  it('the image checks itself with lifeboat status, mapping its exit code 2 (reserved by Docker) to 1', () => {
+    expect(DOCKERFILE).toMatch(/^HEALTHCHECK .*\\\n\s+CMD lifeboat status > \/dev\/null \|\| exit 1$/m);
   });
 });
 

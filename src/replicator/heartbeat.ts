@@ -43,7 +43,7 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
       await res.arrayBuffer();
       report(res.ok ? undefined : `HTTP ${res.status}`);
     } catch (err) {
-      report(errorMessage(err));
+      report(fetchError(err));
     } finally {
       inFlight = false;
     }
@@ -58,4 +58,11 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
       clearInterval(timer);
     },
   };
+}
+
+/** fetchError is fetch's failure with its cause (`fetch failed: ECONNREFUSED`), never the URL. */
+function fetchError(err: unknown): string {
+  const cause = err instanceof Error ? (err.cause as NodeJS.ErrnoException | undefined) : undefined;
+  const detail = cause?.code ?? (cause instanceof Error ? cause.message : undefined);
+  return detail ? `${errorMessage(err)}: ${detail}` : errorMessage(err);
 }

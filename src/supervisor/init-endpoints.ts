@@ -14,11 +14,29 @@ import { jsonReply, PROMETHEUS_TYPE, type Routes } from '../replicator/http-serv
 import { renderFamily, type Family } from '../replicator/metrics.js';
 import { askStatus, unknownDb } from '../replicator/status-client.js';
 import { judge, STATUS_VERSION, type DbStatus, type ReplicatorState, type StatusDoc } from '../replicator/status.js';
+import type { Phase } from './service-table.js';
 
 /** ReplicatorView is the replicator as the init sees it: its state, and the problem to report when not running. */
 export interface ReplicatorView {
   state: ReplicatorState;
   problem?: string;
+}
+
+/** ReplicatorFacts are what the init knows of its replicator: whether there is one to run, its crash-loop report, its phase (undefined: not started). */
+export interface ReplicatorFacts {
+  replicates: boolean;
+  crashLoop?: string;
+  phase?: Phase;
+}
+
+/** viewReplicator turns the facts into a state and the problem /healthz reports. Pure. */
+export function viewReplicator(f: ReplicatorFacts): ReplicatorView {
+  if (!f.replicates) return { state: 'not-running' };
+  if (f.crashLoop) return { state: 'crash-loop', problem: f.crashLoop };
+  if (f.phase === 'up') return { state: 'running' };
+  if (f.phase === undefined || f.phase === 'down') return { state: 'starting', problem: 'replicator not started yet (the boot restores the databases first)' };
+  if (f.phase === 'starting') return { state: 'starting', problem: 'replicator starting: not ready yet' };
+  return { state: 'down', problem: `replicator down (${f.phase})` };
 }
 
 /** RestoreRecord is one database restored at boot. */

@@ -17,7 +17,7 @@ import { otherWriter, REPLICATOR_NAME, replicatorDef, restoreMissing } from './b
 import { killLeftovers } from './cleanup.js';
 import { onFatal, testFailure } from './fatal.js';
 import { clearUnhealthy, markUnhealthy } from './health.js';
-import { InitCounters, initRoutes, type ReplicatorView } from './init-endpoints.js';
+import { InitCounters, initRoutes, viewReplicator, type ReplicatorView } from './init-endpoints.js';
 import type { Knobs } from './knobs.js';
 import { lastFlush } from './last-flush.js';
 import { failed, listScripts, runOneshot } from './oneshot.js';
@@ -261,15 +261,9 @@ class Init {
     return undefined;
   }
 
-  /** replicatorView is the replicator's state for /healthz: starting, running, down or in a crash loop. */
+  /** replicatorView is the replicator's state for /healthz (init-endpoints.ts). */
   private replicatorView(): ReplicatorView {
-    if (!this.setup.config?.dbs.length) return { state: 'not-running' };
-    if (this.crashLoop) return { state: 'crash-loop', problem: this.crashLoop };
-    const phase = this.replicator?.state.phase;
-    if (phase === 'up') return { state: 'running' };
-    if (phase === undefined || phase === 'down') return { state: 'starting', problem: 'replicator not started yet (the boot restores the databases first)' };
-    if (phase === 'starting') return { state: 'starting', problem: 'replicator starting: not ready yet' };
-    return { state: 'down', problem: `replicator down (${phase})` };
+    return viewReplicator({ replicates: (this.setup.config?.dbs.length ?? 0) > 0, crashLoop: this.crashLoop, phase: this.replicator?.state.phase });
   }
 
   /** serviceNames names every supervised service, the replicator first. */

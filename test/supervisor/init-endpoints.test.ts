@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/validate.js';
-import { InitCounters, initMetrics, initStatus, type InitSource, type ReplicatorView } from '../../src/supervisor/init-endpoints.js';
+import { InitCounters, initMetrics, initStatus, viewReplicator, type InitSource, type ReplicatorView } from '../../src/supervisor/init-endpoints.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 function source(view: ReplicatorView, withDb = true): InitSource {
@@ -47,5 +47,16 @@ describe('the init’s /healthz view', () => {
     expect(text).toContain('lifeboat_restore_duration_seconds{db="/data/app.db"} 1.5\n');
     expect(text).toContain('lifeboat_restore_bytes{db="/data/app.db"} 8192\n');
     expect(text).toContain('# TYPE lifeboat_service_restarts_total counter\n');
+  });
+});
+
+describe('viewReplicator', () => {
+  it('maps the replicator’s phase and crash loop to a state and a problem', () => {
+    expect(viewReplicator({ replicates: false })).toEqual({ state: 'not-running' });
+    expect(viewReplicator({ replicates: true })).toEqual({ state: 'starting', problem: 'replicator not started yet (the boot restores the databases first)' });
+    expect(viewReplicator({ replicates: true, phase: 'starting' })).toEqual({ state: 'starting', problem: 'replicator starting: not ready yet' });
+    expect(viewReplicator({ replicates: true, phase: 'up' })).toEqual({ state: 'running' });
+    expect(viewReplicator({ replicates: true, phase: 'backoff' })).toEqual({ state: 'down', problem: 'replicator down (backoff)' });
+    expect(viewReplicator({ replicates: true, phase: 'up', crashLoop: 'replicator crash loop: 5 exits' })).toEqual({ state: 'crash-loop', problem: 'replicator crash loop: 5 exits' });
   });
 });

@@ -14,7 +14,6 @@ import { fetchMetrics } from '../helpers/metrics.js';
 import { startReplicate } from '../helpers/replicate.js';
 import { type S3rver, startS3rver } from '../helpers/s3rver.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
-import { openWAL } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
 import { startWriter } from '../reliability/harness.js';
@@ -57,7 +56,6 @@ describe('lifeboat replicate: /healthz, /metrics and the heartbeat through an S3
   it('200 while replicating; 503 naming the replica within max-lag + 1 s of a blackhole; 200 again after; pings only while healthy', async () => {
     const dir = tmpDir('lb-health-');
     const db = path.join(dir, 'app.db');
-    openWAL(db).close();
     const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
     const ping = await startPingServer();
     const endpoint = encodeURIComponent(`http://127.0.0.1:${proxy.port}`);
@@ -121,6 +119,7 @@ describe('lifeboat replicate: /healthz, /metrics and the heartbeat through an S3
         return h.status === 200 ? h : undefined;
       }, { what: '/healthz 200 after the store is back', timeoutMs: 120_000, intervalMs: 200, detail: output });
       expect(back.doc.problems).toEqual([]);
+      console.log(`health: /healthz 503 ${down.at - blackholedAt} ms after the blackhole (max-lag ${MAX_LAG_MS} ms), 200 again ${back.at - blackholedAt} ms after it`);
       // No ping while unhealthy (one already in flight at the first 503 may land just after it).
       const quietFrom = down.at + 1_000;
       expect(lastDown - quietFrom, output()).toBeGreaterThan(2_000);

@@ -124,6 +124,7 @@ describe('loadConfig', () => {
       accessKeyId: 'AKIATOP',
       secretAccessKey: 'top/secret',
       logging: { level: 'debug', type: 'json', stderr: false },
+      health: { maxLag: 30_000, heartbeatInterval: 60_000 },
       warnings: ['dbs[0].replicas[0].validation-interval: validation restores are not implemented, ignored'],
       dbs: [
         {

@@ -103,4 +103,24 @@ describe('lifeboat replicate: metrics on addr', () => {
     expect(res2.stderr).toContain(`metrics: listen on 127.0.0.1:${port}: EADDRINUSE`);
     expect(fs.existsSync(path.join(taken.dir, '.app.db-litestream'))).toBe(false);
   });
+
+  it('-addr overrides addr; -addr= serves nothing there (the control socket still answers); a bad -addr exits 2', async () => {
+    const { config } = setup('127.0.0.1:1');
+    const rep = startReplicate(['-config', config, '-addr', '127.0.0.1:0']);
+    const line = await rep.waitFor(/metrics listening/);
+    const base = `http://${/addr=(\S+)/.exec(line)![1]}`;
+    await rep.waitFor(/replicating/);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await rep.stop()).exitCode).toBe(0);
+
+    const off = startReplicate(['-config', config, '-addr=']);
+    await off.waitFor(/replicating/);
+    await waitUntil(async () => (await lifeboat(['status', '-config', config])).exitCode === 0, { what: 'status over the control socket', detail: () => off.lines.join('\n') });
+    expect(off.lines.join('\n')).not.toMatch(/metrics listening/);
+    expect((await off.stop()).exitCode).toBe(0);
+
+    const bad = await lifeboat(['replicate', '-config', config, '-addr', '9090']);
+    expect(bad.exitCode).toBe(2);
+    expect(String(bad.stderr).split('\n')[0]).toBe('lifeboat replicate: invalid -addr: invalid address "9090": want HOST:PORT or :PORT');
+  });
 });

@@ -161,7 +161,7 @@ function listenAddr(flag: string | boolean | undefined, config: Config): string 
 async function startEndpoints(replicator: Replicator, config: Config, addr: string | undefined): Promise<Endpoints> {
   const { Endpoints } = await import('../replicator/endpoints.js');
   const endpoints = new Endpoints(replicator, config.health, log);
-  if (addr) log.info('metrics listening', { addr: await endpoints.listen(addr), path: '/metrics' });
+  if (addr) log.info('metrics listening', { addr: await endpoints.listen(addr), paths: '/healthz,/metrics,/status' });
   return endpoints;
 }
 

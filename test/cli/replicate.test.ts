@@ -91,6 +91,10 @@ describe('lifeboat replicate (file replica)', () => {
     const rep = startReplicate(['-config', cfg]);
     await rep.waitFor(/replicating/);
     await runWriter(db, 300, 0, 2000);
+    // ~300 pages of WAL, past max-checkpoint-page-count: our checkpoint restarts the WAL,
+    // and the stop must come after it (a busy machine may run it only after the writer ended).
+    const indexes = () => new Set(listTree(replica).filter((f) => f.split(path.sep)[2] === 'wal').map((f) => SEGMENT_RE.exec(path.basename(f))?.[1])).size;
+    await waitUntil(() => indexes() >= 2, { what: 'a segment of a second WAL index after our checkpoint', detail: () => rep.lines.slice(-10).join('\n') });
     expect((await rep.stop()).exitCode).toBe(0);
     const files = listTree(replica);
     const byIndex = new Map<string, { offset: number; file: string }[]>();

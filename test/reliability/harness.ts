@@ -17,12 +17,15 @@ import { verifyNumbered, type Verdict } from './verify.js';
 /** NUMBERED_WRITER is the app fixture that commits numbered transactions until SIGTERM. */
 export const NUMBERED_WRITER = path.join(ROOT, 'test/fixtures/numbered-writer.mjs');
 
-/** count reads a harness count from the environment (bench/reliability.mjs), else `quick`. */
-export function count(name: string, quick: number): number {
+/**
+ * count reads a harness count from the environment (bench/reliability.mjs), else `quick`;
+ * a positive integer, or with `zeroOk` a non-negative one.
+ */
+export function count(name: string, quick: number, zeroOk = false): number {
   const v = process.env[`LIFEBOAT_HARNESS_${name}`];
   if (v === undefined || v === '') return quick;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`LIFEBOAT_HARNESS_${name}: not a positive integer: ${JSON.stringify(v)}`);
+  if (!Number.isInteger(n) || n < (zeroOk ? 0 : 1)) throw new Error(`LIFEBOAT_HARNESS_${name}: not a ${zeroOk ? 'non-negative' : 'positive'} integer: ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -93,6 +96,8 @@ export interface KillOptions {
   maxRows: number;
   upMs: [number, number];
   restoreEvery: number;
+  /** pauseMs: the writer's pause after each transaction (0: full speed). */
+  pauseMs: number;
 }
 
 /** KillReport is what a run of kill cycles saw. */
@@ -114,7 +119,7 @@ export interface KillReport {
  */
 export async function killCycles(db: string, target: Target, opts: KillOptions): Promise<KillReport> {
   const report: KillReport = { cycles: 0, restores: 0, committed: 0, restored: 0, problems: [] };
-  const writer = await startWriter(db, opts.maxRows);
+  const writer = await startWriter(db, opts.maxRows, opts.pauseMs);
   let floor = 0;
   let rep: Running | undefined;
   try {
@@ -131,8 +136,13 @@ export async function killCycles(db: string, target: Target, opts: KillOptions):
       await rep.proc;
       rep = undefined;
       report.cycles = i;
-      if (i % opts.restoreEvery !== 0) continue;
+      if (i % opts.restoreEvery !== 0) {
+        console.log(`kill cycle ${i}/${opts.cycles}: killed after ${up} ms`);
+        continue;
+      }
+      const restoreStarted = Date.now();
       const v = await restoreAndVerify(target);
+      console.log(`kill cycle ${i}/${opts.cycles}: killed after ${up} ms; restored ${v.transactions} transactions in ${Date.now() - restoreStarted} ms`);
       report.restores++;
       if (v.problem) report.problems.push(`cycle ${i}: ${v.problem}${keep(target, v.file)}`);
       else if (v.transactions < floor) report.problems.push(`cycle ${i}: restored ${v.transactions} transactions, fewer than the ${floor} restored before`);
@@ -145,6 +155,7 @@ export async function killCycles(db: string, target: Target, opts: KillOptions):
   // The last run meets the killed run's unreleased claim, so its final sync uploads a new
   // generation's snapshot: the default shutdown-sync-timeout (3 s) is for a platform's stop
   // timeout, not for a busy test machine, and this checks the data, not the time.
+  console.log(`kill cycles: the writer stopped at ${report.committed}; a last replicate and a final restore`);
   const last = startReplicate(['-shutdown-sync-timeout', '120s', db, target.url], target.env);
   await last.waitFor(/replicating/, 30_000);
   const { exitCode, output } = await last.stop('SIGTERM');

@@ -11,6 +11,18 @@ import { count, killCycles } from './harness.js';
 
 const S3_ENV = { AWS_ACCESS_KEY_ID: 'lifeboat-test', AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret' };
 const CYCLES = count('KILL_CYCLES', 4);
+/**
+ * PAUSE_MS: the writer's pause after each transaction. The quick run writes at full speed;
+ * the long run (bench/reliability.mjs) pauses, or the database would grow by gigabytes
+ * over its cycles and each cycle's new snapshot with it.
+ */
+const PAUSE_MS = count('WRITER_PAUSE_MS', 0, true);
+/**
+ * TIMEOUT_MS is generous: with transactions of up to 100 rows at full speed the database
+ * grows by megabytes a second, and every cycle after a kill -9 uploads a new generation's
+ * snapshot of it (docs/writers.md): on a busy machine a cycle can take half a minute.
+ */
+const TIMEOUT_MS = 120_000 + CYCLES * 45_000;
 let s3: S3rver;
 
 beforeAll(async () => {
@@ -32,12 +44,12 @@ describe('kill -9 of the replicator at random moments', () => {
     const dir = tmpDir();
     const db = path.join(dir, 'app.db');
     const url = kind === 'file' ? `file://${path.join(dir, 'replica')}` : `s3://bkt/kill-${maxRows}/app.db?endpoint=${encodeURIComponent(s3.endpoint)}`;
-    const report = await killCycles(db, { url, env: S3_ENV }, { cycles: CYCLES, maxRows, upMs: [100, 2500], restoreEvery: 2 });
+    const report = await killCycles(db, { url, env: S3_ENV }, { cycles: CYCLES, maxRows, upMs: [100, 2500], restoreEvery: 2, pauseMs: PAUSE_MS });
     console.log(`kill cycles (${kind}, up to ${maxRows} rows): ${JSON.stringify(report)}`);
     expect(report.problems).toEqual([]);
     expect(report.cycles).toBe(CYCLES);
     expect(report.restored).toBe(report.committed);
     expect(report.committed).toBeGreaterThan(0);
     expect(report.restores).toBe(Math.floor(CYCLES / 2));
-  }, 60_000 + CYCLES * 20_000);
+  }, TIMEOUT_MS);
 });

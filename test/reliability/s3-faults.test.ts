@@ -86,6 +86,7 @@ describe('S3 faults between the replicator and the store', () => {
         const puts = await walPuts();
         await waitUntil(async () => (await walPuts()) > puts, { what: `cycle ${i} (${fault}): a WAL upload after the fault`, timeoutMs: 120_000, detail: output });
         rss.push(rssMB(rep.proc.pid!));
+        console.log(`s3 fault cycle ${i + 1}/${CYCLES} (${fault}): uploads resumed; replicator ${Math.round(rss[rss.length - 1])} MB`);
       }
       done = true;
     } finally {

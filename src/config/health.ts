@@ -44,16 +44,23 @@ function maxLagFromEnv(env: NodeJS.ProcessEnv): number {
   return ms;
 }
 
-/** checkHeartbeatUrl accepts an absolute http:// or https:// URL. */
+/**
+ * checkHeartbeatUrl accepts an absolute http:// or https:// URL without a user or password
+ * (fetch refuses those, and they would reach the logs). The URL often holds a secret token:
+ * errors name only its scheme or origin, never the whole URL.
+ */
 function checkHeartbeatUrl(url: string, at: string): string {
-  let parsed: URL | undefined;
+  let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    parsed = undefined;
+    throw new ConfigError(at, 'not an absolute URL: want http://… or https://…');
   }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new ConfigError(at, `invalid URL ${JSON.stringify(url)}: want http://… or https://…`, url);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(at, `unsupported scheme ${JSON.stringify(parsed.protocol)}: want http://… or https://…`);
+  }
+  if (parsed.username || parsed.password) {
+    throw new ConfigError(at, `a user or password in the URL (user:pass@${parsed.host}) is not supported: put the token in the path or query`);
   }
   return url;
 }

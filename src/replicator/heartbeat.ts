@@ -2,7 +2,8 @@
  * heartbeat: `health.heartbeat-url` gets a GET every `health.heartbeat-interval` while the
  * replicator is healthy, and nothing while it is not (or not running): a dead-man's switch
  * such as healthchecks.io, Better Stack or Cronitor alerts on the silence. The URL often
- * holds a secret token, so logs name only its origin.
+ * holds a secret token, so logs name only its origin, and every URL in an error is replaced
+ * by that origin.
  */
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -36,14 +37,15 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
     lastProblem = problem;
   };
   const tick = async (): Promise<void> => {
-    if (stopped || inFlight || !opts.healthy()) return;
+    if (stopped || inFlight) return;
     inFlight = true;
     try {
+      if (!opts.healthy()) return;
       const res = await fetch(opts.url, { signal: AbortSignal.timeout(HEARTBEAT_TIMEOUT) });
       await res.arrayBuffer();
       report(res.ok ? undefined : `HTTP ${res.status}`);
     } catch (err) {
-      report(fetchError(err));
+      report(scrubUrls(fetchError(err), origin));
     } finally {
       inFlight = false;
     }
@@ -58,6 +60,11 @@ export function startHeartbeat(opts: HeartbeatOptions): Heartbeat {
       clearInterval(timer);
     },
   };
+}
+
+/** scrubUrls replaces every URL in `message` (a fetch error may quote the whole URL, token and all) by `origin`. */
+export function scrubUrls(message: string, origin: string): string {
+  return message.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]*/gi, origin);
 }
 
 /** fetchError is fetch's failure with its cause (`fetch failed: ECONNREFUSED`), never the URL. */

@@ -37,10 +37,21 @@ describe('health: config section', () => {
     expect(messageOf(() => validate({ health: { 'max-lag': '0s' } }))).toBe('health.max-lag: must be greater than 0, got "0s"');
     expect(messageOf(() => validate({ health: { 'heartbeat-interval': '-1s' } }))).toBe('health.heartbeat-interval: must be greater than 0, got "-1s"');
     expect(messageOf(() => validate({ health: { 'heartbeat-url': 'hc-ping.com/abc' } }))).toBe(
-      'health.heartbeat-url: invalid URL "hc-ping.com/abc": want http://… or https://…',
+      'health.heartbeat-url: not an absolute URL: want http://… or https://…',
     );
     expect(messageOf(() => validate({}, { LIFEBOAT_HEALTH_MAX_LAG: 'soon' }))).toBe('LIFEBOAT_HEALTH_MAX_LAG: invalid duration "soon" (want e.g. 30s or 1m)');
     expect(messageOf(() => validate({}, { LIFEBOAT_HEALTH_MAX_LAG: '0' }))).toBe('LIFEBOAT_HEALTH_MAX_LAG: must be greater than 0, got "0"');
+  });
+
+  it('a heartbeat URL is never echoed: a bad one is named by its scheme or host, userinfo is refused', () => {
+    const ftp = messageOf(() => validate({ health: { 'heartbeat-url': 'ftp://hc.example/secrettoken' } }));
+    expect(ftp).toBe('health.heartbeat-url: unsupported scheme "ftp:": want http://… or https://…');
+    const userinfo = messageOf(() => validate({ health: { 'heartbeat-url': 'https://user:secrettoken@hc.example/ping' } }));
+    expect(userinfo).toBe(
+      'health.heartbeat-url: a user or password in the URL (user:pass@hc.example) is not supported: put the token in the path or query',
+    );
+    const bad = messageOf(() => validate({ health: { 'heartbeat-url': 'hc.example/secrettoken' } }));
+    for (const m of [ftp, userinfo, bad]) expect(m).not.toContain('secrettoken');
   });
 
   it('unknown keys are warnings', () => {

@@ -155,13 +155,14 @@ function listenAddr(flag: string | boolean | undefined, config: Config): string 
 }
 
 /**
- * startEndpoints serves `addr` when given (before replication: a bad or busy address fails
- * first, nothing opened); the control sockets and the heartbeat follow once replicating.
+ * startEndpoints serves `addr` when given (a busy address is one warning: replication goes
+ * on without it); the control sockets and the heartbeat follow once replicating.
  */
 async function startEndpoints(replicator: Replicator, config: Config, addr: string | undefined): Promise<Endpoints> {
   const { Endpoints } = await import('../replicator/endpoints.js');
   const endpoints = new Endpoints(replicator, config.health, log);
-  if (addr) log.info('metrics listening', { addr: await endpoints.listen(addr), paths: '/healthz,/metrics,/status' });
+  const bound = addr ? await endpoints.listen(addr) : undefined;
+  if (bound) log.info('metrics listening', { addr: bound, paths: '/healthz,/metrics,/status' });
   return endpoints;
 }
 

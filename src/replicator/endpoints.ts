@@ -5,6 +5,7 @@
  * 503 otherwise; both carry the status document (status.ts).
  */
 import type { HealthConfig } from '../config/types.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { listenControlSocket } from './control-socket.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
@@ -26,7 +27,7 @@ export function replicatorRoutes(replicator: Replicator, health: HealthConfig): 
   };
 }
 
-/** Endpoints are the started servers and heartbeat; `stop` ends them. */
+/** Endpoints are the started servers and heartbeat; `close` ends them. */
 export class Endpoints {
   private readonly servers: HttpServer[] = [];
   private heartbeat: Heartbeat | undefined;
@@ -37,9 +38,18 @@ export class Endpoints {
     private readonly log: Logger,
   ) {}
 
-  /** listen serves `addr` (before replication starts: a bad or busy address fails first); resolves with the bound address. */
-  async listen(addr: string): Promise<string> {
-    const server = await serveAddr(addr, replicatorRoutes(this.replicator, this.health));
+  /**
+   * listen serves `addr`; resolves with the bound address, or — when it cannot bind (busy,
+   * say) — logs one warning and resolves undefined: replication does not need the endpoint.
+   */
+  async listen(addr: string): Promise<string | undefined> {
+    let server: HttpServer;
+    try {
+      server = await serveAddr(addr, replicatorRoutes(this.replicator, this.health));
+    } catch (err) {
+      this.log.warn('no /healthz, /metrics or /status: replicating without them', { addr, error: errorMessage(err) });
+      return undefined;
+    }
     this.servers.push(server);
     return server.address;
   }

@@ -87,7 +87,7 @@ describe('lifeboat replicate: metrics on addr', () => {
     expect(exitCode, output).toBe(0);
   });
 
-  it('a bad addr is a config error (exit 2); a port in use fails at start (exit 1), before replicating', async () => {
+  it('a bad addr is a config error (exit 2); a port in use is one warning and replication goes on', async () => {
     const bad = setup('9090');
     const res = await lifeboat(['replicate', '-config', bad.config]);
     expect(res.exitCode).toBe(2);
@@ -95,13 +95,27 @@ describe('lifeboat replicate: metrics on addr', () => {
 
     const busy = net.createServer();
     await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
-    const port = (busy.address() as net.AddressInfo).port;
-    const taken = setup(`127.0.0.1:${port}`);
-    const res2 = await lifeboat(['replicate', '-config', taken.config]);
-    busy.close();
-    expect(res2.exitCode).toBe(1);
-    expect(res2.stderr).toContain(`metrics: listen on 127.0.0.1:${port}: EADDRINUSE`);
-    expect(fs.existsSync(path.join(taken.dir, '.app.db-litestream'))).toBe(false);
+    try {
+      const port = (busy.address() as net.AddressInfo).port;
+      const taken = setup(`127.0.0.1:${port}`);
+      const rep = startReplicate(['-config', taken.config]);
+      const warn = await rep.waitFor(/no \/healthz, \/metrics or \/status/);
+      expect(warn).toMatch(/WARN/);
+      expect(warn).toContain(`metrics: listen on 127.0.0.1:${port}: EADDRINUSE`);
+      await rep.waitFor(/replicating/);
+      // The control socket answers all the same; the database reaches the replica.
+      await waitUntil(async () => (await lifeboat(['status', '-config', taken.config])).exitCode === 0, {
+        what: 'status over the control socket',
+        detail: () => rep.lines.join('\n'),
+      });
+      const { exitCode, output } = await rep.stop();
+      expect(exitCode, output).toBe(0);
+      expect(output).not.toMatch(/metrics listening/);
+      expect(output.match(/no \/healthz/g)).toHaveLength(1);
+      expect(fs.existsSync(path.join(taken.replica, 'generations'))).toBe(true);
+    } finally {
+      busy.close();
+    }
   });
 
   it('-addr overrides addr; -addr= serves nothing there (the control socket still answers); a bad -addr exits 2', async () => {

@@ -29,7 +29,7 @@ export const spec: CommandSpec = {
   maxArgs: 0,
 };
 
-/** EXIT_UNHEALTHY: a replicator answered and a replica is behind by more than max-lag. */
+/** EXIT_UNHEALTHY: a replica is behind by more than max-lag, or the init marked the replicator as crash-looping. */
 export const EXIT_UNHEALTHY = 1;
 
 /** EXIT_UNREACHABLE: no replicator answered for some database (its rows were read from the replica). */
@@ -42,6 +42,8 @@ export async function run(argv: string[]): Promise<number> {
   const doc = await collectStatus(config);
   if (flags.json === true) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   else process.stdout.write(renderStatus(doc));
+  // A crash loop is unhealthy (1) even when no replicator run answers right now.
+  if (doc.replicator === 'crash-loop') return EXIT_UNHEALTHY;
   if (doc.source === 'replica') return EXIT_UNREACHABLE;
   return doc.healthy ? 0 : EXIT_UNHEALTHY;
 }

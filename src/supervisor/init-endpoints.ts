@@ -7,13 +7,18 @@
  *   - `/status`: the same document, always 200;
  *   - `/metrics`: the replicator's metrics (asked on its control socket) and the init's own
  *     (uptime, restarts per service, restore on boot, the replicator up).
+ * The endpoint is not needed to lose nothing: when `addr` cannot be bound (busy, say) the
+ * init logs one warning and boots on without it.
  */
 import type { Config } from '../config/types.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
 import { askReplicator } from '../replicator/control-socket.js';
-import { jsonReply, PROMETHEUS_TYPE, type Routes } from '../replicator/http-server.js';
+import { jsonReply, PROMETHEUS_TYPE, type HttpServer, type Routes } from '../replicator/http-server.js';
 import { renderFamily, type Family } from '../replicator/metrics.js';
 import { askStatus, unknownDb } from '../replicator/status-client.js';
 import { judge, STATUS_VERSION, type DbStatus, type ReplicatorState, type StatusDoc } from '../replicator/status.js';
+import { REPLICATOR_NAME } from './builtin.js';
 import type { Phase } from './service-table.js';
 
 /** ReplicatorView is the replicator as the init sees it: its state, and the problem to report when not running. */
@@ -65,6 +70,61 @@ export interface InitSource {
   counters: InitCounters;
   /** services names every service the init supervises (their restart counters start at 0). */
   services(): string[];
+}
+
+/** InitEndpointsOptions: what the init's endpoints read from the init, as it changes. */
+export interface InitEndpointsOptions {
+  config: Config;
+  counters: InitCounters;
+  /** replicatorPhase is the built-in replicator's phase; undefined while not started. */
+  replicatorPhase(): Phase | undefined;
+  /** crashLoop is the replicator's crash-loop report while it lasts. */
+  crashLoop(): string | undefined;
+  /** serviceNames are the services.d services (the replicator is added once started). */
+  serviceNames: string[];
+  log: Logger;
+}
+
+/** InitEndpoints serves the config's `addr` for the init; `close` ends it. */
+export class InitEndpoints implements InitSource {
+  readonly config: Config;
+  readonly counters: InitCounters;
+  private server?: HttpServer;
+
+  constructor(private readonly opts: InitEndpointsOptions) {
+    this.config = opts.config;
+    this.counters = opts.counters;
+  }
+
+  /** listen serves the config's addr, if any; a failure to bind is one warning, not a failure of the boot. */
+  async listen(): Promise<void> {
+    const addr = this.config.addr;
+    if (!addr) return;
+    const { serveAddr } = await import('../replicator/http-server.js');
+    try {
+      this.server = await serveAddr(addr, initRoutes(this));
+    } catch (err) {
+      this.opts.log.warn('no /healthz, /metrics or /status: booting on without them (replication does not need them)', { addr, error: errorMessage(err) });
+      return;
+    }
+    this.opts.log.info('metrics listening', { addr: this.server.address, paths: '/healthz,/metrics,/status' });
+  }
+
+  /** replicator is the replicator's state for /healthz. */
+  replicator(): ReplicatorView {
+    return viewReplicator({ replicates: this.config.dbs.length > 0, crashLoop: this.opts.crashLoop(), phase: this.opts.replicatorPhase() });
+  }
+
+  /** services names every supervised service, the replicator first once started. */
+  services(): string[] {
+    return [...(this.opts.replicatorPhase() === undefined ? [] : [REPLICATOR_NAME]), ...this.opts.serviceNames];
+  }
+
+  /** close stops serving. */
+  async close(): Promise<void> {
+    await this.server?.close();
+    this.server = undefined;
+  }
 }
 
 /** initRoutes answers `/healthz`, `/status` and `/metrics` for the init. */

@@ -10,14 +10,13 @@ import { noConfigFound } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { HttpServer } from '../replicator/http-server.js';
 import { spawnApp, type AppProcess } from './app.js';
 import type { Prestarted } from './prestart.js';
 import { otherWriter, REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
 import { killLeftovers } from './cleanup.js';
 import { onFatal, testFailure } from './fatal.js';
 import { clearUnhealthy, markUnhealthy } from './health.js';
-import { InitCounters, initRoutes, viewReplicator, type ReplicatorView } from './init-endpoints.js';
+import { InitCounters, InitEndpoints } from './init-endpoints.js';
 import type { Knobs } from './knobs.js';
 import { lastFlush } from './last-flush.js';
 import { failed, listScripts, runOneshot } from './oneshot.js';
@@ -96,7 +95,7 @@ class Init {
   private readonly counters = new InitCounters();
   /** crashLoop is the replicator's crash-loop report while it lasts. */
   private crashLoop?: string;
-  private endpoints?: HttpServer;
+  private endpoints?: InitEndpoints;
 
   constructor(private readonly setup: InitSetup) {
     this.log = setup.log;
@@ -132,8 +131,7 @@ class Init {
   /** boot runs the boot steps in order; returns a failure message (exit 111) or undefined. */
   private async boot(): Promise<string | undefined> {
     // The config's addr first: /healthz answers (503) from the first moment of the boot.
-    const listenFailure = await this.listen();
-    if (listenFailure) return listenFailure;
+    await this.listen();
     // cont-init.d/*, in lexical order, each to completion.
     const initFailure = await this.contInit();
     if (initFailure || this.reason) return initFailure;
@@ -246,29 +244,19 @@ class Init {
     this.replicator.start();
   }
 
-  /** listen serves the config's addr (init-endpoints.ts); a failure to bind stops the boot. */
-  private async listen(): Promise<string | undefined> {
+  /** listen serves the config's addr (init-endpoints.ts); a failure to bind is only a warning. */
+  private async listen(): Promise<void> {
     const config = this.setup.config;
-    if (!config?.addr) return undefined;
-    const { serveAddr } = await import('../replicator/http-server.js');
-    const src = { config, replicator: () => this.replicatorView(), counters: this.counters, services: () => this.serviceNames() };
-    try {
-      this.endpoints = await serveAddr(config.addr, initRoutes(src));
-    } catch (err) {
-      return (err as Error).message;
-    }
-    this.log.info('metrics listening', { addr: this.endpoints.address, paths: '/healthz,/metrics,/status' });
-    return undefined;
-  }
-
-  /** replicatorView is the replicator's state for /healthz (init-endpoints.ts). */
-  private replicatorView(): ReplicatorView {
-    return viewReplicator({ replicates: (this.setup.config?.dbs.length ?? 0) > 0, crashLoop: this.crashLoop, phase: this.replicator?.state.phase });
-  }
-
-  /** serviceNames names every supervised service, the replicator first. */
-  private serviceNames(): string[] {
-    return [...(this.replicator ? [REPLICATOR_NAME] : []), ...this.setup.services.map((s) => s.name)];
+    if (!config?.addr) return;
+    this.endpoints = new InitEndpoints({
+      config,
+      counters: this.counters,
+      replicatorPhase: () => this.replicator?.state.phase,
+      crashLoop: () => this.crashLoop,
+      serviceNames: this.setup.services.map((s) => s.name),
+      log: this.log,
+    });
+    await this.endpoints.listen();
   }
 
   private startServices(): void {

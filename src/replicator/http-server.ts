@@ -74,10 +74,13 @@ export async function serveAddr(addr: string, routes: Routes): Promise<HttpServe
   };
 }
 
-/** closeServer stops accepting and ends idle keep-alive connections. */
+/**
+ * closeServer stops accepting and ends every connection, idle or not: a request still in
+ * flight (a slow client's, a keep-alive one) must not hold up the stop.
+ */
 export function closeServer(server: Server): Promise<void> {
   return new Promise<void>((resolve) => {
     server.close(() => resolve());
-    server.closeIdleConnections();
+    server.closeAllConnections();
   });
 }

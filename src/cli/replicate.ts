@@ -105,7 +105,11 @@ export async function run(argv: string[]): Promise<number> {
   if (exec && stop.received === undefined) {
     // From here the app's handlers take the signals (installed before runWithApp's first await).
     stop.off();
-    return exec.runWithApp(replicator, app, timeoutMs);
+    try {
+      return await exec.runWithApp(replicator, app, timeoutMs);
+    } finally {
+      await endpoints?.close();
+    }
   }
   log.info('signal received, final sync', { signal: await stop.signal, timeout_ms: timeoutMs });
   endpoints?.stopHeartbeat();

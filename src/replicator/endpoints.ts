@@ -66,10 +66,15 @@ export class Endpoints {
       this.heartbeat = startHeartbeat({
         url: heartbeatUrl,
         intervalMs: this.health.heartbeatInterval,
-        healthy: () => buildStatus(this.replicator.runners, this.health.maxLag).healthy,
+        healthy: () => this.healthy(),
         log: this.log,
       });
     }
+  }
+
+  /** healthy is what the heartbeat checks: the status is healthy and the replicator not stopping. */
+  healthy(): boolean {
+    return !this.replicator.stopping && buildStatus(this.replicator.runners, this.health.maxLag).healthy;
   }
 
   /** stopHeartbeat ends the heartbeat (at the stop: a stopping replicator is not a healthy one). */

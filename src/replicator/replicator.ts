@@ -148,6 +148,9 @@ export class DbRunner {
 
 /** Replicator runs every database of a config. */
 export class Replicator {
+  /** stopping is true once `stop` began (the final sync, then closed): a stopping replicator is not a healthy one. */
+  stopping = false;
+
   readonly runners: DbRunner[];
   /** unsynced describes, after a `stop` whose final sync did not complete, each replica left behind (DbRunner.behind). */
   unsynced: string[] = [];
@@ -205,6 +208,7 @@ export class Replicator {
    * at most `timeoutMs` (Infinity: no limit); true if all completed in time.
    */
   async stop(flush = true, timeoutMs = Infinity): Promise<boolean> {
+    this.stopping = true;
     const deadline = Date.now() + timeoutMs;
     const results = await Promise.all(this.runners.map((r) => r.stop(flush, deadline)));
     this.unsynced = results.every(Boolean) ? [] : this.runners.flatMap((r) => r.behind());

@@ -3,11 +3,12 @@
  * replicates, `.<db file>-lifeboat.sock` (for `/data/app.db`, `/data/.app.db-lifeboat.sock`),
  * speaking HTTP: `GET /status` (status.ts), `/healthz`, `/metrics`. `lifeboat status` and the
  * init find it from the database path alone. The socket is made with mode 0600 (only its
- * owner, and root, may connect); a symlink or any other file at its path is refused, never
- * followed or removed. The writer lock (writer-lock.ts) makes the replicator the only one of
+ * owner, and root, may connect) in a private directory, then renamed into place; a symlink
+ * or any other file at its path is refused, never followed or removed. The writer lock (writer-lock.ts) makes the replicator the only one of
  * its database, so a socket left there by a killed run is stale and is replaced.
  */
 import fs from 'node:fs';
+import type { Server } from 'node:http';
 import path from 'node:path';
 import { errorMessage, isNotFound } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -36,17 +37,7 @@ export async function listenControlSocket(dbPath: string, routes: Routes, log: L
     if (Buffer.byteLength(file) > SOCKET_PATH_MAX) throw new Error(`path longer than ${SOCKET_PATH_MAX} bytes`);
     removeStale(file);
     const server = await createHttpServer(routes);
-    // The socket is created 0600 (umask), then chmod-ed to be sure: no moment open to others.
-    const umask = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(file, () => resolve());
-      });
-    } finally {
-      process.umask(umask);
-    }
-    fs.chmodSync(file, 0o600);
+    await bindPrivately(server, file);
     server.unref();
     const ino = fs.lstatSync(file).ino;
     const unlinkOurs = (): void => {
@@ -68,6 +59,34 @@ export async function listenControlSocket(dbPath: string, routes: Routes, log: L
   } catch (err) {
     log.warn('no control socket: lifeboat status will read the replica instead', { socket: file, error: errorMessage(err) });
     return undefined;
+  }
+}
+
+/**
+ * bindPrivately binds `server` in a fresh directory of our own (mode 0700, beside `file`),
+ * makes the socket 0600 there — where nothing else can reach it or swap it for a symlink —
+ * and only then renames it to `file`: no process-wide umask, no chmod on the shared path,
+ * no moment open to others. The private directory is removed whatever happens.
+ */
+async function bindPrivately(server: Server, file: string): Promise<void> {
+  // `.lb-XXXXXX/s` is never longer than `.<db file>-lifeboat.sock`: SOCKET_PATH_MAX holds.
+  const dir = fs.mkdtempSync(path.join(path.dirname(file), '.lb-'));
+  try {
+    const tmp = path.join(dir, 's');
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(tmp, () => resolve());
+    });
+    try {
+      fs.chmodSync(tmp, 0o600);
+      removeStale(file);
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      await closeServer(server);
+      throw err;
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -26,7 +26,7 @@ import { DbStats } from './stats.js';
 /** DbState: waiting for the file to exist, open and replicating, or closed. */
 export type DbState = 'waiting' | 'open' | 'closed';
 
-/** Db replicates one SQLite database into its shadow WAL; emits `change` when the position moves. */
+/** Db replicates one SQLite database into its shadow WAL; emits `open` once opened and `change` when the position moves. */
 export class Db extends EventEmitter {
   readonly path: string;
   readonly walPath: string;
@@ -108,6 +108,7 @@ export class Db extends EventEmitter {
     this.checkpointer = new Checkpointer(sqlite, wal, shadows, dbFd, this.config, this.stats, this.log);
     this.state = 'open';
     this.log.info('opened', { generation: this.generation ?? 'none' });
+    this.emit('open');
     return true;
   }
 

@@ -4,10 +4,13 @@
  * (control-socket.ts), and the heartbeat (heartbeat.ts). `/healthz` is 200 while healthy,
  * 503 otherwise; both carry the status document (status.ts).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { HealthConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { listenControlSocket } from './control-socket.js';
+import type { Db } from './db.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { jsonReply, PROMETHEUS_TYPE, serveAddr, type HttpServer, type Routes } from './http-server.js';
 import { renderMetrics } from './metrics.js';
@@ -31,6 +34,9 @@ export function replicatorRoutes(replicator: Replicator, health: HealthConfig): 
 export class Endpoints {
   private readonly servers: HttpServer[] = [];
   private heartbeat: Heartbeat | undefined;
+  /** pending removes the waits for databases not yet opened (their socket comes at the open). */
+  private readonly pending: (() => void)[] = [];
+  private closed = false;
 
   constructor(
     private readonly replicator: Replicator,
@@ -54,12 +60,21 @@ export class Endpoints {
     return server.address;
   }
 
-  /** startLocal opens each database's control socket and starts the heartbeat (after Replicator.start: its writer locks are held). */
+  /**
+   * startLocal opens each database's control socket and starts the heartbeat (after
+   * Replicator.start: its writer locks are held). A database whose directory does not exist
+   * yet (first boot: the app creates it) gets its socket once the database is opened.
+   */
   async startLocal(): Promise<void> {
     const routes = replicatorRoutes(this.replicator, this.health);
     for (const r of this.replicator.runners) {
-      const server = await listenControlSocket(r.db.path, routes, r.db.log);
-      if (server) this.servers.push(server);
+      if (r.db.state === 'open' || fs.existsSync(path.dirname(r.db.path))) {
+        await this.openSocket(r.db, routes);
+        continue;
+      }
+      const onOpen = (): void => void this.openSocket(r.db, routes);
+      r.db.once('open', onOpen);
+      this.pending.push(() => r.db.off('open', onOpen));
     }
     const { heartbeatUrl } = this.health;
     if (heartbeatUrl) {
@@ -70,6 +85,15 @@ export class Endpoints {
         log: this.log,
       });
     }
+  }
+
+  /** openSocket opens `db`'s control socket, unless closed meanwhile. */
+  private async openSocket(db: Db, routes: Routes): Promise<void> {
+    if (this.closed) return;
+    const server = await listenControlSocket(db.path, routes, db.log);
+    if (!server) return;
+    if (this.closed) await server.close();
+    else this.servers.push(server);
   }
 
   /** healthy is what the heartbeat checks: the status is healthy and the replicator not stopping. */
@@ -84,6 +108,8 @@ export class Endpoints {
 
   /** close ends the heartbeat and closes every server (control sockets are removed). */
   async close(): Promise<void> {
+    this.closed = true;
+    for (const off of this.pending.splice(0)) off();
     this.stopHeartbeat();
     await Promise.all(this.servers.splice(0).map((s) => s.close()));
   }

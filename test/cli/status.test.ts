@@ -139,6 +139,30 @@ describe('lifeboat status', () => {
     }
   });
 
+  it('a database whose directory does not exist at start gets its control socket once it is created', async () => {
+    const dir = tmpDir('lb-st-');
+    const db = path.join(dir, 'data', 'app.db');
+    const config = path.join(dir, 'lifeboat.yml');
+    fs.writeFileSync(config, `dbs:\n  - path: ${db}\n    monitor-interval: 100ms\n    replicas:\n      - name: backup\n        path: ${path.join(dir, 'r')}\n`);
+    const rep = startReplicate(['-config', config]);
+    try {
+      await rep.waitFor(/replicating/);
+      // First boot: the app makes the directory and the database.
+      fs.mkdirSync(path.dirname(db));
+      openWAL(db).close();
+      await rep.waitFor(/opened/);
+      const st = await waitUntil(async () => {
+        const r = await status(config);
+        return r.code === 0 ? r : undefined;
+      }, { what: 'status 0 over the control socket', detail: () => rep.lines.join('\n') });
+      expect(st.doc).toMatchObject({ source: 'replicator', replicator: 'running', pid: rep.proc.pid });
+      expect(fs.lstatSync(path.join(dir, 'data', '.app.db-lifeboat.sock')).mode & 0o777).toBe(0o600);
+      expect(rep.lines.join('\n')).not.toMatch(/no control socket/);
+    } finally {
+      await rep.stop();
+    }
+  });
+
   it('bad input: exit 2 with one line', async () => {
     const r = await lifeboat(['status', '-config', '/nonexistent/lifeboat.yml']);
     expect(r.exitCode).toBe(2);

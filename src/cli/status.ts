@@ -2,7 +2,7 @@
  * status: `lifeboat status [-config PATH] [-json]` — one row per database and replica:
  * generation, local and replica positions, lag, last sync, last error, replicator state.
  * It asks the running replicator on each database's control socket; for a database whose
- * replicator does not answer it reads the replica instead. Exit code: 0 healthy, 1
+ * replicator does not answer it reads the replica instead (not with `-no-replica`). Exit code: 0 healthy, 1
  * unhealthy, 2 unreachable (no replicator answered for some database; or a usage or config
  * error), so it serves as a container HEALTHCHECK (docs/health.md).
  */
@@ -11,7 +11,7 @@ import type { Config } from '../config/types.js';
 import { log } from '../log.js';
 import { hex8 } from '../replicator/pos.js';
 import { readDbStatus } from '../replicator/replica-status.js';
-import { askStatus } from '../replicator/status-client.js';
+import { askStatus, unknownDb } from '../replicator/status-client.js';
 import { judge, seconds, STATUS_VERSION, type DbStatus, type PosJSON, type ReplicatorState, type StatusDoc } from '../replicator/status.js';
 import { unhealthyPath } from '../supervisor/health.js';
 import { parseArgs, type CommandSpec } from './args.js';
@@ -25,7 +25,15 @@ export const spec: CommandSpec = {
     'Show each database\'s replicas: positions, lag, last sync, last error, and the\n' +
     'replicator\'s state. Exit 0 healthy, 1 unhealthy, 2 no replicator answered.',
   usage: 'status [flags]',
-  flags: [...CONFIG_FLAGS, { name: 'json', type: 'boolean', description: 'Print the status document as JSON (docs/health.md).' }],
+  flags: [
+    ...CONFIG_FLAGS,
+    { name: 'json', type: 'boolean', description: 'Print the status document as JSON (docs/health.md).' },
+    {
+      name: 'no-replica',
+      type: 'boolean',
+      description: 'Ask the running replicator only: never read the replica (exit 2 at once when\nnone answers). For a HEALTHCHECK that should not list the replica each time.',
+    },
+  ],
   maxArgs: 0,
 };
 
@@ -39,7 +47,7 @@ export const EXIT_UNREACHABLE = 2;
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseArgs(spec, argv);
   const config = await loadCommandConfig(flags);
-  const doc = await collectStatus(config);
+  const doc = await collectStatus(config, { readReplica: flags['no-replica'] !== true });
   if (flags.json === true) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   else process.stdout.write(renderStatus(doc));
   // A crash loop is unhealthy (1) even when no replicator run answers right now.
@@ -48,8 +56,13 @@ export async function run(argv: string[]): Promise<number> {
   return doc.healthy ? 0 : EXIT_UNHEALTHY;
 }
 
-/** collectStatus asks each database's replicator, reading the replica for those that do not answer. */
-export async function collectStatus(config: Config): Promise<StatusDoc> {
+/** CollectOptions: `readReplica` false leaves a database whose replicator does not answer unknown, without reading its replica. */
+export interface CollectOptions {
+  readReplica?: boolean;
+}
+
+/** collectStatus asks each database's replicator, reading the replica for those that do not answer (unless told not to). */
+export async function collectStatus(config: Config, opts: CollectOptions = {}): Promise<StatusDoc> {
   const asked = await askStatus(config.dbs);
   const problems: string[] = [];
   let pid: number | undefined;
@@ -71,7 +84,7 @@ export async function collectStatus(config: Config): Promise<StatusDoc> {
     }
     unreachable = true;
     problems.push(`replicator not answering for ${db.path}: ${a.unreachable}`);
-    databases.push(await readDbStatus(db, config, log));
+    databases.push(opts.readReplica === false ? unknownDb(db) : await readDbStatus(db, config, log));
   }
   const replicator: ReplicatorState = crashLoop ? 'crash-loop' : unreachable ? 'not-running' : 'running';
   return judge({

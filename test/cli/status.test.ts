@@ -94,6 +94,13 @@ describe('lifeboat status', () => {
     expect(db.state).toBe('unknown');
     expect(db.replicas[0]).toMatchObject({ name: 'backup', position: replicaEnd(s.replica), caught_up: true, lag_ms: null });
     expect(db.position).toEqual(replicaEnd(s.replica));
+    // -no-replica (the image's HEALTHCHECK): exit 2 at once, the replica left unread.
+    const quick = await lifeboat(['status', '-json', '-no-replica', '-config', s.config]);
+    expect(quick.exitCode, String(quick.all)).toBe(2);
+    const qdoc = JSON.parse(String(quick.stdout)) as StatusDoc;
+    expect(qdoc).toMatchObject({ source: 'replica', replicator: 'not-running', healthy: false });
+    expect(qdoc.databases[0]).toMatchObject({ state: 'unknown', position: null });
+    expect(qdoc.databases[0].replicas[0]).toMatchObject({ name: 'backup', position: null });
   });
 
   it('exit 1 when a replica falls behind by more than max-lag, naming it and its error', async () => {

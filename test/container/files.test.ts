@@ -93,8 +93,10 @@ describe('replication health', () => {
     expect(fly.metrics).toEqual({ port, path: '/metrics' });
   });
 
-  it('the image checks itself with lifeboat status, mapping its exit code 2 (reserved by Docker) to 1', () => {
-    expect(DOCKERFILE).toMatch(/^HEALTHCHECK .*\\\n\s+CMD lifeboat status > \/dev\/null \|\| exit 1$/m);
+  it('the image checks itself with lifeboat status -no-replica, mapping its exit code 2 (reserved by Docker) to 1', () => {
+    expect(DOCKERFILE).toMatch(/^HEALTHCHECK .*\\\n\s+CMD lifeboat status -no-replica > \/dev\/null \|\| exit 1$/m);
+    // The start period covers a long restore on the first boot.
+    expect(/^HEALTHCHECK .*--start-period=(\S+)/m.exec(DOCKERFILE)?.[1]).toBe('10m');
   });
 });
 

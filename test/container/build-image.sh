@@ -6,7 +6,8 @@
 #      image) with a Node copied in where the official images keep it (node, npm and the C
 #      headers under /usr/local) — skipped when it exists for this Node version;
 #   2. `buildah bud` of the repository's Dockerfile on that base (vfs storage, chroot
-#      isolation; RUN steps use the host's network for apt and npm).
+#      isolation; RUN steps use the host's network for apt and npm), in Docker's image
+#      format: the OCI format has no HEALTHCHECK and would drop it.
 #
 # Usage: test/container/build-image.sh
 # Environment (all optional):
@@ -110,7 +111,7 @@ say "base image size: $(podman $store image inspect --format '{{.Size}}' "$base"
 # 2. The image, from the repository's Dockerfile.
 start=$(date +%s)
 say "buildah bud $repo (NODE_IMAGE=$base) -> $image"
-buildah $store bud --isolation chroot --build-arg "NODE_IMAGE=$base" -t "$image" -f "$repo/Dockerfile" "$repo"
+buildah $store bud --format docker --isolation chroot --build-arg "NODE_IMAGE=$base" -t "$image" -f "$repo/Dockerfile" "$repo"
 say "image $image built in $(( $(date +%s) - start )) s"
 say "image size: $(podman $store image inspect --format '{{.Size}}' "$image" | awk '{ printf "%.0f MB", $1 / 1e6 }')"
 # Drop the image this tag pointed to before (vfs keeps a full copy of each).

@@ -19,7 +19,7 @@ import { ROOT } from '../helpers/cli.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { freePort, getNotes, postNote, type Note } from './demo-client.js';
-import { BUILD_SCRIPT, logs, remove, runDetached, runOnce, skipReason, stop, waitHttp, type RunOptions } from './podman.js';
+import { BUILD_SCRIPT, IMAGE, logs, podmanOk, remove, runDetached, runOnce as runOnceRaw, skipReason, stop, waitHttp, type RunOptions } from './podman.js';
 
 const reason = skipReason();
 const MINUTE = 60_000;
@@ -37,11 +37,35 @@ describe.runIf(reason !== undefined && process.env.CI === 'true')('container tes
   });
 });
 
+/**
+ * testConfig is the image's /etc/lifeboat.yml with `addr: "127.0.0.1:0"`: the containers
+ * share the host's network and run beside other tests, so no fixed port (the image's :9091).
+ */
+let testConfig = '';
+
+function writeTestConfig(): string {
+  const text = fs.readFileSync(path.join(ROOT, 'examples/demo/lifeboat.yml'), 'utf8');
+  expect(text).toMatch(/^addr: ":9091"$/m);
+  const file = path.join(tmpDir('lifeboat-ct-config-'), 'lifeboat.yml');
+  fs.writeFileSync(file, text.replace(/^addr: .*$/m, 'addr: "127.0.0.1:0"'), { mode: 0o644 });
+  return file;
+}
+
+/** withConfig mounts the test config over the image's. */
+function withConfig<T extends Omit<RunOptions, 'name'>>(opts: T): T {
+  return { ...opts, volumes: { ...opts.volumes, [testConfig]: '/etc/lifeboat.yml:ro' } };
+}
+
 /** start runs a container (named uniquely, removed after the file) and returns its name. */
 async function start(opts: Omit<RunOptions, 'name'>): Promise<string> {
   const name = `lifeboat-test-${process.pid}-${++serial}`;
   started.push(name);
-  return runDetached({ ...opts, name });
+  return runDetached({ ...withConfig(opts), name });
+}
+
+/** runOnce runs a container to completion with the test config. */
+function runOnce(opts: Omit<RunOptions, 'name'>): ReturnType<typeof runOnceRaw> {
+  return runOnceRaw(withConfig(opts));
 }
 
 /** writeNotes posts `count` notes and checks that the app lists exactly those. */
@@ -101,6 +125,7 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
     const summary = String(r.all).split('\n').filter((l) => l.includes('build-image:'));
     console.log([...summary, `build-image.sh: ${Math.round((Date.now() - t0) / 1000)} s`].join('\n'));
     if (r.exitCode !== 0) throw new Error(`build-image.sh failed (exit ${r.exitCode}):\n${String(r.all).slice(-6000)}`);
+    testConfig = writeTestConfig();
   }, 35 * MINUTE);
 
   afterAll(async () => {
@@ -174,6 +199,15 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
     expect(fs.statSync(path.join(data, 'app.db')).uid).toBe(1000);
     expect(fs.statSync(path.join(replica, 'generations')).uid).toBe(1000);
   }, 6 * MINUTE);
+
+  it('keeps the Dockerfile\'s HEALTHCHECK (lifeboat status -no-replica, a 10m start period)', async () => {
+    const [image] = JSON.parse(await podmanOk(['image', 'inspect', IMAGE])) as Record<string, unknown>[];
+    const config = image.Config as Record<string, unknown> | undefined;
+    const hc = (image.Healthcheck ?? image.HealthCheck ?? config?.Healthcheck) as { Test?: string[]; StartPeriod?: number } | undefined;
+    expect(hc, JSON.stringify(image).slice(0, 2000)).toBeDefined();
+    expect(hc!.Test).toEqual(['CMD-SHELL', 'lifeboat status -no-replica > /dev/null || exit 1']);
+    expect(hc!.StartPeriod).toBe(10 * 60 * 1e9);
+  }, 2 * MINUTE);
 
   it("keeps its database under fly.toml's [mounts] destination", async () => {
     const r = await runOnce({ entrypoint: ['lifeboat', 'databases'], env: { REPLICA_URL: 'file:///replica' } });

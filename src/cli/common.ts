@@ -20,20 +20,21 @@ export const CONFIG_FLAGS: FlagSpec[] = [
 
 /**
  * loadCommandConfig loads the config named by `-config` (or found by the lookup order),
- * configures logging (`log`, or `opts.logger`) from it and logs its warnings. With
+ * configures logging (`log`, or `opts.logger`) from it and logs its warnings; `healthEnv`
+ * applies `$LIFEBOAT_HEALTH_MAX_LAG` (the commands that judge health). With
  * `optional`, returns undefined when no file is named or found (commands that also accept
  * a DB path or replica URL).
  */
-export async function loadCommandConfig(flags: ParsedArgs['flags'], opts?: { optional?: false; logger?: Logger }): Promise<Config>;
-export async function loadCommandConfig(flags: ParsedArgs['flags'], opts: { optional: true; logger?: Logger }): Promise<Config | undefined>;
+export async function loadCommandConfig(flags: ParsedArgs['flags'], opts?: { optional?: false; logger?: Logger; healthEnv?: boolean }): Promise<Config>;
+export async function loadCommandConfig(flags: ParsedArgs['flags'], opts: { optional: true; logger?: Logger; healthEnv?: boolean }): Promise<Config | undefined>;
 export async function loadCommandConfig(
   flags: ParsedArgs['flags'],
-  opts: { optional?: boolean; logger?: Logger } = {},
+  opts: { optional?: boolean; logger?: Logger; healthEnv?: boolean } = {},
 ): Promise<Config | undefined> {
   const flag = typeof flags.config === 'string' ? flags.config : undefined;
   const resolved = resolveConfigPath(flag);
   if (!resolved && opts.optional) return undefined;
-  const config = await loadConfig({ path: resolved?.path, expandEnv: flags['no-expand-env'] !== true });
+  const config = await loadConfig({ path: resolved?.path, expandEnv: flags['no-expand-env'] !== true, healthEnv: opts.healthEnv });
   setupLogging(config, opts.logger);
   return config;
 }

@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
   const { runInit } = await import('../supervisor/init.js');
   let config: Config | undefined;
   if (resolved) {
-    config = await loadConfig({ path: resolved.path, expandEnv: !noExpand });
+    config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true });
     setupLogging(config);
   }
   const services = readServicesDir(knobs.servicesDir);

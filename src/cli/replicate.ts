@@ -171,7 +171,7 @@ async function startEndpoints(replicator: Replicator, config: Config, addr: stri
 }
 
 async function commandConfig(flags: Record<string, string | boolean | undefined>, args: string[]): Promise<Config> {
-  if (args.length === 0) return loadCommandConfig(flags);
+  if (args.length === 0) return loadCommandConfig(flags, { healthEnv: true });
   if (args.length < 2) throw new UsageError('need DB_PATH and at least one REPLICA_URL');
   if (flags.config !== undefined) throw new UsageError('-config cannot be combined with DB_PATH REPLICA_URL');
   const config = configForDatabase(args[0], args.slice(1));

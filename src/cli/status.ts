@@ -46,7 +46,7 @@ export const EXIT_UNREACHABLE = 2;
 /** run prints the status and returns 0, 1 or 2. */
 export async function run(argv: string[]): Promise<number> {
   const { flags } = parseArgs(spec, argv);
-  const config = await loadCommandConfig(flags);
+  const config = await loadCommandConfig(flags, { healthEnv: true });
   const doc = await collectStatus(config, { readReplica: flags['no-replica'] !== true });
   if (flags.json === true) process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
   else process.stdout.write(renderStatus(doc));

@@ -48,6 +48,8 @@ export interface LoadConfigOptions {
   expandEnv?: boolean;
   env?: NodeJS.ProcessEnv;
   paths?: PathContext;
+  /** healthEnv applies `$LIFEBOAT_HEALTH_MAX_LAG` (replicate, status and the init judge health; the other commands never read it). */
+  healthEnv?: boolean;
 }
 
 /** loadConfig reads and validates the config file; every failure is one ConfigError line naming the file. */
@@ -63,17 +65,18 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     if (isNotFound(err)) throw new ConfigError('', `config file not found: ${file}`, file);
     throw new ConfigError('', `read config ${file}: ${errorMessage(err)}`);
   }
-  const config = parseConfigText(text, { file, expandEnv: opts.expandEnv, env, paths: opts.paths });
+  const config = parseConfigText(text, { file, expandEnv: opts.expandEnv, env, paths: opts.paths, healthEnv: opts.healthEnv });
   config.file = file;
   return config;
 }
 
-/** ParseConfigOptions: the file name for messages, env expansion and where paths resolve. */
+/** ParseConfigOptions: the file name for messages, env expansion, where paths resolve, and whether `$LIFEBOAT_HEALTH_MAX_LAG` applies. */
 export interface ParseConfigOptions {
   file?: string;
   expandEnv?: boolean;
   env?: NodeJS.ProcessEnv;
   paths?: PathContext;
+  healthEnv?: boolean;
 }
 
 /** parseConfigText expands, parses and validates config text; errors are prefixed with `file: `. */
@@ -82,7 +85,8 @@ export function parseConfigText(text: string, opts: ParseConfigOptions = {}): Co
   const src = opts.expandEnv === false ? text : expandEnv(text, opts.env ?? process.env);
   const raw = parseYAML(src, file);
   try {
-    return validateConfig(raw, { paths: opts.paths ?? defaultPathContext(), env: opts.env ?? process.env });
+    const env = opts.healthEnv ? (opts.env ?? process.env) : undefined;
+    return validateConfig(raw, { paths: opts.paths ?? defaultPathContext(), env });
   } catch (err) {
     if (err instanceof ConfigError) err.message = `${file}: ${err.message}`;
     throw err;

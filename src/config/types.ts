@@ -57,6 +57,7 @@ export interface HealthConfig {
   maxLag: number;
   /** heartbeatUrl is GET every heartbeatInterval while healthy; unset: no heartbeat. */
   heartbeatUrl?: string;
+  /** heartbeatInterval (ms) is the time between two heartbeat GETs. */
   heartbeatInterval: number;
 }
 

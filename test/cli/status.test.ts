@@ -178,5 +178,8 @@ describe('lifeboat status', () => {
     const bad = await lifeboat(['status', '-config', s.config], { env: { LIFEBOAT_HEALTH_MAX_LAG: 'soon' } });
     expect(bad.exitCode).toBe(2);
     expect(String(bad.stderr).trim()).toBe(`lifeboat status: ${s.config}: LIFEBOAT_HEALTH_MAX_LAG: invalid duration "soon" (want e.g. 30s or 1m)`);
+    // Commands that do not judge health never read it.
+    const other = await lifeboat(['databases', '-config', s.config], { env: { LIFEBOAT_HEALTH_MAX_LAG: 'soon' } });
+    expect(other.exitCode, String(other.all)).toBe(0);
   });
 });

@@ -113,6 +113,15 @@ const ENV = {
 describe('loadConfig', () => {
   const dir = tmpDir();
 
+  it('applies LIFEBOAT_HEALTH_MAX_LAG only when asked (replicate, status, init): other commands never read it', async () => {
+    const file = write(dir, 'health-env.yml', 'dbs:\n  - path: /data/app.db\n');
+    expect((await loadConfig({ path: file, env: { LIFEBOAT_HEALTH_MAX_LAG: 'soon' } })).health.maxLag).toBe(30_000);
+    expect((await loadConfig({ path: file, env: { LIFEBOAT_HEALTH_MAX_LAG: '5s' }, healthEnv: true })).health.maxLag).toBe(5_000);
+    expect(await loadError(loadConfig({ path: file, env: { LIFEBOAT_HEALTH_MAX_LAG: 'soon' }, healthEnv: true }))).toBe(
+      `${file}: LIFEBOAT_HEALTH_MAX_LAG: invalid duration "soon" (want e.g. 30s or 1m)`,
+    );
+  });
+
   it('loads a reference-style litestream.yml unchanged', async () => {
     const file = write(dir, 'litestream.yml', LITESTREAM_YML);
     const c = await loadConfig({ path: file, env: ENV });

@@ -173,16 +173,24 @@ export async function initStatus(src: InitSource): Promise<StatusDoc> {
   });
 }
 
-/** initMetrics is the replicator's metrics (when it answers) followed by the init's. */
+/**
+ * initMetrics is the replicator's metrics (when it answers) followed by the init's. Every
+ * database's control socket serves the same metrics: the first that answers is used (one
+ * database without a socket — a path too long, say — does not hide them).
+ */
 export async function initMetrics(src: InitSource): Promise<string> {
   let replicator = '';
-  const first = src.config.dbs[0];
-  if (first && src.replicator().state !== 'starting') {
-    try {
-      const reply = await askReplicator(first.path, '/metrics');
-      if (reply.status === 200) replicator = reply.body;
-    } catch {
-      // down or not answering: lifeboat_replicator_up says so
+  if (src.replicator().state !== 'starting') {
+    for (const db of src.config.dbs) {
+      try {
+        const reply = await askReplicator(db.path, '/metrics');
+        if (reply.status === 200) {
+          replicator = reply.body;
+          break;
+        }
+      } catch {
+        // down or not answering here: the next database's socket, else lifeboat_replicator_up 0
+      }
     }
   }
   return replicator + initFamilies(src, replicator !== '').map(renderFamily).join('');

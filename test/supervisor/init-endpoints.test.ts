@@ -1,7 +1,19 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/validate.js';
-import { InitCounters, initMetrics, initStatus, viewReplicator, type InitSource, type ReplicatorView } from '../../src/supervisor/init-endpoints.js';
+import { Logger } from '../../src/log.js';
+import { listenControlSocket } from '../../src/replicator/control-socket.js';
+import { PROMETHEUS_TYPE } from '../../src/replicator/http-server.js';
+import type { Phase } from '../../src/supervisor/service-table.js';
+import {
+  InitCounters,
+  InitEndpoints,
+  initMetrics,
+  initStatus,
+  viewReplicator,
+  type InitSource,
+  type ReplicatorView,
+} from '../../src/supervisor/init-endpoints.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 function source(view: ReplicatorView, withDb = true): InitSource {
@@ -47,6 +59,41 @@ describe('the init’s /healthz view', () => {
     expect(text).toContain('lifeboat_restore_duration_seconds{db="/data/app.db"} 1.5\n');
     expect(text).toContain('lifeboat_restore_bytes{db="/data/app.db"} 8192\n');
     expect(text).toContain('# TYPE lifeboat_service_restarts_total counter\n');
+  });
+});
+
+describe('the init’s /metrics with several databases', () => {
+  it('takes the replicator’s metrics from the first database whose control socket answers', async () => {
+    const dir = tmpDir('lb-ie-');
+    const dbs = ['no-socket.db', 'app.db'].map((f) => ({ path: path.join(dir, f), replicas: [{ name: 'backup', path: path.join(dir, `r-${f}`) }] }));
+    const config = validateConfig({ dbs }, { paths: { cwd: dir, home: dir } });
+    const body = 'litestream_db_size{db="x"} 4096\n';
+    const server = await listenControlSocket(dbs[1].path, { '/metrics': () => ({ status: 200, type: PROMETHEUS_TYPE, body }) }, new Logger({ write: () => {} }));
+    try {
+      const src: InitSource = { config, replicator: () => ({ state: 'running' }), counters: new InitCounters(), services: () => ['replicate'] };
+      const text = await initMetrics(src);
+      expect(text.startsWith(body)).toBe(true);
+      expect(text).toContain('lifeboat_replicator_up 1\n');
+    } finally {
+      await server!.close();
+    }
+  });
+});
+
+describe('InitEndpoints', () => {
+  it('names the replicator among the services once started, and views it from its phase and crash loop', () => {
+    const dir = tmpDir('lb-ie-');
+    const config = validateConfig({ dbs: [{ path: path.join(dir, 'app.db'), replicas: [{ name: 'backup', path: path.join(dir, 'r') }] }] }, { paths: { cwd: dir, home: dir } });
+    let phase: Phase | undefined;
+    let crashLoop: string | undefined;
+    const e = new InitEndpoints({ config, counters: new InitCounters(), replicatorPhase: () => phase, crashLoop: () => crashLoop, serviceNames: ['svc'], log: new Logger({ write: () => {} }) });
+    expect(e.services()).toEqual(['svc']);
+    expect(e.replicator().state).toBe('starting');
+    phase = 'up';
+    expect(e.services()).toEqual(['replicate', 'svc']);
+    expect(e.replicator()).toEqual({ state: 'running' });
+    crashLoop = 'replicator crash loop: 5 exits';
+    expect(e.replicator()).toEqual({ state: 'crash-loop', problem: crashLoop });
   });
 });
 

@@ -48,6 +48,22 @@ async function startPingServer(): Promise<{ url: string; pings: number[]; close(
   };
 }
 
+/**
+ * setupStore: a database path, the S3 replica `s3://bkt/NAME/app.db` behind a TCP proxy, a
+ * heartbeat receiver, and a config of `top(heartbeatUrl)` lines followed by the database.
+ */
+async function setupStore(name: string, top: (heartbeatUrl: string) => string[]) {
+  const dir = tmpDir(`lb-${name}-`);
+  const db = path.join(dir, 'app.db');
+  const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
+  const ping = await startPingServer();
+  const endpoint = encodeURIComponent(`http://127.0.0.1:${proxy.port}`);
+  const config = path.join(dir, 'lifeboat.yml');
+  const dbLines = ['dbs:', `  - path: ${db}`, '    replicas:', '      - name: store', `        url: s3://bkt/${name}/app.db?endpoint=${endpoint}`];
+  fs.writeFileSync(config, [...top(ping.url), ...dbLines].join('\n'));
+  return { dir, db, proxy, ping, config };
+}
+
 async function healthz(base: string): Promise<{ status: number; doc: StatusDoc; at: number }> {
   const res = await fetch(`${base}/healthz`);
   return { status: res.status, doc: (await res.json()) as StatusDoc, at: Date.now() };
@@ -55,26 +71,7 @@ async function healthz(base: string): Promise<{ status: number; doc: StatusDoc; 
 
 describe('lifeboat replicate: /healthz, /metrics and the heartbeat through an S3 outage', () => {
   it('200 while replicating; 503 naming the replica within max-lag + 1 s of a blackhole; 200 again after; pings only while healthy', async () => {
-    const dir = tmpDir('lb-health-');
-    const db = path.join(dir, 'app.db');
-    const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
-    const ping = await startPingServer();
-    const endpoint = encodeURIComponent(`http://127.0.0.1:${proxy.port}`);
-    const config = path.join(dir, 'lifeboat.yml');
-    fs.writeFileSync(
-      config,
-      [
-        'addr: "127.0.0.1:0"',
-        'health:',
-        `  heartbeat-url: ${ping.url}`,
-        '  heartbeat-interval: 200ms',
-        'dbs:',
-        `  - path: ${db}`,
-        '    replicas:',
-        '      - name: store',
-        `        url: s3://bkt/health/app.db?endpoint=${endpoint}`,
-      ].join('\n'),
-    );
+    const { db, proxy, ping, config } = await setupStore('health', (url) => ['addr: "127.0.0.1:0"', 'health:', `  heartbeat-url: ${url}`, '  heartbeat-interval: 200ms']);
     const writer = await startWriter(db, 5, 20);
     const rep = startReplicate(['-config', config, '-shutdown-sync-timeout', '60s'], { ...ENV, LIFEBOAT_HEALTH_MAX_LAG: `${MAX_LAG_MS}ms` });
     const output = () => rep.lines.join('\n');
@@ -144,27 +141,8 @@ describe('lifeboat replicate: /healthz, /metrics and the heartbeat through an S3
   }, 240_000);
 
   it('-exec: the heartbeat stops once the app exited, while the final sync still runs', async () => {
-    const dir = tmpDir('lb-health-exec-');
-    const db = path.join(dir, 'app.db');
+    const { dir, db, proxy, ping, config } = await setupStore('health-exec', (url) => ['health:', `  heartbeat-url: ${url}`, '  heartbeat-interval: 100ms', '  max-lag: 10m']);
     const quit = path.join(dir, 'quit');
-    const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
-    const ping = await startPingServer();
-    const endpoint = encodeURIComponent(`http://127.0.0.1:${proxy.port}`);
-    const config = path.join(dir, 'lifeboat.yml');
-    fs.writeFileSync(
-      config,
-      [
-        'health:',
-        `  heartbeat-url: ${ping.url}`,
-        '  heartbeat-interval: 100ms',
-        '  max-lag: 10m',
-        'dbs:',
-        `  - path: ${db}`,
-        '    replicas:',
-        '      - name: store',
-        `        url: s3://bkt/health-exec/app.db?endpoint=${endpoint}`,
-      ].join('\n'),
-    );
     const conn = openWAL(db);
     insertRows(conn, 20, 100);
     // The app runs until told to quit; the final sync after it then hangs in the blackhole

@@ -2,9 +2,10 @@
  * status: `lifeboat status [-config PATH] [-json]` — one row per database and replica:
  * generation, local and replica positions, lag, last sync, last error, replicator state.
  * It asks the running replicator on each database's control socket; for a database whose
- * replicator does not answer it reads the replica instead (not with `-no-replica`). Exit code: 0 healthy, 1
- * unhealthy, 2 unreachable (no replicator answered for some database; or a usage or config
- * error), so it serves as a container HEALTHCHECK (docs/health.md).
+ * replicator does not answer it reads the replica instead (not with `-no-replica`). Exit
+ * code: 0 healthy, 1 unhealthy (also a crash loop), 2 unreachable (no replicator answered
+ * for some database; or a usage or config error), so it serves as a container HEALTHCHECK
+ * (docs/health.md).
  */
 import fs from 'node:fs';
 import type { Config } from '../config/types.js';

@@ -4,8 +4,9 @@
  * speaking HTTP: `GET /status` (status.ts), `/healthz`, `/metrics`. `lifeboat status` and the
  * init find it from the database path alone. The socket is made with mode 0600 (only its
  * owner, and root, may connect) in a private directory, then renamed into place; a symlink
- * or any other file at its path is refused, never followed or removed. The writer lock (writer-lock.ts) makes the replicator the only one of
- * its database, so a socket left there by a killed run is stale and is replaced.
+ * or any other file at its path is refused, never followed or removed. The writer lock
+ * (writer-lock.ts) makes the replicator the only one of its database, so a socket left
+ * there by a killed run is stale and is replaced.
  */
 import fs from 'node:fs';
 import type { Server } from 'node:http';

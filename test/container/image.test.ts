@@ -213,7 +213,9 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
     const r = await runOnce({ entrypoint: ['lifeboat', 'databases'], env: { REPLICA_URL: 'file:///replica' } });
     expect(r.exitCode, r.output).toBe(0);
     const fly = parseToml(fs.readFileSync(path.join(ROOT, 'fly.toml'), 'utf8')) as { mounts: { destination: string } };
-    const paths = r.output.split('\n').slice(1).map((l) => l.split(/\s+/)[0]).filter(Boolean);
+    // The rows after the header (podman may print its own `time=… level=warning` lines first).
+    const lines = r.output.split('\n');
+    const paths = lines.slice(lines.findIndex((l) => /^path\s/.test(l)) + 1).map((l) => l.split(/\s+/)[0]).filter(Boolean);
     expect(paths).toEqual([DB]);
     expect(path.relative(fly.mounts.destination, DB).startsWith('..')).toBe(false);
   }, 2 * MINUTE);

@@ -1,16 +1,22 @@
 /*
- * reaper: the two system calls Lifeboat's init needs and plain Node cannot make.
+ * reaper: the system calls Lifeboat needs and plain Node cannot make.
  *
  *   setChildSubreaper()  prctl(PR_SET_CHILD_SUBREAPER, 1): orphaned descendants are
  *                        re-parented to this process instead of the namespace's PID 1.
  *   reap(pid)            waitpid(pid, WNOHANG) for one pid: {code, signal} once reaped,
  *                        null while it runs or when it is not our child.
+ *   trimMemory()         glibc's malloc_trim(0): hands the allocator's free pages back to
+ *                        the kernel (the replicator, after a burst of uploads); false
+ *                        where there was nothing to give back or the C library has none.
  *
  * Never waitpid(-1): libuv waits for the children that child_process spawned and must
  * keep getting their exit codes. The caller passes only pids that child_process does
  * not own and that /proc shows as zombies (src/supervisor/reaper.ts).
  */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -66,10 +72,22 @@ static napi_value reap(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value trim_memory(napi_env env, napi_callback_info info) {
+  (void)info;
+  int released = 0;
+#ifdef __GLIBC__
+  released = malloc_trim(0);
+#endif
+  napi_value result;
+  napi_get_boolean(env, released != 0, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
     {"reap", NULL, reap, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"trimMemory", NULL, trim_memory, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

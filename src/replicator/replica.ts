@@ -11,6 +11,7 @@ import { Claims } from './claim.js';
 import type { Logger } from '../log.js';
 import type { Db } from './db.js';
 import { walSegmentKey } from './layout.js';
+import { processTrimmer } from './memory.js';
 import { Lz4Error, createFrameDecoder, createFrameEncoder, encodeFrameInSteps } from './lz4/index.js';
 import { type Pos, comparePos, formatPos, hex8 } from './pos.js';
 import type { ReplicaClient, SnapshotInfo } from './replica-client.js';
@@ -221,6 +222,7 @@ export class Replica {
         throw wrapError(`snapshot ${at.generation}/${hex8(at.index)}`, err);
       });
       this.lastSnapshotKey = `${at.generation}/${at.index}/${at.offset}`;
+      processTrimmer().note(info.size);
       this.log.info('snapshot written', { generation: at.generation, index: hex8(at.index), size: info.size, ms: Date.now() - started });
       return info;
     } finally {
@@ -366,6 +368,7 @@ export class Replica {
     try {
       await this.client.writeWALSegment(pos, body);
       this.unsettled.delete(key);
+      processTrimmer().note(len);
     } catch (err) {
       // The request may still land later (a timeout, a reset): this key keeps these bytes.
       if (!this.unsettled.has(key)) this.unsettled.set(key, end);

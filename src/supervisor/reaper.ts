@@ -11,23 +11,12 @@
  * child_process (by another native addon) would be reaped here by mistake.
  */
 import { ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../log.js';
+import { ADDON_PATH, loadAddon, type NativeAddon } from '../native.js';
 import { childrenOf, processState } from '../proc.js';
 
 /** REAP_INTERVAL is the fallback scan period, for SIGCHLDs merged or missed. */
 export const REAP_INTERVAL = 1_000;
-
-/** ADDON_PATH is the built addon, relative to the package root (dist/ or src/ alike). */
-export const ADDON_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../build/Release/reaper.node');
-
-/** ReaperAddon is the native interface (native/reaper.c). */
-export interface ReaperAddon {
-  setChildSubreaper(): boolean;
-  reap(pid: number): { code: number; signal: number } | null;
-}
 
 /** ReaperRole is how orphans reach us: as PID 1, as a subreaper, or not at all (no addon). */
 export type ReaperRole = 'pid1' | 'subreaper' | 'none';
@@ -54,15 +43,6 @@ export function trackSpawns(): ReadonlySet<number> {
   return tracked;
 }
 
-/** loadAddon loads build/Release/reaper.node; undefined (with the reason) when it cannot. */
-export function loadAddon(file = ADDON_PATH): { addon?: ReaperAddon; error?: string } {
-  try {
-    return { addon: createRequire(import.meta.url)(file) as ReaperAddon };
-  } catch (err) {
-    return { error: (err as Error).message.split('\n')[0] };
-  }
-}
-
 /** Reaper reaps untracked zombie children until stopped. */
 export class Reaper {
   /** reaped counts the orphans reaped so far. */
@@ -73,7 +53,7 @@ export class Reaper {
 
   private constructor(
     readonly role: ReaperRole,
-    private readonly addon: ReaperAddon | undefined,
+    private readonly addon: NativeAddon | undefined,
     private readonly log: Logger,
   ) {}
 

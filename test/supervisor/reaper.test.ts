@@ -2,7 +2,8 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { Logger } from '../../src/log.js';
-import { loadAddon, Reaper, trackSpawns } from '../../src/supervisor/reaper.js';
+import { loadAddon } from '../../src/native.js';
+import { Reaper, trackSpawns } from '../../src/supervisor/reaper.js';
 import { childrenOf, fixture, procStat } from '../helpers/procs.js';
 import { waitUntil } from '../helpers/wait.js';
 

@@ -1,7 +1,7 @@
 /**
  * final-sync: one replica's last upload on stop, bounded by a deadline. A failed attempt
- * (a reset connection, a 503, a timeout) is retried every SHUTDOWN_SYNC_INTERVAL while
- * time is left, so a transient fault costs retries, not the data; at the deadline the
+ * (a reset connection, a 503, a timeout) is retried every SHUTDOWN_SYNC_INTERVAL (the last
+ * wait cut to the deadline) while time is left, so a transient fault costs retries, not the data; at the deadline the
  * attempt in flight is abandoned and the answer is false, so the process can exit within
  * its stop timeout (the caller then closes the storage clients, which ends the requests).
  */
@@ -26,7 +26,11 @@ export async function finalSync(replica: Replica, deadline: number): Promise<boo
   return ok;
 }
 
-/** flushUntil repeats the flush after each failure while at least one interval is left before `deadline`. */
+/**
+ * flushUntil repeats the flush after each failure until `deadline`: the wait before the next
+ * attempt is SHUTDOWN_SYNC_INTERVAL, cut to the time left, so the whole budget is used (an
+ * attempt still running at the deadline is abandoned by finalSync).
+ */
 async function flushUntil(replica: Replica, deadline: number, state: { expired: boolean }): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -35,12 +39,12 @@ async function flushUntil(replica: Replica, deadline: number, state: { expired: 
     } catch (err) {
       if (state.expired) return false;
       const left = deadline - Date.now();
-      if (left <= SHUTDOWN_SYNC_INTERVAL) {
+      if (left <= 0) {
         replica.log.error('final sync failed', { attempt, error: errorMessage(err) });
         return false;
       }
       replica.log.warn('final sync failed: retrying', { attempt, left_ms: Math.round(left), error: errorMessage(err) });
-      await sleep(SHUTDOWN_SYNC_INTERVAL);
+      await sleep(Math.min(SHUTDOWN_SYNC_INTERVAL, left));
       if (state.expired) return false;
     }
   }

@@ -67,11 +67,14 @@ export async function listenControlSocket(dbPath: string, routes: Routes, log: L
  * bindPrivately binds `server` in a fresh directory of our own (mode 0700, beside `file`),
  * makes the socket 0600 there — where nothing else can reach it or swap it for a symlink —
  * and only then renames it to `file`: no process-wide umask, no chmod on the shared path,
- * no moment open to others. The private directory is removed whatever happens.
+ * no moment open to others. The private directory is removed whatever happens; one left by
+ * a run killed mid-bind is removed at the next start (removeStaleDirs).
  */
 async function bindPrivately(server: Server, file: string): Promise<void> {
-  // `.lb-XXXXXX/s` is never longer than `.<db file>-lifeboat.sock`: SOCKET_PATH_MAX holds.
-  const dir = fs.mkdtempSync(path.join(path.dirname(file), '.lb-'));
+  // `.<db file>-lbXXXXXX/s` is shorter than `.<db file>-lifeboat.sock`: SOCKET_PATH_MAX holds.
+  const prefix = file.slice(0, -'lifeboat.sock'.length) + 'lb';
+  removeStaleDirs(prefix);
+  const dir = fs.mkdtempSync(prefix);
   try {
     const tmp = path.join(dir, 's');
     await new Promise<void>((resolve, reject) => {
@@ -88,6 +91,21 @@ async function bindPrivately(server: Server, file: string): Promise<void> {
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * removeStaleDirs removes private directories (`<prefix>XXXXXX`, as mkdtemp names them) left
+ * beside the socket by a run killed mid-bind. Only this database's: its writer lock makes us
+ * its only replicator, so none of them is in use. Symlinks and files are left alone.
+ */
+function removeStaleDirs(prefix: string): void {
+  const dir = path.dirname(prefix);
+  const stem = path.basename(prefix);
+  for (const name of fs.readdirSync(dir)) {
+    if (name.length !== stem.length + 6 || !name.startsWith(stem) || !/^[A-Za-z0-9]{6}$/.test(name.slice(stem.length))) continue;
+    const full = path.join(dir, name);
+    if (fs.lstatSync(full, { throwIfNoEntry: false })?.isDirectory()) fs.rmSync(full, { recursive: true, force: true });
   }
 }
 

@@ -45,4 +45,20 @@ describe('listenControlSocket', () => {
     expect(fs.readlinkSync(controlSocketPath(db))).toBe(target);
     expect(fs.readdirSync(dir).sort()).toEqual(['.app.db-lifeboat.sock']);
   });
+
+  it('removes a private directory left by a run killed mid-bind, and nothing of other names', async () => {
+    const dir = tmpDir('lb-cs-');
+    const db = path.join(dir, 'app.db');
+    fs.mkdirSync(path.join(dir, '.app.db-lbAb12Cd'));
+    fs.writeFileSync(path.join(dir, '.app.db-lbAb12Cd', 's'), '');
+    fs.mkdirSync(path.join(dir, '.other.db-lbXy34Zw'));
+    fs.writeFileSync(path.join(dir, '.app.db-lbFILE00'), 'a file of the same shape');
+    const server = await listenControlSocket(db, routes, new Logger({ write: () => {} }));
+    expect(server).toBeDefined();
+    try {
+      expect(fs.readdirSync(dir).sort()).toEqual(['.app.db-lbFILE00', '.app.db-lifeboat.sock', '.other.db-lbXy34Zw']);
+    } finally {
+      await server!.close();
+    }
+  });
 });

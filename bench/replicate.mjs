@@ -2,9 +2,10 @@
 // bench/replicate: file-replica lag and writer throughput of `lifeboat replicate`.
 //
 //   npm run build && node bench/replicate.mjs [--commits 300] [--interval 100] [--throughput 100000] [--rounds 9]
-//     [--skip-lag] [--sync NORMAL|FULL] [--min-checkpoint-page-count N] [--replica-root DIR]
+//     [--skip-lag] [--sync NORMAL|FULL] [--min-checkpoint-page-count N] [--sync-interval D] [--replica-root DIR]
 //
-// --min-checkpoint-page-count runs `replicate` from a config with that setting; --replica-root
+// --min-checkpoint-page-count and --sync-interval (the replica's, e.g. 20ms) run `replicate`
+// from a config with that setting; --replica-root
 // puts the replicas under DIR (e.g. /dev/shm, to take the replica's disk writes out).
 //
 // Lag: a writer commits one row every --interval ms while `lifeboat replicate DB file://R`
@@ -35,6 +36,7 @@ const ROUNDS = Number(args.rounds ?? 9);
 const SKIP_LAG = process.argv.includes('--skip-lag');
 const SYNC_MODES = args.sync ? [args.sync] : ['NORMAL', 'FULL'];
 const MIN_CHECKPOINT = args['min-checkpoint-page-count'];
+const SYNC_INTERVAL = args['sync-interval'];
 const REPLICA_ROOT = args['replica-root'];
 
 function openApp(file) {
@@ -47,9 +49,11 @@ function openApp(file) {
 
 /** replicateArgs: the single-database form, or a config when a setting is asked for. */
 function replicateArgs(db, replica) {
-  if (MIN_CHECKPOINT === undefined) return [db, `file://${replica}`];
+  if (MIN_CHECKPOINT === undefined && SYNC_INTERVAL === undefined) return [db, `file://${replica}`];
   const config = `${db}.yml`;
-  fs.writeFileSync(config, `dbs:\n  - path: ${db}\n    min-checkpoint-page-count: ${MIN_CHECKPOINT}\n    replicas:\n      - path: ${replica}\n`);
+  const dbSetting = MIN_CHECKPOINT === undefined ? '' : `    min-checkpoint-page-count: ${MIN_CHECKPOINT}\n`;
+  const replicaSetting = SYNC_INTERVAL === undefined ? '' : `        sync-interval: ${SYNC_INTERVAL}\n`;
+  fs.writeFileSync(config, `dbs:\n  - path: ${db}\n${dbSetting}    replicas:\n      - path: ${replica}\n${replicaSetting}`);
   return ['-config', config];
 }
 

@@ -11,6 +11,7 @@ import { REPLICATOR_NAME, REPLICATOR_NOTIFY_FD, replicatorDef } from '../supervi
 import { type Knobs, readKnobs } from '../supervisor/knobs.js';
 import { listScripts } from '../supervisor/oneshot.js';
 import { Prestarted } from '../supervisor/prestart.js';
+import { INIT_REPLICATES_ENV } from '../supervisor/replicated-by-init.js';
 import { readServicesDir } from '../supervisor/service-dir.js';
 import { parseArgs, type CommandSpec } from './args.js';
 import { CONFIG_FLAGS, setupLogging } from './common.js';
@@ -38,6 +39,9 @@ export const spec: CommandSpec = {
 /** run parses the command line and settings, then runs the init; returns its exit code. */
 export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
+  // An init started under another init replicates its own databases: its replicator, the
+  // prestarted one and the last flush inherit this environment (replicated-by-init.ts).
+  delete process.env[INIT_REPLICATES_ENV];
   const knobs = readKnobs(process.env);
   if (typeof flags.services === 'string') knobs.servicesDir = flags.services;
   const resolved = resolveConfigPath(typeof flags.config === 'string' ? flags.config : undefined);

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { DEFAULT_SHUTDOWN_SYNC_TIMEOUT } from '../config/defaults.js';
 import { parseDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
@@ -17,6 +18,7 @@ import { log } from '../log.js';
 import { parseListenAddr } from '../config/addr.js';
 import type { Endpoints } from '../replicator/endpoints.js';
 import { Replicator } from '../replicator/replicator.js';
+import { replicatedByInit } from '../supervisor/replicated-by-init.js';
 import { splitShellWords } from '../supervisor/shell-words.js';
 import { configForDatabase } from '../replicator/url.js';
 import { type CommandSpec, parseArgs } from './args.js';
@@ -84,13 +86,13 @@ export async function run(argv: string[]): Promise<number> {
     loaded.catch(() => {});
     if (!(await waitForStart(startFd))) return 0;
   }
-  const config = await loaded;
-  if (config.dbs.length === 0) throw new ConfigError('dbs', 'no databases to replicate');
+  const config = leaveToInit(await loaded);
   const timeoutMs = shutdownTimeout(flags['shutdown-sync-timeout'], config);
   const execLine = typeof flags.exec === 'string' ? flags.exec : config.exec;
   const app = execLine === undefined ? undefined : parseExec(execLine);
   if (app !== undefined && app.length === 0) throw new UsageError(`empty -exec command ${JSON.stringify(execLine)}`);
   if (app !== undefined && once) throw new UsageError('-once cannot be combined with -exec');
+  if (config.dbs.length === 0 && !app) return idleUnderInit(stop, once, notifyFd);
   const addr = listenAddr(flags.addr, config);
   const replicator = new Replicator(config);
   const endpoints = once ? undefined : await startEndpoints(replicator, config, addr);
@@ -116,6 +118,38 @@ export async function run(argv: string[]): Promise<number> {
   const code = await finalSync(replicator, timeoutMs, 'signal');
   await endpoints?.close();
   return code;
+}
+
+/**
+ * leaveToInit drops the databases `lifeboat init` replicates already (this command runs as
+ * one of its services, as in an s6-overlay tree with a `litestream replicate` service): one
+ * replicator per database. Throws when the config has no databases at all.
+ */
+function leaveToInit(config: Config): Config {
+  if (config.dbs.length === 0) throw new ConfigError('dbs', 'no databases to replicate');
+  const byInit = replicatedByInit();
+  const dbs = config.dbs.filter((db) => {
+    if (!byInit.has(path.resolve(db.path))) return true;
+    log.info("lifeboat init replicates this database already: left to the init's replicator", { db: db.path });
+    return false;
+  });
+  return { ...config, dbs };
+}
+
+/**
+ * idleUnderInit is `replicate` when the init replicates every database: ready at once, then
+ * it waits for the stop signal and exits 0 (-once: exits 0 at once), so the service it runs
+ * in neither fails nor restarts. The init's own final sync runs last, as always.
+ */
+async function idleUnderInit(stop: StopSignal, once: boolean, notifyFd: number | undefined): Promise<number> {
+  if (notifyFd !== undefined) notifyReady(notifyFd);
+  if (once) return 0;
+  // Signal handlers do not keep Node running: a timer does, until the signal.
+  const alive = setInterval(() => {}, 1 << 30);
+  const signal = await stop.signal;
+  clearInterval(alive);
+  log.info('signal received: nothing to sync here (the init syncs last)', { signal });
+  return 0;
 }
 
 /** finalSync stops the replicator with its final sync, bounded by `timeoutMs`; 0 when complete, 1 when not. */

@@ -22,6 +22,7 @@ import { lastFlush } from './last-flush.js';
 import { failed, listScripts, runOneshot } from './oneshot.js';
 import { ignoreBrokenStdio } from './output.js';
 import { Reaper } from './reaper.js';
+import { childEnv } from './replicated-by-init.js';
 import type { ServiceDef } from './service-dir.js';
 import type { Exit } from './service-table.js';
 import { Service, type ServiceOptions } from './service.js';
@@ -215,7 +216,14 @@ class Init {
 
   private serviceOptions(): ServiceOptions {
     const crashLoop = { deaths: this.knobs.crashLoopDeaths, windowMs: this.knobs.crashLoopWindow };
-    return { log: this.log, prefix: this.knobs.logPrefix, servicesGrace: this.knobs.servicesGrace, crashLoop };
+    const env = childEnv(this.replicatedPaths());
+    return { log: this.log, prefix: this.knobs.logPrefix, servicesGrace: this.knobs.servicesGrace, crashLoop, env };
+  }
+
+  /** replicatedPaths are the databases the built-in replicator replicates (none without a config). */
+  private replicatedPaths(): string[] {
+    const { config, configPath } = this.setup;
+    return config && configPath ? config.dbs.map((db) => db.path) : [];
   }
 
   /**
@@ -229,7 +237,7 @@ class Init {
     const def = replicatorDef(configPath, this.knobs, this.setup.childFlags);
     const dbPaths = config.dbs.map((db) => db.path);
     clearUnhealthy(dbPaths, this.log);
-    this.replicator = new Service(def, { ...this.serviceOptions(), prestarted: this.setup.prestarted });
+    this.replicator = new Service(def, { ...this.serviceOptions(), env: process.env, prestarted: this.setup.prestarted });
     this.replicator.on('restart', () => this.counters.restarted(REPLICATOR_NAME));
     this.replicator.on('crashLoop', (message: string, lastError: string) => {
       this.crashLoop = `replicator ${message}${lastError ? `; last error: ${lastError}` : ''}`;
@@ -294,7 +302,7 @@ class Init {
       this.log.info('no app command: running services until stopped');
       return;
     }
-    const app = spawnApp(this.setup.command);
+    const app = spawnApp(this.setup.command, { env: childEnv(this.replicatedPaths()) });
     this.app = app;
     void app.spawned.then((ok) => {
       if (ok) this.log.info('app started', { pid: app.pid, boot_ms: Math.round(performance.now()) });

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lifeboat } from '../helpers/cli.js';
@@ -14,6 +15,16 @@ function setup(): { db: string; replica: string; out: string } {
 }
 
 describe('lifeboat replicate -exec', () => {
+  it('under lifeboat init, for a database the init replicates: runs the app alone and writes nothing to the replica', async () => {
+    const { db, replica } = setup();
+    const env = { LIFEBOAT_INIT_REPLICATES: db };
+    const res = await lifeboat(['replicate', '-exec', `${process.execPath} ${WRITER} ${db} 20`, db, replica], { env });
+    expect(res.exitCode, String(res.all)).toBe(0);
+    expect(String(res.all)).toMatch(/INFO lifeboat init replicates this database already: left to the init's replicator db=/);
+    expect(String(res.all)).toContain('done 20');
+    expect(fs.existsSync(new URL(replica).pathname)).toBe(false);
+  });
+
   it('starts the app once replication is ready, syncs after it exits, and exits with its code', async () => {
     const { db, replica, out } = setup();
     const res = await lifeboat(['replicate', '-exec', `${process.execPath} ${WRITER} ${db} 200`, db, replica]);

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lifeboat } from '../helpers/cli.js';
+import { CLI, lifeboat } from '../helpers/cli.js';
 import { childrenOf, indexOf, makeService, requireUnshare, runInit, startInit, type StartOptions, writeScript } from '../helpers/procs.js';
 import { countRows, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -151,6 +151,26 @@ describe.skipIf(!canUnshare)('lifeboat init with the replicator (as PID 1)', () 
     expect((await run.done).code).toBe(137);
     inOrder(run.lines(), [/INFO app exited signal=SIGKILL/, /replicator stopped: final sync complete/, /INFO init exiting code=137/]);
     expect(await restoredDigest(t.config, t.db)).toEqual(rowsDigest(t.db));
+  });
+
+  it('a services.d `replicate` of the same database leaves it to the init: one replicator, exit 0, every row replicated', async () => {
+    const t = scenario();
+    const services = tmpDir();
+    makeService(services, 'litestream', `exec ${process.execPath} ${CLI} replicate -config ${t.config}`);
+    const run = await startInit(['-config', t.config, '-services', services, 'write-rows.js', t.db, '--rows', '200', '--exit', '0'], pid1);
+    expect((await run.done).code).toBe(0);
+    const lines = run.lines();
+    inOrder(lines, [
+      /^litestream \| INFO lifeboat init replicates this database already: left to the init's replicator db=/,
+      /INFO app exited code=0/,
+      /^litestream \| INFO signal received: nothing to sync here/,
+      /replicator stopped: final sync complete/,
+    ]);
+    expect(lines.filter((l) => /^litestream \| (ERROR|WARN)/.test(l) || /restart/i.test(l))).toEqual([]);
+    expect(fs.readdirSync(path.join(t.replica, 'generations'))).toHaveLength(1);
+    const local = rowsDigest(t.db);
+    expect(local.rows).toBe(200);
+    expect(await restoredDigest(t.config, t.db)).toEqual(local);
   });
 
   it('a restore failure other than "no replica" stops the boot with 111; the app never starts', async () => {

@@ -1,9 +1,10 @@
 /**
- * endpoints: what a running replicator offers besides replication — `/metrics`,
- * `/healthz` and `/status` on the config's `addr` and on each database's control socket
- * (control-socket.ts), and the heartbeat (heartbeat.ts). `/healthz` is 200 while healthy,
- * 503 otherwise; both carry the status document (status.ts), which `/status?history=1`
- * extends with each replica's lag over the last hour and the last log lines.
+ * endpoints: what a running replicator offers besides replication — the status page `/`,
+ * `/metrics`, `/healthz` and `/status` on the config's `addr` and on each database's
+ * control socket (control-socket.ts), and the heartbeat (heartbeat.ts). `/healthz` is 200
+ * while healthy, 503 otherwise; both carry the status document (status.ts), which
+ * `/status?history=1` extends with each replica's lag over the last hour and the last log
+ * lines (what the page shows).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,11 +19,13 @@ import { jsonReply, PROMETHEUS_TYPE, serveAddr, type HttpServer, type Routes } f
 import { renderMetrics } from './metrics.js';
 import type { Replicator } from './replicator.js';
 import { buildStatus, wantsHistory } from './status.js';
+import { statusPageReply } from './status-page.js';
 
-/** replicatorRoutes answers `/metrics`, `/healthz` and `/status` from the running replicator. */
+/** replicatorRoutes answers `/`, `/metrics`, `/healthz` and `/status` from the running replicator. */
 export function replicatorRoutes(replicator: Replicator, health: HealthConfig): Routes {
   const status = () => buildStatus(replicator.runners, health.maxLag);
   return {
+    '/': statusPageReply,
     '/metrics': () => ({ status: 200, type: PROMETHEUS_TYPE, body: renderMetrics(replicator.runners) }),
     '/healthz': () => {
       const doc = status();

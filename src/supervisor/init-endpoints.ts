@@ -2,6 +2,7 @@
  * init-endpoints: under `lifeboat init` the config's `addr` is served by the init, not by
  * the replicator (started with `-addr=`), so it answers while the replicator restores,
  * restarts or crash-loops:
+ *   - `/`: the status page (status-page.ts);
  *   - `/healthz`: 200 while the replicator runs and every replica is within max-lag; 503
  *     naming why not (starting, down, in a crash loop, not answering, a replica behind);
  *   - `/status`: the same document, always 200, with the services; `?history=1` adds the
@@ -20,6 +21,7 @@ import { askReplicator } from '../replicator/control-socket.js';
 import { jsonReply, PROMETHEUS_TYPE, type HttpServer, type Routes } from '../replicator/http-server.js';
 import { renderFamily, type Family } from '../replicator/metrics.js';
 import { askStatus, unknownDb } from '../replicator/status-client.js';
+import { statusPageReply } from '../replicator/status-page.js';
 import { judge, STATUS_VERSION, wantsHistory, type DbStatus, type ReplicatorState, type StatusDoc } from '../replicator/status.js';
 import { REPLICATOR_NAME } from './builtin.js';
 import { serviceRows, type ServiceView } from './service-rows.js';
@@ -115,7 +117,7 @@ export class InitEndpoints implements InitSource {
       this.opts.log.warn('no /healthz, /metrics or /status: booting on without them (replication does not need them)', { addr, error: errorMessage(err) });
       return;
     }
-    this.opts.log.info('metrics listening', { addr: this.server.address, paths: '/healthz,/metrics,/status' });
+    this.opts.log.info('metrics listening', { addr: this.server.address, paths: '/,/healthz,/metrics,/status' });
   }
 
   /** replicator is the replicator's state for /healthz. */
@@ -140,9 +142,10 @@ export class InitEndpoints implements InitSource {
   }
 }
 
-/** initRoutes answers `/healthz`, `/status` and `/metrics` for the init. */
+/** initRoutes answers `/`, `/healthz`, `/status` and `/metrics` for the init. */
 export function initRoutes(src: InitSource): Routes {
   return {
+    '/': statusPageReply,
     '/healthz': async () => {
       const doc = await initStatus(src);
       return jsonReply(doc, doc.healthy ? 200 : 503);

@@ -5,6 +5,7 @@ import { Logger } from '../../src/log.js';
 import { recentLines } from '../../src/recent-lines.js';
 import { listenControlSocket } from '../../src/replicator/control-socket.js';
 import { jsonReply, PROMETHEUS_TYPE } from '../../src/replicator/http-server.js';
+import { STATUS_PAGE_TYPE } from '../../src/replicator/status-page.js';
 import { emptyReplica, type StatusDoc } from '../../src/replicator/status.js';
 import { initialState, type Phase } from '../../src/supervisor/service-table.js';
 import {
@@ -117,6 +118,9 @@ describe('the init’s /status with services and history', () => {
       expect(full.databases[0].replicas[0].lag_history).toEqual([[1, 0], [2, 1200]]);
       expect(full.recent_log).toContain('svc | hello from svc');
       expect(asked).toEqual(['', 'history=1']);
+      const page = await routes['/'](new URLSearchParams());
+      expect(page.type).toBe(STATUS_PAGE_TYPE);
+      expect(page.body).toMatch(/^<!doctype html>/);
     } finally {
       await server!.close();
     }

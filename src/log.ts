@@ -2,6 +2,7 @@
  * log: readable `LEVEL msg key=value` lines (or JSON objects with `logging.type: json`).
  * Replicator lines carry `db=` and `replica=` through child loggers. Never pass secrets.
  */
+import { recentLines, type RecentLines } from './recent-lines.js';
 
 /** LogLevel orders the levels from most to least verbose. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -17,11 +18,13 @@ export interface LoggerOptions {
   json?: boolean;
   write?: (line: string) => void;
   fields?: LogFields;
+  /** recent keeps the lines written (the status page shows the last ones). */
+  recent?: RecentLines;
 }
 
 /** Logger writes leveled lines with inherited fields. */
 export class Logger {
-  private readonly opts: Required<LoggerOptions>;
+  private readonly opts: Required<Omit<LoggerOptions, 'recent'>> & Pick<LoggerOptions, 'recent'>;
 
   constructor(opts: LoggerOptions = {}) {
     this.opts = {
@@ -29,6 +32,7 @@ export class Logger {
       json: opts.json ?? false,
       write: opts.write ?? ((line) => process.stderr.write(line)),
       fields: opts.fields ?? {},
+      recent: opts.recent,
     };
   }
 
@@ -68,7 +72,9 @@ export class Logger {
   private log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
     const all = { ...this.opts.fields, ...fields };
-    this.opts.write(this.opts.json ? formatJSON(level, msg, all) : formatText(level, msg, all));
+    const line = this.opts.json ? formatJSON(level, msg, all) : formatText(level, msg, all);
+    this.opts.recent?.add(line);
+    this.opts.write(line);
   }
 }
 
@@ -93,4 +99,4 @@ function quote(v: string): string {
 }
 
 /** log is the process-wide logger; commands configure it once from flags and config. */
-export const log = new Logger();
+export const log = new Logger({ recent: recentLines });

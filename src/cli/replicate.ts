@@ -200,7 +200,7 @@ async function startEndpoints(replicator: Replicator, config: Config, addr: stri
   const { Endpoints } = await import('../replicator/endpoints.js');
   const endpoints = new Endpoints(replicator, config.health, log);
   const bound = addr ? await endpoints.listen(addr) : undefined;
-  if (bound) log.info('metrics listening', { addr: bound, paths: '/healthz,/metrics,/status' });
+  if (bound) log.info('metrics listening', { addr: bound, paths: '/,/healthz,/metrics,/status' });
   return endpoints;
 }
 

@@ -1,34 +1,43 @@
 /**
- * endpoints: what a running replicator offers besides replication — `/metrics`,
- * `/healthz` and `/status` on the config's `addr` and on each database's control socket
- * (control-socket.ts), and the heartbeat (heartbeat.ts). `/healthz` is 200 while healthy,
- * 503 otherwise; both carry the status document (status.ts).
+ * endpoints: what a running replicator offers besides replication — the status page `/`,
+ * `/metrics`, `/healthz` and `/status` on the config's `addr` and on each database's
+ * control socket (control-socket.ts), and the heartbeat (heartbeat.ts). `/healthz` is 200
+ * while healthy, 503 otherwise; both carry the status document (status.ts), which
+ * `/status?history=1` extends with each replica's lag over the last hour and the last log
+ * lines (what the page shows).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { HealthConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import { recentLines } from '../recent-lines.js';
 import { listenControlSocket } from './control-socket.js';
 import type { Db } from './db.js';
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { jsonReply, PROMETHEUS_TYPE, serveAddr, type HttpServer, type Routes } from './http-server.js';
 import { renderMetrics } from './metrics.js';
 import type { Replicator } from './replicator.js';
-import { buildStatus } from './status.js';
+import { buildStatus, wantsHistory } from './status.js';
+import { statusPageReply } from './status-page.js';
 
-/** replicatorRoutes answers `/metrics`, `/healthz` and `/status` from the running replicator. */
+/** replicatorRoutes answers `/`, `/metrics`, `/healthz` and `/status` from the running replicator. */
 export function replicatorRoutes(replicator: Replicator, health: HealthConfig): Routes {
   const status = () => buildStatus(replicator.runners, health.maxLag);
   return {
+    '/': statusPageReply,
     '/metrics': () => ({ status: 200, type: PROMETHEUS_TYPE, body: renderMetrics(replicator.runners) }),
     '/healthz': () => {
       const doc = status();
       return jsonReply(doc, doc.healthy ? 200 : 503);
     },
-    '/status': () => jsonReply(status()),
+    '/status': (query) => {
+      if (!wantsHistory(query)) return jsonReply(status());
+      return jsonReply({ ...buildStatus(replicator.runners, health.maxLag, Date.now(), true), recent_log: recentLines.lines() });
+    },
   };
 }
+
 
 /** Endpoints are the started servers and heartbeat; `close` ends them. */
 export class Endpoints {

@@ -9,15 +9,16 @@ import type { AddressInfo } from 'node:net';
 import { formatListenAddr, parseListenAddr } from '../config/addr.js';
 import { errorMessage } from '../errors.js';
 
-/** HttpReply is one answer: status, content type and body. */
+/** HttpReply is one answer: status, content type, body, and any further headers. */
 export interface HttpReply {
   status: number;
   type: string;
   body: string;
+  headers?: Record<string, string>;
 }
 
-/** Routes maps a path (`/metrics`) to what answers it. */
-export type Routes = Record<string, () => HttpReply | Promise<HttpReply>>;
+/** Routes maps a path (`/metrics`) to what answers it, given the request's query (`?history=1`). */
+export type Routes = Record<string, (query: URLSearchParams) => HttpReply | Promise<HttpReply>>;
 
 /** PROMETHEUS_TYPE is the content type of the Prometheus text format 0.0.4. */
 export const PROMETHEUS_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -41,7 +42,10 @@ export async function createHttpServer(routes: Routes): Promise<Server> {
 }
 
 async function answer(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = req.url?.split('?')[0] ?? '';
+  const raw = req.url ?? '';
+  const q = raw.indexOf('?');
+  const url = q === -1 ? raw : raw.slice(0, q);
+  const query = new URLSearchParams(q === -1 ? '' : raw.slice(q + 1));
   const route = Object.hasOwn(routes, url) ? routes[url] : undefined;
   if ((req.method !== 'GET' && req.method !== 'HEAD') || !route) {
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -50,11 +54,11 @@ async function answer(routes: Routes, req: IncomingMessage, res: ServerResponse)
   }
   let reply: HttpReply;
   try {
-    reply = await route();
+    reply = await route(query);
   } catch (err) {
     reply = { status: 500, type: 'text/plain; charset=utf-8', body: `${errorMessage(err)}\n` };
   }
-  res.writeHead(reply.status, { 'Content-Type': reply.type, 'Content-Length': Buffer.byteLength(reply.body), 'Cache-Control': 'no-store' });
+  res.writeHead(reply.status, { ...reply.headers, 'Content-Type': reply.type, 'Content-Length': Buffer.byteLength(reply.body), 'Cache-Control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : reply.body);
 }
 

@@ -12,6 +12,7 @@ import { createReplicaClient } from './clients/index.js';
 import { Db } from './db.js';
 import { finalSync } from './final-sync.js';
 import { PositionLog } from './lag.js';
+import { LAG_SAMPLE_MS, LagHistory } from './lag-history.js';
 import { comparePos, formatPos, type Pos } from './pos.js';
 import { Replica } from './replica.js';
 import { Waker } from './wake.js';
@@ -25,8 +26,11 @@ export class DbRunner {
   readonly positions = new PositionLog();
   /** held is the last restorable position seen of each replica: what it holds even while its syncs fail. */
   private readonly held = new Map<Replica, Pos>();
+  /** lagHistories hold each replica's lag over the last hour (the status page's sparkline). */
+  private readonly lagHistories = new Map<Replica, LagHistory>();
   private readonly waker: Waker;
   private ticker: NodeJS.Timeout | undefined;
+  private sampler: NodeJS.Timeout | undefined;
   private scheduled = false;
   private stopped = false;
 
@@ -50,6 +54,7 @@ export class DbRunner {
     this.db.open();
     this.waker.start();
     this.ticker = setInterval(() => this.schedule(), this.db.config.monitorInterval);
+    this.sampler = setInterval(() => this.sampleLag(), LAG_SAMPLE_MS).unref();
     for (const r of this.replicas) r.start();
     this.runSync();
   }
@@ -69,6 +74,7 @@ export class DbRunner {
     this.stopped = true;
     this.waker.stop();
     if (this.ticker) clearInterval(this.ticker);
+    if (this.sampler) clearInterval(this.sampler);
     if (!flush) {
       await Promise.all(this.replicas.map((r) => r.stop()));
       return true;
@@ -96,6 +102,20 @@ export class DbRunner {
   /** lag is how far (ms) `replica` is behind the database at `now` (lag.ts; 0 while it holds the database's position). */
   lag(replica: Replica, now = Date.now()): number {
     return this.positions.lag(this.heldBy(replica), now);
+  }
+
+  /** lagHistory is `replica`'s lag over the last hour (lag-history.ts). */
+  lagHistory(replica: Replica): LagHistory {
+    let h = this.lagHistories.get(replica);
+    if (!h) this.lagHistories.set(replica, (h = new LagHistory()));
+    return h;
+  }
+
+  /** sampleLag records each replica's lag now, while the database is open. */
+  private sampleLag(): void {
+    if (this.db.state !== 'open') return;
+    const now = Date.now();
+    for (const r of this.replicas) this.lagHistory(r).record(now, this.lag(r, now));
   }
 
   /** heldBy is the last restorable position seen of `replica` (kept while its syncs fail: the replica still holds it). */

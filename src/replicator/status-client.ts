@@ -11,15 +11,15 @@ import { emptyReplica, type DbStatus, type StatusDoc } from './status.js';
 /** Asked is one database's answer: its status and the replicator's pid, or why none came. */
 export type Asked = { db: DbStatus; pid?: number } | { unreachable: string };
 
-/** askStatus asks the replicator of each database of `dbs` for its status (in parallel). */
-export async function askStatus(dbs: readonly DbConfig[]): Promise<Map<string, Asked>> {
-  const answers = await Promise.all(dbs.map((db) => askOne(db.path)));
+/** askStatus asks the replicator of each database of `dbs` for its status (in parallel); with `history`, the replicas' lag history too. */
+export async function askStatus(dbs: readonly DbConfig[], history = false): Promise<Map<string, Asked>> {
+  const answers = await Promise.all(dbs.map((db) => askOne(db.path, history)));
   return new Map(dbs.map((db, i) => [db.path, answers[i]]));
 }
 
-async function askOne(dbPath: string): Promise<Asked> {
+async function askOne(dbPath: string, history: boolean): Promise<Asked> {
   try {
-    const reply = await askReplicator(dbPath, '/status');
+    const reply = await askReplicator(dbPath, history ? '/status?history=1' : '/status');
     if (reply.status !== 200) return { unreachable: `replicator answered HTTP ${reply.status}` };
     const doc = JSON.parse(reply.body) as StatusDoc;
     const db = doc.databases.find((d) => d.path === dbPath);

@@ -4,6 +4,7 @@
  * with the health verdict: healthy while every replica is within `health.max-lag`. Served
  * as `/status` and `/healthz` (the control socket, `addr`), printed by `lifeboat status`.
  */
+import type { LagPoint } from './lag-history.js';
 import { comparePos, type Pos } from './pos.js';
 import type { DbRunner } from './replicator.js';
 
@@ -36,6 +37,8 @@ export interface ReplicaStatus {
   /** failing: the last upload attempt failed (retries go on). */
   failing: boolean;
   sync_errors: number;
+  /** lag_history is the lag over the last hour, `[unix_ms, lag_ms]` oldest first, the last point now (only asked with `?history=1`). */
+  lag_history?: LagPoint[];
 }
 
 /** DbStatus is one database. */
@@ -48,6 +51,23 @@ export interface DbStatus {
   replicas: ReplicaStatus[];
 }
 
+/** ServiceStatus is one service the init supervises (the init's document only). */
+export interface ServiceStatus {
+  name: string;
+  /** state is its phase: down, starting, up, stopping, finishing, backoff, failed or stopped (service-table.ts). */
+  state: string;
+  /** pid is its running process, null when none runs. */
+  pid: number | null;
+  /** uptime_ms is the time since its current run started, null when none runs. */
+  uptime_ms: number | null;
+  /** restarts counts its restarts after an exit since the init started. */
+  restarts: number;
+  /** last_exit is how its last run ended (`code 1`, `signal SIGKILL`), null before any ended. */
+  last_exit: string | null;
+  /** unhealthy: it is in a crash loop. */
+  unhealthy: boolean;
+}
+
 /** StatusDoc is the whole document. */
 export interface StatusDoc {
   version: typeof STATUS_VERSION;
@@ -57,11 +77,17 @@ export interface StatusDoc {
   /** pid is the answering replicator's process id. */
   pid?: number;
   time: string;
+  /** uptime_ms is how long the process serving the document has run (the init under `lifeboat init`). */
+  uptime_ms?: number;
   healthy: boolean;
   max_lag_ms: number;
   /** problems says why it is unhealthy, one line each (empty when healthy). */
   problems: string[];
   databases: DbStatus[];
+  /** services are the init's services, the replicator first (the init's document only). */
+  services?: ServiceStatus[];
+  /** recent_log is the last lines the serving process logged, oldest first (only asked with `?history=1`). */
+  recent_log?: string[];
 }
 
 /** emptyReplica is a replica of which nothing is known. */
@@ -79,8 +105,11 @@ function isoTime(ms: number | undefined): string | null {
   return ms === undefined ? null : new Date(ms).toISOString();
 }
 
-/** buildStatus is the running replicator's document at `now`, judged against `maxLag` (ms). */
-export function buildStatus(runners: readonly DbRunner[], maxLag: number, now = Date.now()): StatusDoc {
+/**
+ * buildStatus is the running replicator's document at `now`, judged against `maxLag` (ms);
+ * with `history`, each replica's lag over the last hour too.
+ */
+export function buildStatus(runners: readonly DbRunner[], maxLag: number, now = Date.now(), history = false): StatusDoc {
   const databases = runners.map((runner): DbStatus => {
     const at = runner.db.pos();
     return {
@@ -89,21 +118,30 @@ export function buildStatus(runners: readonly DbRunner[], maxLag: number, now = 
       position: posJSON(at),
       replicas: runner.replicas.map((r): ReplicaStatus => {
         const held = runner.heldBy(r);
+        const lag = runner.db.state === 'open' ? runner.lag(r, now) : 0;
         return {
           name: r.name,
           position: posJSON(held),
-          lag_ms: runner.db.state === 'open' ? runner.lag(r, now) : 0,
+          lag_ms: lag,
           caught_up: at !== undefined && held !== undefined && held.generation === at.generation && comparePos(held, at) >= 0,
           last_sync: isoTime(r.stats.caughtUpAt),
           last_error: r.stats.lastError?.message ?? null,
           last_error_at: isoTime(r.stats.lastError?.at),
           failing: r.stats.failing,
           sync_errors: r.stats.syncErrors,
+          ...(history ? { lag_history: runner.lagHistory(r).history(now, lag) } : {}),
         };
       }),
     };
   });
-  return judge({ version: STATUS_VERSION, source: 'replicator', replicator: 'running', pid: process.pid, time: new Date(now).toISOString(), max_lag_ms: maxLag, databases });
+  const time = new Date(now).toISOString();
+  const uptime = Math.round(process.uptime() * 1000);
+  return judge({ version: STATUS_VERSION, source: 'replicator', replicator: 'running', pid: process.pid, time, uptime_ms: uptime, max_lag_ms: maxLag, databases });
+}
+
+/** wantsHistory: the request asks for the lag history and the last log lines (`/status?history=1`). */
+export function wantsHistory(query: URLSearchParams): boolean {
+  return query.get('history') === '1';
 }
 
 /** Unjudged is a document before its verdict. */

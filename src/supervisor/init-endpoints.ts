@@ -2,9 +2,12 @@
  * init-endpoints: under `lifeboat init` the config's `addr` is served by the init, not by
  * the replicator (started with `-addr=`), so it answers while the replicator restores,
  * restarts or crash-loops:
+ *   - `/`: the status page (status-page.ts);
  *   - `/healthz`: 200 while the replicator runs and every replica is within max-lag; 503
  *     naming why not (starting, down, in a crash loop, not answering, a replica behind);
- *   - `/status`: the same document, always 200;
+ *   - `/status`: the same document, always 200, with the services; `?history=1` adds the
+ *     replicas' lag history (the replicator's) and the init's last log lines, which hold
+ *     the services' output;
  *   - `/metrics`: the replicator's metrics (asked on its control socket) and the init's own
  *     (uptime, restarts per service, restore on boot, the replicator up).
  * The endpoint is not needed to lose nothing: when `addr` cannot be bound (busy, say) the
@@ -13,12 +16,15 @@
 import type { Config } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
+import { recentLines } from '../recent-lines.js';
 import { askReplicator } from '../replicator/control-socket.js';
 import { jsonReply, PROMETHEUS_TYPE, type HttpServer, type Routes } from '../replicator/http-server.js';
 import { renderFamily, type Family } from '../replicator/metrics.js';
 import { askStatus, unknownDb } from '../replicator/status-client.js';
-import { judge, STATUS_VERSION, type DbStatus, type ReplicatorState, type StatusDoc } from '../replicator/status.js';
+import { statusPageReply } from '../replicator/status-page.js';
+import { judge, STATUS_VERSION, wantsHistory, type DbStatus, type ReplicatorState, type StatusDoc } from '../replicator/status.js';
 import { REPLICATOR_NAME } from './builtin.js';
+import { serviceRows, type ServiceView } from './service-rows.js';
 import type { Phase } from './service-table.js';
 
 /** ReplicatorView is the replicator as the init sees it: its state, and the problem to report when not running. */
@@ -70,6 +76,8 @@ export interface InitSource {
   counters: InitCounters;
   /** services names every service the init supervises (their restart counters start at 0). */
   services(): string[];
+  /** serviceViews are the services started so far, the replicator among them. */
+  serviceViews(): readonly ServiceView[];
 }
 
 /** InitEndpointsOptions: what the init's endpoints read from the init, as it changes. */
@@ -82,6 +90,8 @@ export interface InitEndpointsOptions {
   crashLoop(): string | undefined;
   /** serviceNames are the services.d services (the replicator is added once started). */
   serviceNames: string[];
+  /** serviceViews are the services started so far (the replicator's and services.d's). */
+  serviceViews(): readonly ServiceView[];
   log: Logger;
 }
 
@@ -107,7 +117,7 @@ export class InitEndpoints implements InitSource {
       this.opts.log.warn('no /healthz, /metrics or /status: booting on without them (replication does not need them)', { addr, error: errorMessage(err) });
       return;
     }
-    this.opts.log.info('metrics listening', { addr: this.server.address, paths: '/healthz,/metrics,/status' });
+    this.opts.log.info('metrics listening', { addr: this.server.address, paths: '/,/healthz,/metrics,/status' });
   }
 
   /** replicator is the replicator's state for /healthz. */
@@ -120,6 +130,11 @@ export class InitEndpoints implements InitSource {
     return [...(this.opts.replicatorPhase() === undefined ? [] : [REPLICATOR_NAME]), ...this.opts.serviceNames];
   }
 
+  /** serviceViews are the services started so far. */
+  serviceViews(): readonly ServiceView[] {
+    return this.opts.serviceViews();
+  }
+
   /** close stops serving. */
   async close(): Promise<void> {
     await this.server?.close();
@@ -127,30 +142,35 @@ export class InitEndpoints implements InitSource {
   }
 }
 
-/** initRoutes answers `/healthz`, `/status` and `/metrics` for the init. */
+/** initRoutes answers `/`, `/healthz`, `/status` and `/metrics` for the init. */
 export function initRoutes(src: InitSource): Routes {
   return {
+    '/': statusPageReply,
     '/healthz': async () => {
       const doc = await initStatus(src);
       return jsonReply(doc, doc.healthy ? 200 : 503);
     },
-    '/status': async () => jsonReply(await initStatus(src)),
+    '/status': async (query) => {
+      if (!wantsHistory(query)) return jsonReply(await initStatus(src));
+      return jsonReply({ ...(await initStatus(src, true)), recent_log: recentLines.lines() });
+    },
     '/metrics': async () => ({ status: 200, type: PROMETHEUS_TYPE, body: await initMetrics(src) }),
   };
 }
 
 /**
  * initStatus is the status document as the init sees it: the replicator's own (asked on the
- * control sockets) when it runs, the init's problem with it otherwise, judged again.
+ * control sockets; with `history`, the lag histories too) when it runs, the init's problem
+ * with it otherwise, judged again; then the services.
  */
-export async function initStatus(src: InitSource): Promise<StatusDoc> {
+export async function initStatus(src: InitSource, history = false): Promise<StatusDoc> {
   const { config } = src;
   const view = src.replicator();
   const problems = view.problem ? [view.problem] : [];
   let databases: DbStatus[] = config.dbs.map(unknownDb);
   let pid: number | undefined;
   if (view.state === 'running' || view.state === 'crash-loop') {
-    const asked = await askStatus(config.dbs);
+    const asked = await askStatus(config.dbs, history);
     databases = config.dbs.map((db) => {
       const a = asked.get(db.path)!;
       if ('db' in a) {
@@ -161,16 +181,18 @@ export async function initStatus(src: InitSource): Promise<StatusDoc> {
       return unknownDb(db);
     });
   }
-  return judge({
+  const doc = judge({
     version: STATUS_VERSION,
     source: 'replicator',
     replicator: view.state,
     ...(pid === undefined ? {} : { pid }),
     time: new Date().toISOString(),
+    uptime_ms: Math.round(process.uptime() * 1000),
     max_lag_ms: config.health.maxLag,
     problems,
     databases,
   });
+  return { ...doc, services: serviceRows(src.services(), src.serviceViews(), src.counters.restarts, performance.now()) };
 }
 
 /**

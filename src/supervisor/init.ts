@@ -262,6 +262,7 @@ class Init {
       replicatorPhase: () => this.replicator?.state.phase,
       crashLoop: () => this.crashLoop,
       serviceNames: this.setup.services.map((s) => s.name),
+      serviceViews: () => (this.replicator ? [this.replicator, ...this.services] : this.services),
       log: this.log,
     });
     await this.endpoints.listen();

@@ -6,6 +6,7 @@
  */
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { recentLines } from '../recent-lines.js';
 
 /** MAX_LINE is where an endless line is cut and written, so memory stays bounded. */
 export const MAX_LINE = 64 * 1024;
@@ -63,8 +64,9 @@ export function prefixLines(from: Readable, to: Writable, name: string): void {
   from.on('error', flush);
 }
 
-/** write ignores a closed destination: losing a log line must not take the init down. */
+/** write keeps the line in recentLines (the status page) and ignores a closed destination: losing a log line must not take the init down. */
 function write(to: Writable, buf: Buffer): void {
+  recentLines.add(buf);
   if (to.destroyed || to.writableEnded) return;
   try {
     to.write(buf);

@@ -75,6 +75,11 @@ export class Service extends EventEmitter {
     return this.def.name;
   }
 
+  /** pid is its last run's process id (undefined before any; the status shows it while the run lives). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** state is the current state (read-only snapshot). */
   get state(): Readonly<ServiceState> {
     return this.current;

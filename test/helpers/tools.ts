@@ -8,7 +8,12 @@ import { describe, it } from 'vitest';
 
 /** onPath tells whether an executable `name` is on PATH. */
 export function onPath(name: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((d) => d !== '' && fs.existsSync(path.join(d, name)));
+  return findOnPath(name) !== undefined;
+}
+
+/** findOnPath is the path of the executable `name` first on PATH, undefined when none. */
+export function findOnPath(name: string): string | undefined {
+  return (process.env.PATH ?? '').split(':').map((d) => (d === '' ? '' : path.join(d, name))).find((f) => f !== '' && fs.existsSync(f));
 }
 
 /**

@@ -41,3 +41,21 @@ describe('serveAddr', () => {
     }
   }, 30_000);
 });
+
+describe('routes', () => {
+  it('are given the query and may add headers; the content type and no-store stay', async () => {
+    const server = await serveAddr('127.0.0.1:0', {
+      '/q': (query) => ({ ...jsonReply({ history: query.get('history'), n: query.getAll('n') }), headers: { 'X-Extra': 'yes', 'Cache-Control': 'max-age=60' } }),
+    });
+    try {
+      const res = await fetch(`http://${server.address}/q?history=1&n=a&n=b?c`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ history: '1', n: ['a', 'b?c'] });
+      expect(res.headers.get('x-extra')).toBe('yes');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect((await fetch(`http://${server.address}/q/?x`)).status).toBe(404);
+    } finally {
+      await server.close();
+    }
+  });
+});

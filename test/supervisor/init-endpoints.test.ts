@@ -2,13 +2,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/validate.js';
 import { Logger } from '../../src/log.js';
+import { recentLines } from '../../src/recent-lines.js';
 import { listenControlSocket } from '../../src/replicator/control-socket.js';
-import { PROMETHEUS_TYPE } from '../../src/replicator/http-server.js';
-import type { Phase } from '../../src/supervisor/service-table.js';
+import { jsonReply, PROMETHEUS_TYPE } from '../../src/replicator/http-server.js';
+import { STATUS_PAGE_TYPE } from '../../src/replicator/status-page.js';
+import { emptyReplica, type StatusDoc } from '../../src/replicator/status.js';
+import { initialState, type Phase } from '../../src/supervisor/service-table.js';
 import {
   InitCounters,
   InitEndpoints,
   initMetrics,
+  initRoutes,
   initStatus,
   viewReplicator,
   type InitSource,
@@ -21,7 +25,7 @@ function source(view: ReplicatorView, withDb = true): InitSource {
   const raw = withDb ? { dbs: [{ path: path.join(dir, 'app.db'), replicas: [{ name: 'backup', path: path.join(dir, 'r') }] }] } : {};
   const config = validateConfig(raw, { paths: { cwd: dir, home: dir } });
   const counters = new InitCounters();
-  return { config, replicator: () => view, counters, services: () => (withDb ? ['replicate', 'svc'] : ['svc']) };
+  return { config, replicator: () => view, counters, services: () => (withDb ? ['replicate', 'svc'] : ['svc']), serviceViews: () => [] };
 }
 
 describe('the init’s /healthz view', () => {
@@ -70,10 +74,53 @@ describe('the init’s /metrics with several databases', () => {
     const body = 'litestream_db_size{db="x"} 4096\n';
     const server = await listenControlSocket(dbs[1].path, { '/metrics': () => ({ status: 200, type: PROMETHEUS_TYPE, body }) }, new Logger({ write: () => {} }));
     try {
-      const src: InitSource = { config, replicator: () => ({ state: 'running' }), counters: new InitCounters(), services: () => ['replicate'] };
+      const src: InitSource = { config, replicator: () => ({ state: 'running' }), counters: new InitCounters(), services: () => ['replicate'], serviceViews: () => [] };
       const text = await initMetrics(src);
       expect(text.startsWith(body)).toBe(true);
       expect(text).toContain('lifeboat_replicator_up 1\n');
+    } finally {
+      await server!.close();
+    }
+  });
+});
+
+describe('the init’s /status with services and history', () => {
+  it('lists the services with their restarts; ?history=1 relays the replicator’s lag history and adds the init’s last log lines', async () => {
+    const dir = tmpDir('lb-ie-');
+    const dbPath = path.join(dir, 'app.db');
+    const config = validateConfig({ dbs: [{ path: dbPath, replicas: [{ name: 'backup', path: path.join(dir, 'r') }] }] }, { paths: { cwd: dir, home: dir } });
+    const asked: string[] = [];
+    // A replicator on the control socket: the lag history only when asked for it.
+    const server = await listenControlSocket(dbPath, {
+      '/status': (query) => {
+        asked.push(query.toString());
+        const replica = { ...emptyReplica('backup'), lag_ms: 1200, ...(query.get('history') === '1' ? { lag_history: [[1, 0], [2, 1200]] } : {}) };
+        return jsonReply({ pid: 4242, databases: [{ path: dbPath, state: 'open', position: null, replicas: [replica] }] });
+      },
+    }, new Logger({ write: () => {} }));
+    const counters = new InitCounters();
+    counters.restarted('svc');
+    const up = { ...initialState(), phase: 'up' as const, startedAt: performance.now() - 5_000 };
+    const src: InitSource = { config, replicator: () => ({ state: 'running' }), counters, services: () => ['replicate', 'svc'], serviceViews: () => [{ name: 'svc', state: up, pid: 77 }] };
+    recentLines.add('svc | hello from svc\n');
+    try {
+      const routes = initRoutes(src);
+      const plain = JSON.parse((await routes['/status'](new URLSearchParams())).body) as StatusDoc;
+      expect(plain.services).toEqual([
+        { name: 'replicate', state: 'down', pid: null, uptime_ms: null, restarts: 0, last_exit: null, unhealthy: false },
+        { name: 'svc', state: 'up', pid: 77, uptime_ms: expect.any(Number), restarts: 1, last_exit: null, unhealthy: false },
+      ]);
+      expect(plain.services![1].uptime_ms).toBeGreaterThanOrEqual(5_000);
+      expect(plain.uptime_ms).toBeGreaterThan(0);
+      expect(plain.databases[0].replicas[0]).not.toHaveProperty('lag_history');
+      expect(plain).not.toHaveProperty('recent_log');
+      const full = JSON.parse((await routes['/status'](new URLSearchParams('history=1'))).body) as StatusDoc;
+      expect(full.databases[0].replicas[0].lag_history).toEqual([[1, 0], [2, 1200]]);
+      expect(full.recent_log).toContain('svc | hello from svc');
+      expect(asked).toEqual(['', 'history=1']);
+      const page = await routes['/'](new URLSearchParams());
+      expect(page.type).toBe(STATUS_PAGE_TYPE);
+      expect(page.body).toMatch(/^<!doctype html>/);
     } finally {
       await server!.close();
     }
@@ -86,7 +133,7 @@ describe('InitEndpoints', () => {
     const config = validateConfig({ dbs: [{ path: path.join(dir, 'app.db'), replicas: [{ name: 'backup', path: path.join(dir, 'r') }] }] }, { paths: { cwd: dir, home: dir } });
     let phase: Phase | undefined;
     let crashLoop: string | undefined;
-    const e = new InitEndpoints({ config, counters: new InitCounters(), replicatorPhase: () => phase, crashLoop: () => crashLoop, serviceNames: ['svc'], log: new Logger({ write: () => {} }) });
+    const e = new InitEndpoints({ config, counters: new InitCounters(), replicatorPhase: () => phase, crashLoop: () => crashLoop, serviceNames: ['svc'], serviceViews: () => [], log: new Logger({ write: () => {} }) });
     expect(e.services()).toEqual(['svc']);
     expect(e.replicator().state).toBe('starting');
     phase = 'up';

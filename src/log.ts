@@ -1,6 +1,8 @@
 /**
- * log: readable `LEVEL msg key=value` lines (or JSON objects with `logging.type: json`).
- * Replicator lines carry `db=` and `replica=` through child loggers. Never pass secrets.
+ * log: readable `TIME LEVEL msg key=value` lines (or JSON objects with `logging.type: json`).
+ * TIME is RFC 3339 UTC with milliseconds; `logging.timestamps: false` leaves it out of text
+ * lines (JSON objects always carry `time`). Replicator lines carry `db=` and `replica=`
+ * through child loggers. Never pass secrets.
  */
 
 /** LogLevel orders the levels from most to least verbose. */
@@ -11,10 +13,17 @@ export type LogFields = Record<string, string | number | boolean | null | undefi
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** LoggerOptions select the level, the format and the sink. */
+/** LineFormat is how lines are written: JSON objects, or text with or without a leading timestamp. */
+export interface LineFormat {
+  json: boolean;
+  timestamps: boolean;
+}
+
+/** LoggerOptions select the level, the format (default: text with timestamps) and the sink. */
 export interface LoggerOptions {
   level?: LogLevel;
   json?: boolean;
+  timestamps?: boolean;
   write?: (line: string) => void;
   fields?: LogFields;
 }
@@ -27,6 +36,7 @@ export class Logger {
     this.opts = {
       level: opts.level ?? 'info',
       json: opts.json ?? false,
+      timestamps: opts.timestamps ?? true,
       write: opts.write ?? ((line) => process.stderr.write(line)),
       fields: opts.fields ?? {},
     };
@@ -38,10 +48,16 @@ export class Logger {
   }
 
   /** configure changes the level and format in place (after the config file is read). */
-  configure(opts: { level?: LogLevel; json?: boolean; write?: (line: string) => void }): void {
+  configure(opts: { level?: LogLevel; json?: boolean; timestamps?: boolean; write?: (line: string) => void }): void {
     if (opts.level) this.opts.level = opts.level;
     if (opts.json !== undefined) this.opts.json = opts.json;
+    if (opts.timestamps !== undefined) this.opts.timestamps = opts.timestamps;
     if (opts.write) this.opts.write = opts.write;
+  }
+
+  /** format is how this logger writes lines now (the init formats its services' lines the same way). */
+  get format(): LineFormat {
+    return { json: this.opts.json, timestamps: this.opts.timestamps };
   }
 
   /** enabled reports whether lines of `level` are written. */
@@ -67,9 +83,19 @@ export class Logger {
 
   private log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
-    const all = { ...this.opts.fields, ...fields };
-    this.opts.write(this.opts.json ? formatJSON(level, msg, all) : formatText(level, msg, all));
+    this.opts.write(formatLine(level, msg, { ...this.opts.fields, ...fields }, this.format));
   }
+}
+
+/** formatLine renders one line in `format`: a JSON object, or text behind the timestamp when on. */
+export function formatLine(level: LogLevel, msg: string, fields: LogFields, format: LineFormat, now = new Date()): string {
+  if (format.json) return formatJSON(level, msg, fields, now);
+  return (format.timestamps ? `${timestamp(now)} ` : '') + formatText(level, msg, fields);
+}
+
+/** timestamp renders `t` as RFC 3339 UTC with milliseconds: `2026-12-06T19:33:01.123Z`. */
+export function timestamp(t = new Date()): string {
+  return t.toISOString();
 }
 
 /** formatText renders `LEVEL msg k=v …\n`, quoting values that hold spaces or quotes. */
@@ -82,8 +108,8 @@ export function formatText(level: LogLevel, msg: string, fields: LogFields): str
   return line + '\n';
 }
 
-function formatJSON(level: LogLevel, msg: string, fields: LogFields): string {
-  const obj: Record<string, unknown> = { time: new Date().toISOString(), level, msg };
+function formatJSON(level: LogLevel, msg: string, fields: LogFields, now: Date): string {
+  const obj: Record<string, unknown> = { time: timestamp(now), level, msg };
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) obj[k] = v;
   return JSON.stringify(obj) + '\n';
 }

@@ -8,7 +8,9 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
-    globalSetup: ['test/setup/tmpdir.ts'],
+    // secrets.ts first: its log directory is made outside the run's TMPDIR, and its
+    // teardown (the scan for test credentials) runs last.
+    globalSetup: ['test/setup/secrets.ts', 'test/setup/tmpdir.ts'],
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,6 +1,8 @@
 /**
- * log: readable `LEVEL msg key=value` lines (or JSON objects with `logging.type: json`).
- * Replicator lines carry `db=` and `replica=` through child loggers. Never pass secrets.
+ * log: readable `TIME LEVEL msg key=value` lines (or JSON objects with `logging.type: json`).
+ * TIME is RFC 3339 UTC with milliseconds; `logging.timestamps: false` leaves it out of text
+ * lines (JSON objects always carry `time`). Replicator lines carry `db=` and `replica=`
+ * through child loggers. Never pass secrets.
  */
 import { recentLines, type RecentLines } from './recent-lines.js';
 
@@ -12,10 +14,17 @@ export type LogFields = Record<string, string | number | boolean | null | undefi
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-/** LoggerOptions select the level, the format and the sink. */
+/** LineFormat is how lines are written: JSON objects, or text with or without a leading timestamp. */
+export interface LineFormat {
+  json: boolean;
+  timestamps: boolean;
+}
+
+/** LoggerOptions select the level, the format (default: text with timestamps) and the sink. */
 export interface LoggerOptions {
   level?: LogLevel;
   json?: boolean;
+  timestamps?: boolean;
   write?: (line: string) => void;
   fields?: LogFields;
   /** recent keeps the lines written (the status page shows the last ones). */
@@ -30,6 +39,7 @@ export class Logger {
     this.opts = {
       level: opts.level ?? 'info',
       json: opts.json ?? false,
+      timestamps: opts.timestamps ?? true,
       write: opts.write ?? ((line) => process.stderr.write(line)),
       fields: opts.fields ?? {},
       recent: opts.recent,
@@ -42,10 +52,16 @@ export class Logger {
   }
 
   /** configure changes the level and format in place (after the config file is read). */
-  configure(opts: { level?: LogLevel; json?: boolean; write?: (line: string) => void }): void {
+  configure(opts: { level?: LogLevel; json?: boolean; timestamps?: boolean; write?: (line: string) => void }): void {
     if (opts.level) this.opts.level = opts.level;
     if (opts.json !== undefined) this.opts.json = opts.json;
+    if (opts.timestamps !== undefined) this.opts.timestamps = opts.timestamps;
     if (opts.write) this.opts.write = opts.write;
+  }
+
+  /** format is how this logger writes lines now (the init formats its services' lines the same way). */
+  get format(): LineFormat {
+    return { json: this.opts.json, timestamps: this.opts.timestamps };
   }
 
   /** enabled reports whether lines of `level` are written. */
@@ -71,11 +87,21 @@ export class Logger {
 
   private log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
-    const all = { ...this.opts.fields, ...fields };
-    const line = this.opts.json ? formatJSON(level, msg, all) : formatText(level, msg, all);
+    const line = formatLine(level, msg, { ...this.opts.fields, ...fields }, this.format);
     this.opts.recent?.add(line);
     this.opts.write(line);
   }
+}
+
+/** formatLine renders one line in `format`: a JSON object, or text behind the timestamp when on. */
+export function formatLine(level: LogLevel, msg: string, fields: LogFields, format: LineFormat, now = new Date()): string {
+  if (format.json) return formatJSON(level, msg, fields, now);
+  return (format.timestamps ? `${timestamp(now)} ` : '') + formatText(level, msg, fields);
+}
+
+/** timestamp renders `t` as RFC 3339 UTC with milliseconds: `2026-12-06T19:33:01.123Z`. */
+export function timestamp(t = new Date()): string {
+  return t.toISOString();
 }
 
 /** formatText renders `LEVEL msg k=v …\n`, quoting values that hold spaces or quotes. */
@@ -88,8 +114,8 @@ export function formatText(level: LogLevel, msg: string, fields: LogFields): str
   return line + '\n';
 }
 
-function formatJSON(level: LogLevel, msg: string, fields: LogFields): string {
-  const obj: Record<string, unknown> = { time: new Date().toISOString(), level, msg };
+function formatJSON(level: LogLevel, msg: string, fields: LogFields, now: Date): string {
+  const obj: Record<string, unknown> = { time: timestamp(now), level, msg };
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) obj[k] = v;
   return JSON.stringify(obj) + '\n';
 }

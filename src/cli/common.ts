@@ -3,6 +3,7 @@
  * the config they name, and configuring the logger from `logging:`.
  */
 import { loadConfig, resolveConfigPath } from '../config/load.js';
+import { defaultLogging } from '../config/logging.js';
 import type { Config } from '../config/types.js';
 import { log, type Logger } from '../log.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
@@ -23,7 +24,7 @@ export const CONFIG_FLAGS: FlagSpec[] = [
  * configures logging (`log`, or `opts.logger`) from it and logs its warnings; `healthEnv`
  * applies `$LIFEBOAT_HEALTH_MAX_LAG` (the commands that judge health). With
  * `optional`, returns undefined when no file is named or found (commands that also accept
- * a DB path or replica URL).
+ * a DB path or replica URL); logging then has its defaults and `$LIFEBOAT_LOG_TIMESTAMPS`.
  */
 export async function loadCommandConfig(flags: ParsedArgs['flags'], opts?: { optional?: false; logger?: Logger; healthEnv?: boolean }): Promise<Config>;
 export async function loadCommandConfig(flags: ParsedArgs['flags'], opts: { optional: true; logger?: Logger; healthEnv?: boolean }): Promise<Config | undefined>;
@@ -33,18 +34,22 @@ export async function loadCommandConfig(
 ): Promise<Config | undefined> {
   const flag = typeof flags.config === 'string' ? flags.config : undefined;
   const resolved = resolveConfigPath(flag);
-  if (!resolved && opts.optional) return undefined;
+  if (!resolved && opts.optional) {
+    setupLogging({ logging: defaultLogging(process.env) }, opts.logger);
+    return undefined;
+  }
   const config = await loadConfig({ path: resolved?.path, expandEnv: flags['no-expand-env'] !== true, healthEnv: opts.healthEnv });
   setupLogging(config, opts.logger);
   return config;
 }
 
-/** setupLogging applies `logging:` (level, text/json, stderr — the default — or stdout) and logs the config's warnings. */
-export function setupLogging(config: Config, logger: Logger = log): void {
+/** setupLogging applies `logging:` (level, text/json, timestamps, stderr — the default — or stdout) and logs the config's warnings. */
+export function setupLogging(config: Pick<Config, 'logging' | 'warnings'>, logger: Logger = log): void {
   const stream = config.logging.stderr ? process.stderr : process.stdout;
   logger.configure({
     level: config.logging.level,
     json: config.logging.type === 'json',
+    timestamps: config.logging.timestamps,
     write: (line) => stream.write(line),
   });
   for (const w of config.warnings ?? []) logger.warn(w);

@@ -5,6 +5,7 @@
  * exit 2), then hands over to src/supervisor/init.ts.
  */
 import { loadConfig, resolveConfigPath } from '../config/load.js';
+import { defaultLogging } from '../config/logging.js';
 import type { Config } from '../config/types.js';
 import { log } from '../log.js';
 import { REPLICATOR_NAME, REPLICATOR_NOTIFY_FD, replicatorDef } from '../supervisor/builtin.js';
@@ -50,10 +51,8 @@ export async function run(argv: string[]): Promise<number> {
   const prestarted = resolved ? prestart(resolved.path, knobs, childFlags) : undefined;
   const { runInit } = await import('../supervisor/init.js');
   let config: Config | undefined;
-  if (resolved) {
-    config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true });
-    setupLogging(config);
-  }
+  if (resolved) config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true });
+  setupLogging(config ?? { logging: defaultLogging(process.env) });
   const services = readServicesDir(knobs.servicesDir);
   return runInit({
     knobs,

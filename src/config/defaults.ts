@@ -51,6 +51,12 @@ export const DEFAULT_LOG_LEVEL = 'info';
 /** DEFAULT_LOG_STDERR: Lifeboat logs to stderr unless `logging.stderr: false` (Litestream: stdout). */
 export const DEFAULT_LOG_STDERR = true;
 
+/** DEFAULT_LOG_TIMESTAMPS: text lines start with an RFC 3339 UTC time unless `logging.timestamps: false`. */
+export const DEFAULT_LOG_TIMESTAMPS = true;
+
+/** LOG_TIMESTAMPS_ENV overrides `logging.timestamps` when set (0 or 1); the init sets it to 0 for the children whose lines it stamps. */
+export const LOG_TIMESTAMPS_ENV = 'LIFEBOAT_LOG_TIMESTAMPS';
+
 /**
  * DEFAULT_SHUTDOWN_SYNC_TIMEOUT bounds `replicate`'s final sync on stop: retries of a
  * failing upload go on until then, and the process exits within it (1 when the sync could

@@ -1,10 +1,10 @@
 /**
- * fill: turn partly-given settings into complete `ReplicaConfig` / `DbConfig` / logging
- * values using the named defaults. Shared by the YAML validator and the CLI's
- * `DB URL…` form, so both give the same defaults.
+ * fill: turn partly-given settings into complete `ReplicaConfig` / `DbConfig` values using
+ * the named defaults. Shared by the YAML validator and the CLI's `DB URL…` form, so both
+ * give the same defaults.
  */
 import * as D from './defaults.js';
-import type { DbConfig, LoggingConfig, ReplicaConfig, ReplicaType } from './types.js';
+import type { DbConfig, ReplicaConfig, ReplicaType } from './types.js';
 
 /** ReplicaDraft is a replica with its location known and any other settings optional. */
 export type ReplicaDraft = Partial<ReplicaConfig> & { type: ReplicaType; path: string };
@@ -55,9 +55,4 @@ export function fillDb(path: string, replicas: ReplicaConfig[], given: Partial<D
   };
   if (given.metaPath !== undefined) db.metaPath = given.metaPath;
   return db;
-}
-
-/** defaultLogging is `info`, text, on stderr. */
-export function defaultLogging(): LoggingConfig {
-  return { level: D.DEFAULT_LOG_LEVEL, type: 'text', stderr: D.DEFAULT_LOG_STDERR };
 }

@@ -85,8 +85,7 @@ export function parseConfigText(text: string, opts: ParseConfigOptions = {}): Co
   const src = opts.expandEnv === false ? text : expandEnv(text, opts.env ?? process.env);
   const raw = parseYAML(src, file);
   try {
-    const env = opts.healthEnv ? (opts.env ?? process.env) : undefined;
-    return validateConfig(raw, { paths: opts.paths ?? defaultPathContext(), env });
+    return validateConfig(raw, { paths: opts.paths ?? defaultPathContext(), env: opts.env ?? process.env, healthEnv: opts.healthEnv === true });
   } catch (err) {
     if (err instanceof ConfigError) err.message = `${file}: ${err.message}`;
     throw err;

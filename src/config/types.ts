@@ -49,6 +49,8 @@ export interface LoggingConfig {
   level: LogLevel;
   type: 'text' | 'json';
   stderr: boolean;
+  /** timestamps starts text lines with an RFC 3339 UTC time (JSON objects always carry `time`). */
+  timestamps: boolean;
 }
 
 /** HealthConfig is the `health:` section: when the replicator counts as healthy, and its heartbeat. */

@@ -4,23 +4,23 @@
  * (unknown or ignored keys) are collected in `config.warnings`.
  */
 import { ConfigError } from '../errors.js';
-import type { LogLevel } from '../log.js';
 import { parseListenAddr } from './addr.js';
 import { RawMap, dropUndefined } from './fields.js';
-import { defaultLogging, fillDb } from './fill.js';
+import { fillDb } from './fill.js';
 import { validateHealth } from './health.js';
+import { validateLogging } from './logging.js';
 import { defaultPathContext, expandPath, type PathContext } from './paths.js';
 import { validateReplica } from './replica.js';
-import type { Config, DbConfig, LoggingConfig } from './types.js';
+import type { Config, DbConfig } from './types.js';
 
 /** ValidateOptions: where relative and `~` paths resolve (defaults: cwd and home), and the environment. */
 export interface ValidateOptions {
   paths?: PathContext;
-  /** env supplies `$LIFEBOAT_HEALTH_MAX_LAG` (health.ts); none: not read. */
+  /** env supplies `$LIFEBOAT_LOG_TIMESTAMPS` (logging.ts) and `$LIFEBOAT_HEALTH_MAX_LAG` (health.ts); none: neither is read. */
   env?: NodeJS.ProcessEnv;
+  /** healthEnv: false leaves `$LIFEBOAT_HEALTH_MAX_LAG` unread (the commands that do not judge health). */
+  healthEnv?: boolean;
 }
-
-const LEVELS: Record<string, LogLevel> = { debug: 'debug', info: 'info', warn: 'warn', warning: 'warn', error: 'error' };
 
 /** validateConfig checks a raw parsed config and fills in every default. */
 export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Config {
@@ -33,8 +33,8 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Config
     accessKeyId: top.secret('access-key-id'),
     secretAccessKey: top.secret('secret-access-key'),
     shutdownSyncTimeout: top.nonNegativeDuration('shutdown-sync-timeout'),
-    logging: validateLogging(top.raw('logging'), warnings),
-    health: validateHealth(top.raw('health'), opts.env, warnings),
+    logging: validateLogging(top.raw('logging'), opts.env, warnings),
+    health: validateHealth(top.raw('health'), opts.healthEnv === false ? {} : opts.env, warnings),
     dbs: [] as DbConfig[],
     warnings,
   });
@@ -51,28 +51,6 @@ export function validateConfig(raw: unknown, opts: ValidateOptions = {}): Config
   });
   warnings.unshift(...top.unknownKeys().map((k) => `${k}: unknown key, ignored`));
   return config;
-}
-
-/** validateLogging reads `logging.level` (debug|info|warn|error), `logging.type` (text|json), `logging.stderr`. */
-export function validateLogging(raw: unknown, warnings: string[] = []): LoggingConfig {
-  const m = new RawMap('logging', raw);
-  const logging = defaultLogging();
-  const level = m.string('level');
-  if (level !== undefined) {
-    const l = LEVELS[level.toLowerCase()];
-    if (!l) throw new ConfigError(m.at('level'), `invalid level ${JSON.stringify(level)} (want debug, info, warn or error)`, level);
-    logging.level = l;
-  }
-  const type = m.string('type');
-  if (type !== undefined) {
-    if (type !== 'text' && type !== 'json') {
-      throw new ConfigError(m.at('type'), `invalid type ${JSON.stringify(type)} (want text or json)`, type);
-    }
-    logging.type = type;
-  }
-  logging.stderr = m.bool('stderr') ?? logging.stderr;
-  warnings.push(...m.unknownKeys().map((k) => `${k}: unknown key, ignored`));
-  return logging;
 }
 
 interface DbContext {

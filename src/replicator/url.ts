@@ -6,8 +6,9 @@
  */
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import { defaultLogging, fillDb, fillReplica, type ReplicaDraft } from '../config/fill.js';
+import { fillDb, fillReplica, type ReplicaDraft } from '../config/fill.js';
 import { defaultHealth } from '../config/health.js';
+import { defaultLogging } from '../config/logging.js';
 import { expandPath, type PathContext } from '../config/paths.js';
 import type { Config, ReplicaConfig, ReplicaType } from '../config/types.js';
 
@@ -221,5 +222,5 @@ export function configForDatabase(dbPath: string, targets: string[], ctx?: PathC
     if (n > 1) r.name = `${r.name}-${n}`;
     return r;
   });
-  return { logging: defaultLogging(), health: defaultHealth(process.env), dbs: [fillDb(expandPath(dbPath, ctx), replicas)], warnings: [] };
+  return { logging: defaultLogging(process.env), health: defaultHealth(process.env), dbs: [fillDb(expandPath(dbPath, ctx), replicas)], warnings: [] };
 }

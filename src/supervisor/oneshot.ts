@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { outputDrained, outputStdio, pipeOutput } from './output.js';
+import { outputDrained, outputEnv, outputStdio, pipeOutput } from './output.js';
 import type { Exit } from './service-table.js';
 import { signalGroup } from './signals.js';
 
@@ -31,7 +31,7 @@ export interface OneshotResult extends Exit {
 /** runOneshot runs `argv` to completion; never throws (a failed spawn is exit 127 or 126 with `error`). */
 export function runOneshot(argv: string[], opts: OneshotOptions): Promise<OneshotResult> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: outputStdio(opts.prefix), env: opts.env ?? process.env });
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: outputStdio(opts.prefix), env: outputEnv(opts.prefix, opts.env) });
     pipeOutput(child, opts.name);
     let timedOut = false;
     const timer =

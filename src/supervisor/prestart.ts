@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { pipeOutput, runStdio } from './output.js';
+import { outputEnv, pipeOutput, runStdio } from './output.js';
 import { trackSpawns } from './reaper.js';
 
 /** START_FD is the descriptor on which a prestarted replicator waits for its start line. */
@@ -40,7 +40,7 @@ export class Prestarted {
     const [file, ...args] = opts.command;
     const child = spawn(file, [...args, '-start-fd', String(START_FD)], {
       cwd: opts.cwd ?? process.cwd(),
-      env: process.env,
+      env: outputEnv(opts.prefix),
       detached: true,
       stdio: runStdio(opts.prefix, [opts.notificationFd, START_FD]),
     });

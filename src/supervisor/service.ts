@@ -7,7 +7,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
-import { outputDrained, outputStdio, pipeOutput, runStdio } from './output.js';
+import { outputDrained, outputEnv, outputStdio, pipeOutput, runStdio } from './output.js';
 import type { Prestarted } from './prestart.js';
 import type { ServiceDef } from './service-dir.js';
 import {
@@ -185,7 +185,7 @@ export class Service extends EventEmitter {
   }
 
   private spawnChild(argv: string[], stdio: StdioOptions): ChildProcess {
-    const child = spawn(argv[0], argv.slice(1), { cwd: this.def.cwd, env: this.opts.env ?? process.env, detached: true, stdio });
+    const child = spawn(argv[0], argv.slice(1), { cwd: this.def.cwd, env: outputEnv(this.opts.prefix, this.opts.env), detached: true, stdio });
     pipeOutput(child, this.name);
     return child;
   }

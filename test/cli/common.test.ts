@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { CONFIG_FLAGS, loadCommandConfig } from '../../src/cli/common.js';
 import { parseArgs, type CommandSpec } from '../../src/cli/args.js';
 import { Logger } from '../../src/log.js';
+import { captureOutput } from '../helpers/capture.js';
 import { ROOT } from '../helpers/cli.js';
+import { TIMESTAMP, untimed } from '../helpers/log-lines.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 /** logFrom runs setupLogging from the built code in a child process with `logging`, logs two lines, returns both streams. */
@@ -19,18 +21,27 @@ async function logFrom(logging: object, warnings: string[]) {
     log.info('hello', { db: '/d.db' });
     log.debug('detail');
   `;
-  return execa(process.execPath, ['--input-type=module', '-e', script]);
+  const proc = execa(process.execPath, ['--input-type=module', '-e', script]);
+  captureOutput(proc, 'setup-logging');
+  return proc;
 }
 
 describe('setupLogging (built, in a child process)', () => {
-  it('logs to stderr by default, text, and logs the config warnings first', async () => {
-    const r = await logFrom({ level: 'info', type: 'text', stderr: true }, ['dbs[0].x: unknown key, ignored']);
+  it('logs to stderr by default, text behind a timestamp, and logs the config warnings first', async () => {
+    const r = await logFrom({ level: 'info', type: 'text', stderr: true, timestamps: true }, ['dbs[0].x: unknown key, ignored']);
     expect(r.stdout).toBe('');
-    expect(String(r.stderr).split('\n')).toEqual(['WARN dbs[0].x: unknown key, ignored', 'INFO hello db=/d.db']);
+    const lines = String(r.stderr).split('\n');
+    expect(lines.every((l) => new RegExp(`^${TIMESTAMP} `).test(l)), String(r.stderr)).toBe(true);
+    expect(lines.map(untimed)).toEqual(['WARN dbs[0].x: unknown key, ignored', 'INFO hello db=/d.db']);
+  });
+
+  it('leaves the timestamp out with timestamps: false', async () => {
+    const r = await logFrom({ level: 'info', type: 'text', stderr: true, timestamps: false }, []);
+    expect(r.stderr).toBe('INFO hello db=/d.db');
   });
 
   it('logs to stdout with stderr: false, JSON with type: json, debug with level: debug', async () => {
-    const r = await logFrom({ level: 'debug', type: 'json', stderr: false }, []);
+    const r = await logFrom({ level: 'debug', type: 'json', stderr: false, timestamps: true }, []);
     expect(r.stderr).toBe('');
     const lines = String(r.stdout).split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => [l.level, l.msg, l.db])).toEqual([
@@ -40,7 +51,7 @@ describe('setupLogging (built, in a child process)', () => {
   });
 
   it('drops warnings below the configured level', async () => {
-    const r = await logFrom({ level: 'error', type: 'text', stderr: true }, ['w']);
+    const r = await logFrom({ level: 'error', type: 'text', stderr: true, timestamps: true }, ['w']);
     expect([r.stdout, r.stderr]).toEqual(['', '']);
   });
 });

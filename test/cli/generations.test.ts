@@ -7,6 +7,7 @@ import { lifeboat } from '../helpers/cli.js';
 /** RAW keeps the output's final newline (execa strips it by default). */
 const RAW = { stripFinalNewline: false };
 import { unpackFixture } from '../helpers/fixtures.js';
+import { TIMESTAMP, untimed } from '../helpers/log-lines.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { FileReplicaClient } from '../../src/replicator/clients/file.js';
 import { captureHistory, writeReplica } from '../replicator/restore/history.js';
@@ -88,7 +89,8 @@ describe('lifeboat generations', () => {
     const res = await lifeboat(['generations', `file://${typo}`], RAW);
     expect(res.exitCode).toBe(0);
     expect(res.stdout).toBe('name  generation  lag  start  end\n');
-    expect(res.stderr).toBe(`WARN replica directory does not exist replica=file path=${typo}\n`);
+    expect(res.stderr).toMatch(new RegExp(`^${TIMESTAMP} WARN `));
+    expect(untimed(String(res.stderr))).toBe(`WARN replica directory does not exist replica=file path=${typo}\n`);
   });
 
   it('by replica URL, lag is behind now', async () => {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusDoc } from '../../src/replicator/status.js';
+import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { fetchMetrics } from '../helpers/metrics.js';
 import { startReplicate } from '../helpers/replicate.js';
 import { type S3rver, startS3rver } from '../helpers/s3rver.js';
@@ -19,7 +20,6 @@ import { insertRows, openWAL } from '../helpers/sqlite.js';
 import { waitUntil } from '../helpers/wait.js';
 import { startWriter } from '../reliability/harness.js';
 
-const ENV = { AWS_ACCESS_KEY_ID: 'lifeboat-test', AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret' };
 const MAX_LAG_MS = 3_000;
 let s3: S3rver;
 
@@ -73,7 +73,7 @@ describe('lifeboat replicate: /healthz, /metrics and the heartbeat through an S3
   it('200 while replicating; 503 naming the replica within max-lag + 1 s of a blackhole; 200 again after; pings only while healthy', async () => {
     const { db, proxy, ping, config } = await setupStore('health', (url) => ['addr: "127.0.0.1:0"', 'health:', `  heartbeat-url: ${url}`, '  heartbeat-interval: 200ms']);
     const writer = await startWriter(db, 5, 20);
-    const rep = startReplicate(['-config', config, '-shutdown-sync-timeout', '60s'], { ...ENV, LIFEBOAT_HEALTH_MAX_LAG: `${MAX_LAG_MS}ms` });
+    const rep = startReplicate(['-config', config, '-shutdown-sync-timeout', '60s'], { ...TEST_S3_ENV, LIFEBOAT_HEALTH_MAX_LAG: `${MAX_LAG_MS}ms` });
     const output = () => rep.lines.join('\n');
     try {
       const base = `http://${/addr=(\S+)/.exec(await rep.waitFor(/metrics listening/))![1]}`;
@@ -148,7 +148,7 @@ describe('lifeboat replicate: /healthz, /metrics and the heartbeat through an S3
     // The app runs until told to quit; the final sync after it then hangs in the blackhole
     // for the whole shutdown-sync-timeout.
     const app = `sh -c 'while [ ! -e ${quit} ]; do sleep 0.05; done'`;
-    const rep = startReplicate(['-config', config, '-exec', app, '-shutdown-sync-timeout', '3s'], ENV);
+    const rep = startReplicate(['-config', config, '-exec', app, '-shutdown-sync-timeout', '3s'], TEST_S3_ENV);
     const output = () => rep.lines.join('\n');
     try {
       await waitUntil(() => ping.pings.length >= 3, { what: 'three heartbeat pings while healthy', detail: output });

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lifeboat } from '../helpers/cli.js';
+import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { LITESTREAM_BIN, litestream, litestreamSkipReason, startLitestream } from '../helpers/litestream.js';
 import { runWriter, startReplicate, type Running } from '../helpers/replicate.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
@@ -22,7 +23,6 @@ import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const reason = litestreamSkipReason();
-const ENV = { AWS_ACCESS_KEY_ID: 'interop-test', AWS_SECRET_ACCESS_KEY: 'interop-test-secret' };
 const BUCKET = 'interop';
 const TIMEOUT = 180_000;
 
@@ -88,8 +88,8 @@ function setup(kind: Kind): Setup {
       `  endpoint: ${s3.endpoint}`,
       '  region: us-east-1',
       '  force-path-style: true',
-      `  access-key-id: ${ENV.AWS_ACCESS_KEY_ID}`,
-      `  secret-access-key: ${ENV.AWS_SECRET_ACCESS_KEY}`,
+      `  access-key-id: ${TEST_S3_ENV.AWS_ACCESS_KEY_ID}`,
+      `  secret-access-key: ${TEST_S3_ENV.AWS_SECRET_ACCESS_KEY}`,
       '  sync-interval: 100ms',
     ],
   };
@@ -111,7 +111,7 @@ function track(r: Running): Running {
 async function run(tool: Tool, t: Setup, cmd: string, flags: string[] = []): Promise<{ code: number | undefined; stdout: string; all: string }> {
   const res =
     tool === 'lifeboat'
-      ? await lifeboat([cmd, ...flags, t.url], { env: ENV })
+      ? await lifeboat([cmd, ...flags, t.url], { env: TEST_S3_ENV })
       : await litestream([cmd, ...flags, ...t.litestreamTarget]);
   return { code: res.exitCode, stdout: String(res.stdout), all: String(res.all) };
 }
@@ -320,7 +320,7 @@ describe.skipIf(reason !== undefined)('interop with Litestream v0.3 ($LITESTREAM
     it('lifeboat writes across WAL indexes and two generations; Litestream restores each; -index agrees; listings agree', async () => {
       const t = setup(kind);
       writeConfig(t, ['min-checkpoint-page-count: 50', 'max-checkpoint-page-count: 100']);
-      let rep = track(startReplicate(['-config', t.cfg], ENV));
+      let rep = track(startReplicate(['-config', t.cfg], TEST_S3_ENV));
       await rep.waitFor(/replicating/, 30_000);
       const firstIndex = await writeAcrossIndexes(t, () => rep.lines.join('\n'));
       await stopLifeboat(rep);
@@ -333,7 +333,7 @@ describe.skipIf(reason !== undefined)('interop with Litestream v0.3 ($LITESTREAM
       await expectIndexRestoresAgree(t, firstIndex, first);
 
       truncateWhileStopped(t.db);
-      rep = track(startReplicate(['-config', t.cfg], ENV));
+      rep = track(startReplicate(['-config', t.cfg], TEST_S3_ENV));
       await rep.waitFor(/new generation/, 30_000);
       await runWriter(t.db, 200, 0, 1000);
       await stopLifeboat(rep);
@@ -349,7 +349,7 @@ describe.skipIf(reason !== undefined)('interop with Litestream v0.3 ($LITESTREAM
     it('lifeboat writes WAL indexes 0 to 0x12 and on; both listings name every index (Litestream in decimal); -index 10 means 0x10 to both tools', async () => {
       const t = setup('file');
       writeConfig(t, ['min-checkpoint-page-count: 20', 'max-checkpoint-page-count: 40']);
-      const rep = track(startReplicate(['-config', t.cfg], ENV));
+      const rep = track(startReplicate(['-config', t.cfg], TEST_S3_ENV));
       await rep.waitFor(/replicating/, 30_000);
       // Every index before the last holds at least 20 pages, so index 0x11 holds rows.
       for (let round = 0; round < 30 && (await maxIndex(t)) < 0x12; round++) await runWriter(t.db, 500, 1, 1000);
@@ -389,7 +389,7 @@ describe.skipIf(reason !== undefined)('interop with Litestream v0.3 ($LITESTREAM
     it('lifeboat writes two batches a second apart; -timestamp between them restores the first with either tool', async () => {
       const t = setup('file');
       writeConfig(t, []);
-      const rep = track(startReplicate(['-config', t.cfg], ENV));
+      const rep = track(startReplicate(['-config', t.cfg], TEST_S3_ENV));
       await rep.waitFor(/replicating/, 30_000);
       await runWriter(t.db, 100);
       const before = rowsDigest(t.db);

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, UsageError } from '../../src/errors.js';
 import { COMMANDS, main } from '../../src/cli/main.js';
+import { captureOutput } from '../helpers/capture.js';
 import { CLI, ROOT, lifeboat } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 
@@ -18,7 +19,9 @@ describe('lifeboat (built CLI, end to end)', () => {
   it('runs through a symlink, as npm links the bin', async () => {
     const link = path.join(tmpDir(), 'lifeboat');
     fs.symlinkSync(CLI, link);
-    const r = await execa(process.execPath, [link, 'version'], { reject: false });
+    const proc = execa(process.execPath, [link, 'version'], { reject: false });
+    captureOutput(proc, 'lifeboat-version');
+    const r = await proc;
     expect([r.exitCode, r.stdout]).toEqual([0, `lifeboat v${VERSION}`]);
   });
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pageCount } from '../../src/replicator/checkpoint.js';
 import { lifeboat } from '../helpers/cli.js';
+import { TEST_ACCESS_KEY_ID, TEST_S3_ENV, TEST_SECRET_ACCESS_KEY } from '../helpers/credentials.js';
 import { caughtUp, fetchMetrics, metricsBase, positions, type Positions, waitForSyncs } from '../helpers/metrics.js';
 import { runWriter, startReplicate } from '../helpers/replicate.js';
 import { type S3rver, startS3rver } from '../helpers/s3rver.js';
@@ -11,7 +12,6 @@ import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
 
-const ENV = { AWS_ACCESS_KEY_ID: 'lifeboat-test', AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret' };
 let s3: S3rver;
 
 beforeAll(async () => {
@@ -33,13 +33,13 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     const db = path.join(dir, 'app.db');
     openWAL(db).close();
     const target = url('thousand/app.db');
-    const rep = startReplicate([db, target], ENV);
+    const rep = startReplicate([db, target], TEST_S3_ENV);
     await rep.waitFor(/replicating/);
     await runWriter(db, 1000, 1);
     const { exitCode, output } = await rep.stop();
     expect(exitCode, output).toBe(0);
     const out = path.join(dir, 'out.db');
-    const res = await lifeboat(['restore', '-o', out, target], { env: ENV });
+    const res = await lifeboat(['restore', '-o', out, target], { env: TEST_S3_ENV });
     expect(res.exitCode, String(res.all)).toBe(0);
     expect(integrityCheck(out)).toBe('ok');
     expect(rowsDigest(out)).toEqual(rowsDigest(db));
@@ -53,7 +53,7 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     await runWriter(db, 200);
     const prefix = 'wal-first/app.db';
     s3.resetRequests();
-    const rep = startReplicate([db, url(prefix)], ENV);
+    const rep = startReplicate([db, url(prefix)], TEST_S3_ENV);
     const puts = async () => (await s3.requests()).filter((r) => r.method === 'PUT' && r.key.startsWith(`${prefix}/generations/`)).map((r) => r.key.split('/').slice(-2).join('/'));
     await waitUntil(async () => (await puts()).some((k) => k.startsWith('snapshots/')), { what: 'the snapshot', detail: async () => (await puts()).join('\n') });
     expect((await rep.stop()).exitCode).toBe(0);
@@ -67,8 +67,8 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     const dir = tmpDir();
     const db = path.join(dir, 'app.db');
     openWAL(db).close();
-    const keyId = 'AKIDNEVERLOGGED';
-    const secret = 'hunter2-never-logged-SECRET';
+    const keyId = TEST_ACCESS_KEY_ID;
+    const secret = TEST_SECRET_ACCESS_KEY;
     const prefix = 'secrets/app.db';
     const cfg = path.join(dir, 'lifeboat.yml');
     const yml = ['logging:', '  level: debug', `access-key-id: ${keyId}`, `secret-access-key: ${secret}`, 'dbs:', `  - path: ${db}`, '    replicas:', `      - url: ${url(prefix)}`];
@@ -101,7 +101,7 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
       ['dbs:', `  - path: ${db}`, '    min-checkpoint-page-count: 400', '    replicas:', `      - url: ${url(prefix)}`, '        sync-interval: 0'].join('\n'),
     );
     openWAL(db).close();
-    const rep = startReplicate(['-config', cfg], ENV);
+    const rep = startReplicate(['-config', cfg], TEST_S3_ENV);
     await rep.waitFor(/replicating/);
     // Write in rounds until the replica holds more than 1,000 segments (uploads batch
     // commits whenever a PUT is still in flight, so the count per round varies).
@@ -110,14 +110,14 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     for (let round = 0; round < 100 && segments <= 1000; round++) {
       await runWriter(db, 150, 6);
       written += 150;
-      const listing = await lifeboat(['wal', url(prefix)], { env: ENV });
+      const listing = await lifeboat(['wal', url(prefix)], { env: TEST_S3_ENV });
       expect(listing.exitCode, String(listing.all)).toBe(0);
       segments = String(listing.stdout).trim().split('\n').length - 1;
     }
     expect(segments).toBeGreaterThan(1000);
     expect((await rep.stop()).exitCode).toBe(0);
     const out = path.join(dir, 'out.db');
-    const res = await lifeboat(['restore', '-o', out, url(prefix)], { env: ENV });
+    const res = await lifeboat(['restore', '-o', out, url(prefix)], { env: TEST_S3_ENV });
     expect(res.exitCode, String(res.all)).toBe(0);
     expect(rowsDigest(out)).toEqual(rowsDigest(db));
     expect(rowsDigest(out).rows).toBe(written);
@@ -130,7 +130,7 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
     const prefix = 'outage/app.db';
     const viaProxy = `s3://bkt/${prefix}?endpoint=${encodeURIComponent(`http://127.0.0.1:${proxy.port}`)}`;
-    const rep = startReplicate([db, viaProxy], ENV);
+    const rep = startReplicate([db, viaProxy], TEST_S3_ENV);
     await rep.waitFor(/replicating/);
     const walPut = async () => (await s3.requests()).some((r) => r.method === 'PUT' && r.key.startsWith(`${prefix}/generations/`) && r.key.includes('/wal/'));
     const output = () => rep.lines.join('\n');
@@ -150,7 +150,7 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     await proxy.close();
     expect(exitCode, output()).toBe(0);
     const out = path.join(dir, 'out.db');
-    const res = await lifeboat(['restore', '-o', out, url(prefix)], { env: ENV });
+    const res = await lifeboat(['restore', '-o', out, url(prefix)], { env: TEST_S3_ENV });
     expect(res.exitCode, String(res.all)).toBe(0);
     expect(integrityCheck(out)).toBe('ok');
     expect(rowsDigest(out)).toEqual(rowsDigest(db));
@@ -163,7 +163,7 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     openWAL(db).close();
     const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
     const viaProxy = `s3://bkt/second-signal/app.db?endpoint=${encodeURIComponent(`http://127.0.0.1:${proxy.port}`)}`;
-    const rep = startReplicate([db, viaProxy], ENV);
+    const rep = startReplicate([db, viaProxy], TEST_S3_ENV);
     await rep.waitFor(/replicating/);
     proxy.cut();
     await runWriter(db, 10);
@@ -212,7 +212,7 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     const prefix = 'idle/app.db';
     const app = openWAL(db);
     const pageSize = Number(app.pragma('page_size', { simple: true }));
-    const rep = startReplicate(['-config', writeConfig(dir, db, prefix, '500ms')], ENV);
+    const rep = startReplicate(['-config', writeConfig(dir, db, prefix, '500ms')], TEST_S3_ENV);
     const base = await metricsBase(rep);
     await rep.waitFor(/replicating/);
     const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
@@ -243,7 +243,7 @@ describe('lifeboat replicate (s3 replica on s3rver)', () => {
     const db = path.join(dir, 'app.db');
     const prefix = 'economy/app.db';
     const app = openWAL(db);
-    const rep = startReplicate(['-config', writeConfig(dir, db, prefix, '1h')], ENV);
+    const rep = startReplicate(['-config', writeConfig(dir, db, prefix, '1h')], TEST_S3_ENV);
     const base = await metricsBase(rep);
     await rep.waitFor(/replicating/);
     const ins = app.prepare('INSERT INTO t (v) VALUES (?)');

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, lifeboat } from '../helpers/cli.js';
+import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { startReplicate, startWatched, type Running } from '../helpers/replicate.js';
 import { type S3rver, startS3rver } from '../helpers/s3rver.js';
 import { insertRows, openWAL, rowsDigest } from '../helpers/sqlite.js';
@@ -17,7 +18,6 @@ import { type Proxy, startProxy } from '../helpers/tcp-proxy.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
 
-const ENV = { AWS_ACCESS_KEY_ID: 'lifeboat-test', AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret' };
 
 /** SIGNALS_HELD is the test-only variable naming the file the CLI writes once it holds stop signals (src/cli/early.ts). */
 const SIGNALS_HELD = 'LIFEBOAT_TEST_SIGNALS_HELD';
@@ -52,7 +52,7 @@ async function replicating(name: string, timeout: string) {
   const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
   proxies.push(proxy);
   const url = `s3://bkt/${name}/app.db?endpoint=${encodeURIComponent(`http://127.0.0.1:${proxy.port}`)}`;
-  const rep = startReplicate(['-shutdown-sync-timeout', timeout, db, url], ENV);
+  const rep = startReplicate(['-shutdown-sync-timeout', timeout, db, url], TEST_S3_ENV);
   running.push(rep);
   // A new generation: its WAL, then its snapshot; after that line the replica holds the 10 rows.
   await rep.waitFor(/INFO snapshot written/, 30_000);
@@ -72,7 +72,7 @@ async function stopTimed(rep: Running): Promise<{ code: number | undefined; ms: 
 /** restoredDigest restores `url` into `dir` and digests its rows. */
 async function restoredDigest(dir: string, url: string): Promise<{ rows: number; digest: string }> {
   const out = path.join(dir, `restored-${Date.now()}.db`);
-  const r = await lifeboat(['restore', '-o', out, url], { env: ENV });
+  const r = await lifeboat(['restore', '-o', out, url], { env: TEST_S3_ENV });
   expect(r.exitCode, String(r.all)).toBe(0);
   return rowsDigest(out);
 }

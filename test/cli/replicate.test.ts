@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../src/replicator/lz4/frame.js';
 import { WAL_HEADER_SIZE, parseWALHeader, scanFrames } from '../../src/replicator/wal.js';
+import { captureOutput } from '../helpers/capture.js';
 import { CLI, lifeboat } from '../helpers/cli.js';
 import { runWriter, startReplicate, WRITER } from '../helpers/replicate.js';
 import { pollsFd } from '../helpers/procs.js';
@@ -339,6 +340,7 @@ describe('lifeboat replicate (file replica)', () => {
     const { dir, db, replica } = newDatabase();
     const stdio = ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'] as const;
     const idle = execa(process.execPath, [CLI, 'replicate', '-start-fd', '4', db, `file://${replica}`], { stdio, reject: false });
+    captureOutput(idle, 'lifeboat-replicate');
     await waitUntil(() => idle.exitCode !== null || (idle.pid !== undefined && pollsFd(idle.pid, 4)), { what: 'replicate to wait on descriptor 4' });
     expect(idle.exitCode).toBeNull();
     endStartPipe(idle);
@@ -348,6 +350,8 @@ describe('lifeboat replicate (file replica)', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['app.db']);
 
     const started = execa(process.execPath, [CLI, 'replicate', '-start-fd', '4', db, `file://${replica}`], { stdio, reject: false });
+
+    captureOutput(started, 'lifeboat-replicate');
     endStartPipe(started, 'start\n');
     await waitUntil(() => fs.existsSync(path.join(replica, 'generations')), { what: 'the started replicator to create the replica' });
     started.kill('SIGTERM');
@@ -362,10 +366,12 @@ describe('lifeboat replicate (file replica)', () => {
     fs.writeFileSync(cfg, 'dbs:\n  - path: /x.db\n    replicas:\n      - path: /r\n        sync-interval: 5 seconds\n');
     const stdio = ['ignore', 'pipe', 'pipe', 'ignore', 'pipe'] as const;
     const letGo = execa(process.execPath, [CLI, 'replicate', '-config', cfg, '-start-fd', '4'], { stdio, reject: false });
+    captureOutput(letGo, 'lifeboat-replicate');
     endStartPipe(letGo);
     const quiet = await letGo;
     expect([quiet.exitCode, quiet.stderr]).toEqual([0, '']);
     const started = execa(process.execPath, [CLI, 'replicate', '-config', cfg, '-start-fd', '4'], { stdio, reject: false });
+    captureOutput(started, 'lifeboat-replicate');
     endStartPipe(started, 'start\n');
     const res = await started;
     expect(res.exitCode).toBe(2);

@@ -13,6 +13,7 @@ import { S3ReplicaClient } from '../../src/replicator/clients/s3.js';
 import { OWNER_FILE, ownerOf } from '../../src/replicator/restore/abandoned.js';
 import { formatBytes } from '../../src/replicator/restore/progress.js';
 import { lifeboat } from '../helpers/cli.js';
+import { TEST_KEYS, TEST_S3_ENV } from '../helpers/credentials.js';
 import { unpackFixture } from '../helpers/fixtures.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
@@ -199,8 +200,8 @@ describe('lifeboat restore: a plain path', () => {
 });
 
 describe('lifeboat restore from s3, with faults on the link', () => {
-  const keys = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
-  const env = { AWS_ACCESS_KEY_ID: keys.accessKeyId, AWS_SECRET_ACCESS_KEY: keys.secretAccessKey };
+  const keys = TEST_KEYS;
+  const env = TEST_S3_ENV;
   let s3: S3rver;
   beforeAll(async () => {
     s3 = await startS3rver();

@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lifeboat } from '../helpers/cli.js';
+import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { litestream, litestreamSkipReason } from '../helpers/litestream.js';
 import { runWriter, startReplicate, type Running } from '../helpers/replicate.js';
 import { type S3rver, startS3rver } from '../helpers/s3rver.js';
 import { rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 
-const ENV = { AWS_ACCESS_KEY_ID: 'lifeboat-test', AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret' };
 let s3: S3rver;
 
 beforeAll(async () => {
@@ -66,12 +66,12 @@ function machine(name: string, replicaYaml: string): Machine {
 }
 
 async function restore(m: Machine): Promise<void> {
-  const res = await lifeboat(['restore', '-config', m.cfg, m.db], { env: ENV });
+  const res = await lifeboat(['restore', '-config', m.cfg, m.db], { env: TEST_S3_ENV });
   expect(res.exitCode, String(res.all)).toBe(0);
 }
 
 async function replicate(m: Machine): Promise<Running> {
-  const rep = startReplicate(['-config', m.cfg], ENV);
+  const rep = startReplicate(['-config', m.cfg], TEST_S3_ENV);
   await rep.waitFor(/replicating/, 30_000);
   return rep;
 }
@@ -93,7 +93,7 @@ async function seed(replicaYaml: string): Promise<void> {
 }
 
 async function generations(target: string): Promise<string[]> {
-  const res = await lifeboat(['generations', target], { env: ENV });
+  const res = await lifeboat(['generations', target], { env: TEST_S3_ENV });
   expect(res.exitCode, String(res.all)).toBe(0);
   return String(res.stdout)
     .split('\n')
@@ -105,7 +105,7 @@ async function generations(target: string): Promise<string[]> {
 /** restoreDigest restores the latest state (or one generation) to a new file and digests its rows. */
 async function restoreDigest(target: string, generation?: string): Promise<string> {
   const out = path.join(tmpDir(), 'out.db');
-  const res = await lifeboat(['restore', '-o', out, ...(generation ? ['-generation', generation] : []), target], { env: ENV });
+  const res = await lifeboat(['restore', '-o', out, ...(generation ? ['-generation', generation] : []), target], { env: TEST_S3_ENV });
   expect(res.exitCode, `restore ${generation ?? 'latest'}: ${String(res.all)}`).toBe(0);
   return rowsDigest(out).digest;
 }

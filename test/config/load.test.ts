@@ -132,7 +132,7 @@ describe('loadConfig', () => {
       exec: 'php-fpm -F',
       accessKeyId: 'AKIATOP',
       secretAccessKey: 'top/secret',
-      logging: { level: 'debug', type: 'json', stderr: false },
+      logging: { level: 'debug', type: 'json', stderr: false, timestamps: true },
       health: { maxLag: 30_000, heartbeatInterval: 60_000 },
       warnings: ['dbs[0].replicas[0].validation-interval: validation restores are not implemented, ignored'],
       dbs: [

@@ -19,7 +19,7 @@ function errorOf(raw: unknown): ConfigError {
 
 describe('validateConfig: top level', () => {
   it('accepts an empty document (no databases)', () => {
-    expect(validate(null)).toEqual({ logging: { level: 'info', type: 'text', stderr: true }, health: { maxLag: 30_000, heartbeatInterval: 60_000 }, dbs: [], warnings: [] });
+    expect(validate(null)).toEqual({ logging: { level: 'info', type: 'text', stderr: true, timestamps: true }, health: { maxLag: 30_000, heartbeatInterval: 60_000 }, dbs: [], warnings: [] });
   });
 
   it('reads addr, exec, credentials and logging', () => {
@@ -28,10 +28,10 @@ describe('validateConfig: top level', () => {
       exec: 'myapp serve',
       'access-key-id': 'AKIA',
       'secret-access-key': 'SECRET',
-      logging: { level: 'debug', type: 'json', stderr: 'false' },
+      logging: { level: 'debug', type: 'json', stderr: 'false', timestamps: 'false' },
     });
     expect(c).toMatchObject({ addr: ':9090', exec: 'myapp serve', accessKeyId: 'AKIA', secretAccessKey: 'SECRET' });
-    expect(c.logging).toEqual({ level: 'debug', type: 'json', stderr: false });
+    expect(c.logging).toEqual({ level: 'debug', type: 'json', stderr: false, timestamps: false });
   });
 
   it('reads shutdown-sync-timeout as a duration (Litestream v0.5 spelling); unset leaves the default to replicate', () => {
@@ -53,6 +53,7 @@ describe('validateConfig: top level', () => {
     [{ logging: { level: 'verbose' } }, 'logging.level: invalid level "verbose" (want debug, info, warn or error)'],
     [{ logging: { type: 'xml' } }, 'logging.type: invalid type "xml" (want text or json)'],
     [{ logging: { stderr: 'maybe' } }, 'logging.stderr: invalid boolean "maybe"'],
+    [{ logging: { timestamps: 'utc' } }, 'logging.timestamps: invalid boolean "utc"'],
     [{ 'access-key-id': { a: 1 } }, 'access-key-id: invalid value (hidden)'],
     [{ 'secret-access-key': ['s3cr3t'] }, 'secret-access-key: invalid value (hidden)'],
     [{ 'shutdown-sync-timeout': '-1s' }, 'shutdown-sync-timeout: must not be negative, got "-1s"'],

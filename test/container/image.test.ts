@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
+import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { freePort, getNotes, postNote, type Note } from './demo-client.js';
@@ -146,8 +147,7 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
     const data = tmpDir('lifeboat-ct-data-');
     const env = {
       REPLICA_URL: `s3://backups/demo?endpoint=${encodeURIComponent(s3.endpoint)}`,
-      AWS_ACCESS_KEY_ID: 'lifeboat-test',
-      AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret',
+      ...TEST_S3_ENV,
     };
     const wipeVolume = () => {
       fs.rmSync(data, { recursive: true, force: true });

@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { logFile } from '../helpers/capture.js';
 import { ROOT } from '../helpers/cli.js';
 
 /** STORAGE_ROOT is build-image.sh's podman/buildah storage (LIFEBOAT_CONTAINER_ROOT). */
@@ -69,19 +70,22 @@ export async function runDetached(opts: RunOptions): Promise<string> {
   return opts.name;
 }
 
-/** runOnce runs a container to completion (removed after) and returns its exit code and output. */
+/** runOnce runs a container to completion (removed after) and returns its exit code and output (captured for the secrets scan). */
 export async function runOnce(opts: Omit<RunOptions, 'name'>): Promise<{ exitCode: number; output: string }> {
   const args = ['run', '--rm', ...RUNTIME, '--network', 'host'];
   for (const [k, v] of Object.entries(opts.env ?? {})) args.push('-e', `${k}=${v}`);
   for (const [host, inside] of Object.entries(opts.volumes ?? {})) args.push('-v', `${host}:${inside}`);
   if (opts.entrypoint) args.push('--entrypoint', JSON.stringify(opts.entrypoint));
   const r = await podman([...args, IMAGE, ...(opts.command ?? [])]);
+  fs.writeFileSync(logFile('container-run'), String(r.all));
   return { exitCode: r.exitCode ?? -1, output: String(r.all) };
 }
 
-/** logs returns a container's stdout and stderr. */
+/** logs returns a container's stdout and stderr (captured for the secrets scan). */
 export async function logs(name: string): Promise<string> {
-  return String((await podman(['logs', name])).all);
+  const out = String((await podman(['logs', name])).all);
+  fs.writeFileSync(logFile(`container-${name}`), out);
+  return out;
 }
 
 /** isRunning reports whether the container is still running. */

@@ -1,15 +1,17 @@
 /**
  * procs: real-process helpers for the supervisor tests — the fixtures in test/fixtures/bin
  * on PATH, running the built `lifeboat init` (optionally as PID 1 in a new PID namespace)
- * with stdout and stderr in one file so the order of lines is the order of writes, and
- * counting a process tree's zombies through /proc.
+ * with stdout and stderr in one file so the order of lines is the order of writes (a file
+ * of the run's log directory, scanned for secrets), and counting a process tree's zombies
+ * through /proc.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { logFile } from './capture.js';
 import { CLI, ROOT } from './cli.js';
-import { tmpDir } from './tmp.js';
+import { untimed } from './log-lines.js';
 import { waitUntil } from './wait.js';
 
 /** FIXTURES_BIN holds the tiny process fixtures (forever.js, trap-term.js …). */
@@ -46,9 +48,11 @@ export interface InitRun {
   child: ChildProcess;
   /** done resolves with the exit of the process we spawned (unshare passes the init's on). */
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** output is everything written to stdout and stderr so far, in order. */
+  /** output is everything written to stdout and stderr so far, in order, leading timestamps taken off. */
   output(): string;
   lines(): string[];
+  /** raw is the output as written, timestamps included. */
+  raw(): string;
   /** waitFor resolves with the first line matching `re`, or throws after `ms` with the output. */
   waitFor(re: RegExp, ms?: number): Promise<string>;
   /** signal sends `sig` to the init itself. */
@@ -65,7 +69,7 @@ export interface StartOptions {
 
 /** startInit runs `node dist/cli/main.js init ARGS` with stdout and stderr in one file. */
 export async function startInit(args: string[], opts: StartOptions = {}): Promise<InitRun> {
-  const out = path.join(tmpDir('lifeboat-init-out-'), 'output');
+  const out = logFile('init');
   const fd = fs.openSync(out, 'w');
   const argv = [process.execPath, CLI, 'init', ...args];
   const cmd = opts.pid1 ? ['unshare', '--pid', '--fork', '--mount-proc', ...argv] : argv;
@@ -79,7 +83,8 @@ export async function startInit(args: string[], opts: StartOptions = {}): Promis
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const pid = opts.pid1 ? await childPid(child.pid!) : child.pid!;
-  const output = (): string => fs.readFileSync(out, 'utf8');
+  const raw = (): string => fs.readFileSync(out, 'utf8');
+  const output = (): string => untimed(raw());
   const lines = (): string[] => output().split('\n').filter(Boolean);
   const waitFor = async (re: RegExp, ms = 10_000): Promise<string> => {
     const end = Date.now() + ms;
@@ -92,14 +97,14 @@ export async function startInit(args: string[], opts: StartOptions = {}): Promis
       await sleep(20);
     }
   };
-  return { pid, child, done, output, lines, waitFor, signal: (sig) => process.kill(pid, sig) };
+  return { pid, child, done, output, lines, raw, waitFor, signal: (sig) => process.kill(pid, sig) };
 }
 
-/** runInit runs the init to completion and returns its exit code and output lines. */
-export async function runInit(args: string[], opts: StartOptions = {}): Promise<{ code: number | null; lines: string[]; output: string }> {
+/** runInit runs the init to completion and returns its exit code and output (lines and text untimed, raw as written). */
+export async function runInit(args: string[], opts: StartOptions = {}): Promise<{ code: number | null; lines: string[]; output: string; raw: string }> {
   const run = await startInit(args, opts);
   const { code } = await run.done;
-  return { code, lines: run.lines(), output: run.output() };
+  return { code, lines: run.lines(), output: run.output(), raw: run.raw() };
 }
 
 /** indexOf is the index of the first line matching `re` (-1 if none). */

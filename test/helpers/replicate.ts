@@ -1,7 +1,13 @@
-/** replicate: run `lifeboat replicate` (or another replicator) as a real child process and watch its log lines. */
+/**
+ * replicate: run `lifeboat replicate` (or another replicator) as a real child process and
+ * watch its log lines, their leading timestamps taken off (test/log.test.ts and the CLI
+ * tests check those); Lifeboat's output is captured for the secrets scan.
+ */
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { captureOutput } from './capture.js';
 import { CLI, ROOT } from './cli.js';
+import { untimed } from './log-lines.js';
 
 /** WRITER is the tiny app fixture that commits rows (`writer.mjs DB COUNT [DELAY_MS] [ROW_BYTES] [WAL_AUTOCHECKPOINT]`). */
 export const WRITER = path.join(ROOT, 'test/fixtures/writer.mjs');
@@ -24,6 +30,7 @@ export function startWatched(file: string, args: string[], env: Record<string, s
   // forceKillAfterDelay: false — execa would SIGKILL 5 s after a kill(), cutting a final
   // sync short on a busy machine; a test waits for the exit instead.
   const proc = execa(file, args, { reject: false, all: true, env, buffer: true, forceKillAfterDelay: false });
+  if (args[0] === CLI) captureOutput(proc, `lifeboat-${args[1] ?? ''}`);
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   let partial = '';
@@ -31,7 +38,8 @@ export function startWatched(file: string, args: string[], env: Record<string, s
     partial += chunk.toString();
     const parts = partial.split('\n');
     partial = parts.pop()!;
-    for (const line of parts) {
+    for (const raw of parts) {
+      const line = untimed(raw);
       lines.push(line);
       for (const w of waiters.splice(0)) {
         if (w.re.test(line)) w.resolve(line);
@@ -53,7 +61,7 @@ export function startWatched(file: string, args: string[], env: Record<string, s
     async stop(signal = 'SIGTERM') {
       proc.kill(signal);
       const res = await proc;
-      return { exitCode: res.exitCode, output: lines.join('\n') + partial };
+      return { exitCode: res.exitCode, output: lines.join('\n') + untimed(partial) };
     },
   };
 }

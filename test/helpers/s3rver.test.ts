@@ -2,6 +2,7 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { TEST_ACCESS_KEY_ID, TEST_KEYS } from './credentials.js';
 import { startS3rver, type S3rver } from './s3rver.js';
 
 /** The harness patches s3rver's store; these tests show the patch is needed and right. */
@@ -22,7 +23,7 @@ describe('s3rver harness', () => {
       endpoint: server.endpoint,
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: { accessKeyId: 'ANYKEY', secretAccessKey: 'any' },
+      credentials: TEST_KEYS,
       requestChecksumCalculation: 'WHEN_REQUIRED',
       maxAttempts: 1,
     });
@@ -72,8 +73,8 @@ describe('s3rver harness', () => {
     expect(err).toMatchObject({ name: 'SlowDown', $metadata: { httpStatusCode: 503 } });
     const reqs = await fixed.requests();
     expect(reqs.map((r) => [r.method, r.key, r.accessKeyId])).toEqual([
-      ['GET', '', 'ANYKEY'],
-      ['PUT', 'k', 'ANYKEY'],
+      ['GET', '', TEST_ACCESS_KEY_ID],
+      ['PUT', 'k', TEST_ACCESS_KEY_ID],
     ]);
     expect(reqs[0].query).toMatchObject({ 'list-type': '2', prefix: 'db/', delimiter: '/' });
     s3.destroy();

@@ -5,11 +5,11 @@
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { type S3rver, startS3rver } from '../helpers/s3rver.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { count, killCycles } from './harness.js';
 
-const S3_ENV = { AWS_ACCESS_KEY_ID: 'lifeboat-test', AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret' };
 const CYCLES = count('KILL_CYCLES', 4);
 /**
  * PAUSE_MS: the writer's pause after each transaction. The quick run writes at full speed;
@@ -44,7 +44,7 @@ describe('kill -9 of the replicator at random moments', () => {
     const dir = tmpDir();
     const db = path.join(dir, 'app.db');
     const url = kind === 'file' ? `file://${path.join(dir, 'replica')}` : `s3://bkt/kill-${maxRows}/app.db?endpoint=${encodeURIComponent(s3.endpoint)}`;
-    const report = await killCycles(db, { url, env: S3_ENV }, { cycles: CYCLES, maxRows, upMs: [100, 2500], restoreEvery: 2, pauseMs: PAUSE_MS });
+    const report = await killCycles(db, { url, env: TEST_S3_ENV }, { cycles: CYCLES, maxRows, upMs: [100, 2500], restoreEvery: 2, pauseMs: PAUSE_MS });
     console.log(`kill cycles (${kind}, up to ${maxRows} rows): ${JSON.stringify(report)}`);
     expect(report.problems).toEqual([]);
     expect(report.cycles).toBe(CYCLES);

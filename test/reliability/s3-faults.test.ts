@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { startReplicate } from '../helpers/replicate.js';
 import { type S3rver, startS3rver } from '../helpers/s3rver.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
@@ -16,7 +17,6 @@ import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
 import { count, restoreAndVerify, startWriter } from './harness.js';
 
-const ENV = { AWS_ACCESS_KEY_ID: 'lifeboat-test', AWS_SECRET_ACCESS_KEY: 'lifeboat-test-secret' };
 const CYCLES = count('FAULT_CYCLES', 5);
 const OUTAGE_MS = count('OUTAGE_MS', 1500);
 /**
@@ -50,10 +50,10 @@ describe('S3 faults between the replicator and the store', () => {
     const prefix = 'faults/app.db';
     const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
     const viaProxy = `s3://bkt/${prefix}?endpoint=${encodeURIComponent(`http://127.0.0.1:${proxy.port}`)}`;
-    const direct = { url: `s3://bkt/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}`, env: ENV };
+    const direct = { url: `s3://bkt/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}`, env: TEST_S3_ENV };
     const writer = await startWriter(db, 20, 2);
     // A generous final-sync bound: this checks the data after the faults, not the stop time.
-    const rep = startReplicate(['-shutdown-sync-timeout', '120s', db, viaProxy], ENV);
+    const rep = startReplicate(['-shutdown-sync-timeout', '120s', db, viaProxy], TEST_S3_ENV);
     const output = () => rep.lines.slice(-20).join('\n');
     const walPuts = async () => (await s3.requests()).filter((r) => r.method === 'PUT' && r.key.includes('/wal/')).length;
     const rss: number[] = [];

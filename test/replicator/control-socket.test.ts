@@ -16,7 +16,7 @@ describe('listenControlSocket', () => {
     const old = process.umask(0);
     let server;
     try {
-      server = await listenControlSocket(db, routes, new Logger({ write: (l) => lines.push(l) }));
+      server = await listenControlSocket(db, routes, new Logger({ timestamps: false, write: (l) => lines.push(l) }));
     } finally {
       process.umask(old);
     }
@@ -39,7 +39,7 @@ describe('listenControlSocket', () => {
     const target = path.join(dir, 'elsewhere');
     fs.symlinkSync(target, controlSocketPath(db));
     const lines: string[] = [];
-    const server = await listenControlSocket(db, routes, new Logger({ write: (l) => lines.push(l) }));
+    const server = await listenControlSocket(db, routes, new Logger({ timestamps: false, write: (l) => lines.push(l) }));
     expect(server).toBeUndefined();
     expect(lines.join('')).toContain('a symlink is in the way');
     expect(fs.readlinkSync(controlSocketPath(db))).toBe(target);

@@ -11,7 +11,7 @@ import { openWAL } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 const lines: string[] = [];
-const logger = new Logger({ level: 'debug', write: (l) => lines.push(l) });
+const logger = new Logger({ level: 'debug', timestamps: false, write: (l) => lines.push(l) });
 const open: { db: Db; app: Database.Database }[] = [];
 
 afterEach(() => {

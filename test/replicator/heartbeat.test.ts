@@ -5,7 +5,7 @@ import { waitUntil } from '../helpers/wait.js';
 
 function capture(): { log: Logger; lines: string[] } {
   const lines: string[] = [];
-  return { log: new Logger({ level: 'debug', write: (l) => lines.push(l) }), lines };
+  return { log: new Logger({ level: 'debug', timestamps: false, write: (l) => lines.push(l) }), lines };
 }
 
 describe('heartbeat', () => {

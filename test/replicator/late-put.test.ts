@@ -6,6 +6,7 @@ import { S3ReplicaClient } from '../../src/replicator/clients/s3.js';
 import { Db } from '../../src/replicator/db.js';
 import { Replica } from '../../src/replicator/replica.js';
 import { restore } from '../../src/replicator/restore/index.js';
+import { TEST_KEYS } from '../helpers/credentials.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
 import { insertRows, integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
@@ -13,7 +14,6 @@ import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const BUCKET = 'late';
-const KEYS = { accessKeyId: 'AKIDLATE', secretAccessKey: 'late-secret' };
 let s3: S3rver;
 
 beforeAll(async () => {
@@ -27,12 +27,12 @@ afterAll(async () => {
 describe('an upload delivered late (its client timed out; the retry went through first)', () => {
   it('never replaces the key with other bytes: a restore equals the source', async () => {
     const lines: string[] = [];
-    const logger = new Logger({ level: 'debug', write: (l) => lines.push(l) });
+    const logger = new Logger({ level: 'debug', timestamps: false, write: (l) => lines.push(l) });
     const file = path.join(tmpDir(), 'app.db');
     const app = openWAL(file);
     app.pragma('wal_autocheckpoint = 0');
     const proxy = await startProxy({ host: '127.0.0.1', port: s3.port });
-    const s3cfg = { bucket: BUCKET, path: 'db', endpoint: `http://127.0.0.1:${proxy.port}`, forcePathStyle: true, ...KEYS };
+    const s3cfg = { bucket: BUCKET, path: 'db', endpoint: `http://127.0.0.1:${proxy.port}`, forcePathStyle: true, ...TEST_KEYS };
     const client = new S3ReplicaClient(s3cfg, { logger, retry: { attempts: 1, baseDelay: 10, maxDelay: 10 }, timeouts: { connect: 2_000, idle: 500 } });
     const rc: ReplicaConfig = {
       name: 's3', type: 's3', path: 'db', bucket: BUCKET, endpoint: s3cfg.endpoint, forcePathStyle: true,

@@ -137,7 +137,7 @@ describe('replicaFromURL', () => {
 describe('configForDatabase', () => {
   it('builds a whole config for `replicate DB TARGET…`, naming same-type replicas apart', () => {
     const c = configForDatabase('app.db', ['s3://b1/app', '/backups/app', 's3://b2/app', 'file:///more'], ctx);
-    expect(c.logging).toEqual({ level: 'info', type: 'text', stderr: true });
+    expect(c.logging).toEqual({ level: 'info', type: 'text', stderr: true, timestamps: true });
     expect(c.dbs).toHaveLength(1);
     expect(c.dbs[0]).toMatchObject({ path: '/work/app.db', monitorInterval: 1000, minCheckpointPageCount: 1000 });
     expect(c.dbs[0].replicas.map((r) => [r.name, r.type, r.bucket ?? r.path])).toEqual([

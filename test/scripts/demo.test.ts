@@ -5,12 +5,15 @@
 import { execa } from 'execa';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { captureOutput } from '../helpers/capture.js';
 import { ROOT } from '../helpers/cli.js';
 
 describe('scripts/demo.mjs', () => {
   it('writes notes, stops with SIGTERM, loses the data, restores it, and shows the notes back', async () => {
     const t0 = performance.now();
-    const r = await execa(process.execPath, [path.join(ROOT, 'scripts/demo.mjs')], { all: true, reject: false, cwd: ROOT });
+    const demo = execa(process.execPath, [path.join(ROOT, 'scripts/demo.mjs')], { all: true, reject: false, cwd: ROOT });
+    captureOutput(demo, 'demo');
+    const r = await demo;
     const seconds = (performance.now() - t0) / 1000;
     const out = String(r.all);
     expect(r.exitCode, out).toBe(0);

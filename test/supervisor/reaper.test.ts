@@ -8,7 +8,7 @@ import { childrenOf, fixture, procStat } from '../helpers/procs.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const lines: string[] = [];
-const log = new Logger({ level: 'debug', write: (l) => lines.push(l) });
+const log = new Logger({ level: 'debug', timestamps: false, write: (l) => lines.push(l) });
 
 /** zombieChildren counts our own children that are zombies. */
 function zombieChildren(): number {

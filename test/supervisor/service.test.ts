@@ -11,7 +11,7 @@ import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
 
 const lines: string[] = [];
-const log = new Logger({ level: 'debug', write: (l) => lines.push(l) });
+const log = new Logger({ level: 'debug', timestamps: false, write: (l) => lines.push(l) });
 const running: Service[] = [];
 
 afterEach(async () => {

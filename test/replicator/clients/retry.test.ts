@@ -9,7 +9,7 @@ function ctx(lines: string[], over: Partial<RetryContext> = {}): RetryContext {
   return {
     op: 'write wal',
     key: 'generations/0123456789abcdef/wal/00000000_00000000.wal.lz4',
-    logger: new Logger({ write: (l) => lines.push(l) }),
+    logger: new Logger({ timestamps: false, write: (l) => lines.push(l) }),
     policy: { attempts: 4, baseDelay: 1, maxDelay: 4 },
     retryable: (e) => e === transient,
     describe: (e) => (e as Error).message,

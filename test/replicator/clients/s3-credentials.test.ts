@@ -94,7 +94,7 @@ describe('S3ReplicaClient credentials on a real server', () => {
   test('no error message or log line of a failing run holds the secret', async () => {
     const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
     const lines: string[] = [];
-    const logger = new Logger({ level: 'debug', write: (l) => lines.push(l) });
+    const logger = new Logger({ level: 'debug', timestamps: false, write: (l) => lines.push(l) });
     const keys = { accessKeyId: 'AKID_SECRET_TEST', secretAccessKey: secret };
     const errors: unknown[] = [];
     const refused = new S3ReplicaClient({ bucket: 'creds', path: 'db', endpoint: 'http://127.0.0.1:1', ...keys }, { logger, retry: { attempts: 3, baseDelay: 5, maxDelay: 5 } });

@@ -4,12 +4,12 @@ import { ReplicaError } from '../../../src/errors.js';
 import { Logger } from '../../../src/log.js';
 import { S3ReplicaClient, type S3ReplicaClientOptions } from '../../../src/replicator/clients/s3.js';
 import { newGeneration } from '../../../src/replicator/pos.js';
+import { TEST_KEYS } from '../../helpers/credentials.js';
 import { startS3rver, type S3rver } from '../../helpers/s3rver.js';
 import { startProxy } from '../../helpers/tcp-proxy.js';
 import { readAll } from '../replica-client.contract.js';
 
 const BUCKET = 'faults';
-const KEYS = { accessKeyId: 'AKIDFAULTS', secretAccessKey: 'faults-secret' };
 let plain: S3rver;
 let tls: S3rver;
 
@@ -25,12 +25,12 @@ afterAll(async () => {
 
 function captured(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
-  return { logger: new Logger({ level: 'debug', write: (l) => lines.push(l) }), lines };
+  return { logger: new Logger({ level: 'debug', timestamps: false, write: (l) => lines.push(l) }), lines };
 }
 
 function client(endpoint: string, opts: S3ReplicaClientOptions & { skipVerify?: boolean } = {}): S3ReplicaClient {
   const path = `faults-${randomBytes(4).toString('hex')}`;
-  return new S3ReplicaClient({ bucket: BUCKET, path, endpoint, skipVerify: opts.skipVerify, ...KEYS }, opts);
+  return new S3ReplicaClient({ bucket: BUCKET, path, endpoint, skipVerify: opts.skipVerify, ...TEST_KEYS }, opts);
 }
 
 describe('S3ReplicaClient under faults', () => {
@@ -40,6 +40,7 @@ describe('S3ReplicaClient under faults', () => {
     const lines: string[] = [];
     const logger = new Logger({
       level: 'debug',
+      timestamps: false,
       write: (l) => {
         if (lines.push(l) === 2) proxy.restore();
       },

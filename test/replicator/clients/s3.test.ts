@@ -6,12 +6,12 @@ import { Logger } from '../../../src/log.js';
 import { createReplicaClient } from '../../../src/replicator/clients/index.js';
 import { S3ReplicaClient, type S3ReplicaClientOptions } from '../../../src/replicator/clients/s3.js';
 import { newGeneration } from '../../../src/replicator/pos.js';
+import { TEST_KEYS } from '../../helpers/credentials.js';
 import { startS3rver, type S3rver } from '../../helpers/s3rver.js';
 import { waitUntil } from '../../helpers/wait.js';
 import { collect, readAll, replicaClientContract } from '../replica-client.contract.js';
 
 const BUCKET = 'lifeboat';
-const KEYS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 let server: S3rver;
 
 beforeAll(async () => {
@@ -23,11 +23,11 @@ afterAll(async () => server?.stop());
 /** captured returns a logger that keeps its lines. */
 function captured(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
-  return { logger: new Logger({ level: 'debug', write: (l) => lines.push(l) }), lines };
+  return { logger: new Logger({ level: 'debug', timestamps: false, write: (l) => lines.push(l) }), lines };
 }
 
 function client(path: string, opts: S3ReplicaClientOptions = {}): S3ReplicaClient {
-  return new S3ReplicaClient({ bucket: BUCKET, path, endpoint: server.endpoint, ...KEYS }, { logger: captured().logger, ...opts });
+  return new S3ReplicaClient({ bucket: BUCKET, path, endpoint: server.endpoint, ...TEST_KEYS }, { logger: captured().logger, ...opts });
 }
 
 // s3rver 3.7.1 ignores If-None-Match on PUT: a second createClaim overwrites there (claim.ts decides by listing).
@@ -175,7 +175,7 @@ describe('S3ReplicaClient on s3rver', () => {
   });
 
   test('a missing bucket is an error, not an empty replica', async () => {
-    const c = new S3ReplicaClient({ bucket: 'no-such-bucket', path: 'db', endpoint: server.endpoint, ...KEYS }, { logger: captured().logger });
+    const c = new S3ReplicaClient({ bucket: 'no-such-bucket', path: 'db', endpoint: server.endpoint, ...TEST_KEYS }, { logger: captured().logger });
     const err = await c.generations().catch((e: unknown) => e);
     expect((err as Error).message).toBe('list generations: 404 NoSuchBucket');
     expect((err as ReplicaError).notFound).toBe(false);

@@ -141,7 +141,7 @@ describe('restore faults name the piece and leave nothing behind', () => {
       const file = path.join(walDir(s.root), last.at(-1)!);
       fs.truncateSync(file, how === 'empty' ? 0 : Math.floor(fs.statSync(file).size / 2));
       const lines: string[] = [];
-      const res = await s.run({ logger: new Logger({ level: 'info', write: (l) => lines.push(l) }) });
+      const res = await s.run({ logger: new Logger({ level: 'info', timestamps: false, write: (l) => lines.push(l) }) });
       expect(res.status).toBe('restored');
       if (res.status !== 'restored') continue;
       expect(res.skipped.map((k) => k.segment)).toEqual([`generations/${GEN}/wal/${last.at(-1)!}`]);

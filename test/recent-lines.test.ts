@@ -25,7 +25,7 @@ describe('RecentLines', () => {
   it('is fed by a logger given one, and by its children, with the lines it writes', () => {
     const recent = new RecentLines();
     const written: string[] = [];
-    const log = new Logger({ recent, write: (l) => written.push(l) });
+    const log = new Logger({ recent, timestamps: false, write: (l) => written.push(l) });
     log.info('started', { pid: 7 });
     log.debug('not written at info');
     log.child({ db: '/data/app.db' }).warn('slow');

@@ -54,7 +54,7 @@ describe('lifeboat replicate: the status page', () => {
         expect(t).toBeLessThanOrEqual(Date.parse(doc.time));
         expect(lag).toBeGreaterThanOrEqual(0);
       }
-      expect(doc.recent_log!.some((l) => l.startsWith(`INFO replicating db=${db}`))).toBe(true);
+      expect(doc.recent_log!.some((l) => /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO replicating db=/.test(l) && l.includes(`db=${db}`))).toBe(true);
       expect(doc.uptime_ms).toBeGreaterThan(0);
       const plain = await status(base);
       expect(plain.databases[0].replicas[0]).not.toHaveProperty('lag_history');

@@ -47,8 +47,13 @@ export function readServicesDir(dir: string): ServiceDef[] {
     .map((name) => readServiceDir(path.join(dir, name)));
 }
 
-/** readServiceDir reads one service directory; its base name is the service name. */
-export function readServiceDir(dir: string): ServiceDef {
+/**
+ * readServiceDir reads one service directory; its base name is the service name. Paths are
+ * made absolute: `run` starts in the service directory, so a relative `-services svc`
+ * would not name it from there.
+ */
+export function readServiceDir(given: string): ServiceDef {
+  const dir = path.resolve(given);
   const name = path.basename(dir);
   const run = path.join(dir, 'run');
   if (!fs.existsSync(run)) throw new ConfigError(run, 'missing: a service needs an executable run file');

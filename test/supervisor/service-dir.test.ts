@@ -82,6 +82,14 @@ describe('readServicesDir', () => {
     fs.chmodSync(path.join(dir, 'run'), 0o644);
     expect(() => readServicesDir(root2)).toThrow(/noexec\/run: not executable/);
   });
+
+  it('makes a relative services directory absolute: run starts in its own directory', () => {
+    const dir = tmpDir();
+    makeService(dir, 'web', 'exec true');
+    const [def] = readServicesDir(path.relative(process.cwd(), dir));
+    expect(def.command).toEqual([path.join(dir, 'web', 'run'), 'web']);
+    expect(def.cwd).toBe(path.join(dir, 'web'));
+  });
 });
 
 describe('parseSignal', () => {

@@ -94,8 +94,17 @@ describe('lifeboat replicate (file replica)', () => {
     await runWriter(db, 300, 0, 2000);
     // ~300 pages of WAL, past max-checkpoint-page-count: our checkpoint restarts the WAL,
     // and the stop must come after it (a busy machine may run it only after the writer ended).
-    const indexes = () => new Set(listTree(replica).filter((f) => f.split(path.sep)[2] === 'wal').map((f) => SEGMENT_RE.exec(path.basename(f))?.[1])).size;
-    await waitUntil(() => indexes() >= 2, { what: 'a segment of a second WAL index after our checkpoint', detail: () => rep.lines.slice(-10).join('\n') });
+    // The replica directory appears with the first upload, which may come after this first look.
+    const indexes = () =>
+      fs.existsSync(replica) ? new Set(listTree(replica).filter((f) => f.split(path.sep)[2] === 'wal').map((f) => SEGMENT_RE.exec(path.basename(f))?.[1])).size : 0;
+    // When the first snapshot comes after our first checkpoint (a busy machine), it holds
+    // index 0 and only later indexes get segments: write on until two of them have some.
+    const twoIndexes = async (): Promise<boolean> => {
+      if (indexes() >= 2) return true;
+      await runWriter(db, 100, 0, 2000);
+      return false;
+    };
+    await waitUntil(twoIndexes, { what: 'segments of two WAL indexes (our checkpoint between them)', intervalMs: 200, detail: () => rep.lines.slice(-10).join('\n') });
     expect((await rep.stop()).exitCode).toBe(0);
     const files = listTree(replica);
     const byIndex = new Map<string, { offset: number; file: string }[]>();

@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
     config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true });
     setupLogging(config);
   }
-  const services = readServicesDir(knobs.servicesDir);
+  const services = readServicesDir(knobs.servicesDir, log);
   return runInit({
     knobs,
     command: args,

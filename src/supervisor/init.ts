@@ -19,7 +19,7 @@ import { clearUnhealthy, markUnhealthy } from './health.js';
 import { InitCounters, InitEndpoints } from './init-endpoints.js';
 import type { Knobs } from './knobs.js';
 import { lastFlush } from './last-flush.js';
-import { failed, listScripts, runOneshot } from './oneshot.js';
+import { failed, listScripts, runScript } from './oneshot.js';
 import { ignoreBrokenStdio } from './output.js';
 import { Reaper } from './reaper.js';
 import type { ServiceDef } from './service-dir.js';
@@ -204,7 +204,7 @@ class Init {
     for (const script of listScripts(this.knobs.contInitDir)) {
       if (this.reason) return undefined;
       const name = `cont-init.d/${path.basename(script)}`;
-      const r = await runOneshot([script], { name, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal });
+      const r = await runScript(script, { name, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal }, this.log);
       if (!failed(r) || this.reason) continue;
       const how = r.error ? { error: r.error } : describeExit(r);
       if (this.knobs.behaviourIfInitFails === 2) return `${name} failed: ${Object.values(how).join(' ')}`;
@@ -342,8 +342,10 @@ class Init {
   private async contFinish(): Promise<void> {
     for (const script of listScripts(this.knobs.contFinishDir)) {
       const name = `cont-finish.d/${path.basename(script)}`;
-      const r = await runOneshot([script], { name, prefix: this.knobs.logPrefix, timeoutMs: this.knobs.contFinishTimeout });
-      if (failed(r)) this.log.warn('cont-finish.d script failed', { script: name, timed_out: r.timedOut || undefined, ...describeExit(r) });
+      const r = await runScript(script, { name, prefix: this.knobs.logPrefix, timeoutMs: this.knobs.contFinishTimeout }, this.log);
+      if (!failed(r)) continue;
+      const how = r.error ? { error: r.error } : describeExit(r);
+      this.log.warn('cont-finish.d script failed', { script: name, timed_out: r.timedOut || undefined, ...how });
     }
   }
 

@@ -156,6 +156,6 @@ describe('services.d', () => {
     const services = readServicesDir(path.join(ROOT, 'services.d'));
     expect(services.map((s) => s.name)).toEqual(['example']);
     expect(services[0]).toMatchObject({ down: true, notificationFd: 3, timeoutKill: 3000, downSignal: 'SIGTERM', essential: false });
-    expect(services[0].finish).toBe(path.join(ROOT, 'services.d/example/finish'));
+    expect(services[0].finish?.argv).toEqual([path.join(ROOT, 'services.d/example/finish')]);
   });
 });

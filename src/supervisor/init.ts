@@ -14,6 +14,7 @@ import { spawnApp, type AppProcess } from './app.js';
 import type { Prestarted } from './prestart.js';
 import { otherWriter, REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
 import { killLeftovers } from './cleanup.js';
+import { saveContainerEnv } from './container-env.js';
 import { onFatal, testFailure } from './fatal.js';
 import { clearUnhealthy, markUnhealthy } from './health.js';
 import { InitCounters, InitEndpoints } from './init-endpoints.js';
@@ -112,6 +113,8 @@ class Init {
     // Reap orphans: as PID 1, or as a child subreaper so orphans of our services come to us.
     this.reaper = Reaper.start(this.log);
     this.log.info('init started', { pid: process.pid, reaper: this.reaper.role });
+    // The environment where s6-overlay keeps it, for with-contenv: before any script runs.
+    saveContainerEnv(this.knobs.containerEnvDirs, process.env, this.log);
     this.logReplicationOff();
     // Boot; then run until the app exits, an essential service ends, or a stop signal.
     const failure = await this.boot();

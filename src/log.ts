@@ -17,11 +17,13 @@ export interface LoggerOptions {
   json?: boolean;
   write?: (line: string) => void;
   fields?: LogFields;
+  /** trace receives every line, debug included, whatever the level (`replicate -trace PATH`). */
+  trace?: (line: string) => void;
 }
 
 /** Logger writes leveled lines with inherited fields. */
 export class Logger {
-  private readonly opts: Required<LoggerOptions>;
+  private readonly opts: Required<Omit<LoggerOptions, 'trace'>> & Pick<LoggerOptions, 'trace'>;
 
   constructor(opts: LoggerOptions = {}) {
     this.opts = {
@@ -29,6 +31,7 @@ export class Logger {
       json: opts.json ?? false,
       write: opts.write ?? ((line) => process.stderr.write(line)),
       fields: opts.fields ?? {},
+      trace: opts.trace,
     };
   }
 
@@ -37,15 +40,20 @@ export class Logger {
     return new Logger({ ...this.opts, fields: { ...this.opts.fields, ...fields } });
   }
 
-  /** configure changes the level and format in place (after the config file is read). */
-  configure(opts: { level?: LogLevel; json?: boolean; write?: (line: string) => void }): void {
+  /** configure changes the level, format and sinks in place (after the config file is read; children made later inherit them). */
+  configure(opts: { level?: LogLevel; json?: boolean; write?: (line: string) => void; trace?: (line: string) => void }): void {
     if (opts.level) this.opts.level = opts.level;
     if (opts.json !== undefined) this.opts.json = opts.json;
     if (opts.write) this.opts.write = opts.write;
+    if (opts.trace) this.opts.trace = opts.trace;
   }
 
-  /** enabled reports whether lines of `level` are written. */
+  /** enabled reports whether lines of `level` are written (to the output, or to the trace). */
   enabled(level: LogLevel): boolean {
+    return this.opts.trace !== undefined || this.writes(level);
+  }
+
+  private writes(level: LogLevel): boolean {
     return LEVELS[level] >= LEVELS[this.opts.level];
   }
 
@@ -68,7 +76,9 @@ export class Logger {
   private log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
     const all = { ...this.opts.fields, ...fields };
-    this.opts.write(this.opts.json ? formatJSON(level, msg, all) : formatText(level, msg, all));
+    const line = this.opts.json ? formatJSON(level, msg, all) : formatText(level, msg, all);
+    this.opts.trace?.(line);
+    if (this.writes(level)) this.opts.write(line);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { log, type Logger } from '../log.js';
+import { log, type Logger, type LogLevel } from '../log.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 
 /** CONFIG_FLAGS are `-config PATH` and `-no-expand-env`, for every command that reads a config file. */
@@ -20,7 +20,8 @@ export const CONFIG_FLAGS: FlagSpec[] = [
 
 /**
  * loadCommandConfig loads the config named by `-config` (or found by the lookup order),
- * configures logging (`log`, or `opts.logger`) from it and logs its warnings; `healthEnv`
+ * configures logging (`log`, or `opts.logger`) from it — at debug level with a `-v` flag
+ * (`restore -v`) — and logs its warnings; `healthEnv`
  * applies `$LIFEBOAT_HEALTH_MAX_LAG` (the commands that judge health). With
  * `optional`, returns undefined when no file is named or found (commands that also accept
  * a DB path or replica URL).
@@ -35,15 +36,15 @@ export async function loadCommandConfig(
   const resolved = resolveConfigPath(flag);
   if (!resolved && opts.optional) return undefined;
   const config = await loadConfig({ path: resolved?.path, expandEnv: flags['no-expand-env'] !== true, healthEnv: opts.healthEnv });
-  setupLogging(config, opts.logger);
+  setupLogging(config, opts.logger, flags.v === true ? 'debug' : undefined);
   return config;
 }
 
-/** setupLogging applies `logging:` (level, text/json, stderr — the default — or stdout) and logs the config's warnings. */
-export function setupLogging(config: Config, logger: Logger = log): void {
+/** setupLogging applies `logging:` (level — unless `level` overrides it —, text/json, stderr — the default — or stdout) and logs the config's warnings. */
+export function setupLogging(config: Config, logger: Logger = log, level?: LogLevel): void {
   const stream = config.logging.stderr ? process.stderr : process.stdout;
   logger.configure({
-    level: config.logging.level,
+    level: level ?? config.logging.level,
     json: config.logging.type === 'json',
     write: (line) => stream.write(line),
   });

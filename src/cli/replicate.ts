@@ -10,9 +10,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { DEFAULT_SHUTDOWN_SYNC_TIMEOUT } from '../config/defaults.js';
 import { parseDuration } from '../config/duration.js';
+import { expandPath } from '../config/paths.js';
 import type { Config } from '../config/types.js';
 import { releaseHeldSignals } from '../process/held-signals.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, UsageError, errorMessage } from '../errors.js';
 import { log } from '../log.js';
 import { parseListenAddr } from '../config/addr.js';
 import type { Endpoints } from '../replicator/endpoints.js';
@@ -62,6 +63,12 @@ export const spec: CommandSpec = {
         'Load the config, then wait for a line on file descriptor N before starting;\nend of file there: exit 0 without starting (the init starts Node early this way).',
     },
     {
+      name: 'trace',
+      type: 'string',
+      placeholder: 'PATH',
+      description: 'Write every log line, debug level included, to PATH (created or truncated),\neach stamped with its time: Litestream\'s verbose trace.',
+    },
+    {
       name: 'notify-fd',
       type: 'string',
       placeholder: 'N',
@@ -85,6 +92,7 @@ export async function run(argv: string[]): Promise<number> {
     if (!(await waitForStart(startFd))) return 0;
   }
   const config = await loaded;
+  if (typeof flags.trace === 'string') traceTo(flags.trace);
   if (config.dbs.length === 0) throw new ConfigError('dbs', 'no databases to replicate');
   const timeoutMs = shutdownTimeout(flags['shutdown-sync-timeout'], config);
   const execLine = typeof flags.exec === 'string' ? flags.exec : config.exec;
@@ -177,6 +185,25 @@ async function commandConfig(flags: Record<string, string | boolean | undefined>
   const config = configForDatabase(args[0], args.slice(1));
   setupLogging(config);
   return config;
+}
+
+/** traceTo sends every log line to `file` as well (before the replicator's loggers are made: they inherit it). */
+function traceTo(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(expandPath(file), 'w');
+  } catch (err) {
+    throw new Error(`open -trace file: ${errorMessage(err)}`);
+  }
+  log.configure({
+    trace: (line) => {
+      try {
+        fs.writeSync(fd, `${new Date().toISOString()} ${line}`);
+      } catch {
+        // A trace that cannot be written (disk full) must not stop replication.
+      }
+    },
+  });
 }
 
 function parseExec(exec: string): string[] {

@@ -13,7 +13,7 @@ export const CONFIG_FLAGS: FlagSpec[] = [
     name: 'config',
     type: 'string',
     placeholder: 'PATH',
-    description: 'Config file (default: $LIFEBOAT_CONFIG, $LITESTREAM_CONFIG,\n/etc/lifeboat.yml, /etc/litestream.yml).',
+    description: 'Config file (default: $LIFEBOAT_CONFIG, $LITESTREAM_CONFIG,\n/etc/lifeboat.yml, /etc/litestream.yml, $LIFEBOAT_DEFAULT_CONFIG).',
   },
   { name: 'no-expand-env', type: 'boolean', description: 'Do not expand $VAR / ${VAR} in the config file.' },
 ];

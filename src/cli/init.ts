@@ -4,6 +4,7 @@
  * line, passed through untouched. Reads the knobs, the config and services.d (any error:
  * exit 2), then hands over to src/supervisor/init.ts.
  */
+import { DEFAULT_CONFIG_ENV } from '../config/defaults.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { log } from '../log.js';
@@ -49,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   if (resolved) {
     config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true });
     setupLogging(config);
+    if (resolved.fallback) log.info(`no config file given: using the default, ${resolved.path} ($${DEFAULT_CONFIG_ENV})`);
   }
   const services = readServicesDir(knobs.servicesDir, log);
   return runInit({

@@ -41,6 +41,7 @@ export const FAST_KNOBS: NodeJS.ProcessEnv = {
   LIFEBOAT_READY_TIMEOUT: '5000',
   LIFEBOAT_CONFIG: '',
   LITESTREAM_CONFIG: '',
+  LIFEBOAT_DEFAULT_CONFIG: '',
 };
 
 /** InitRun is a running `lifeboat init`. */

@@ -1,7 +1,9 @@
 # Lifeboat: `lifeboat init` as the container's entrypoint — it restores the database on
 # boot, replicates it while the app runs, and syncs it one last time when the container
 # stops. By default the image runs the demo app (examples/demo) on /data/app.db, backed up
-# to $REPLICA_URL; build FROM it and replace CMD (and /etc/lifeboat.yml) for your app.
+# to $REPLICA_URL; build FROM it and replace CMD and add your /etc/lifeboat.yml (or
+# /etc/litestream.yml) for your app: the demo's config is used only when there is none.
+# For s6-overlay trees: /init, with-contenv and litestream (docs/migrating-from-s6-overlay.md).
 #
 #   docker build -t lifeboat .
 #   docker run -v lifeboat-data:/data -v lifeboat-replica:/replica \
@@ -50,8 +52,9 @@ RUN npm run build \
 # and object files: 26 MB).
 COPY services.d ./services.d
 COPY examples/demo ./examples/demo
-RUN mkdir -p /out/app/build/Release /out/etc /out/usr/local/bin /out/data \
- && cp -a package.json dist node_modules /out/app/ \
+COPY bin ./bin
+RUN mkdir -p /out/app/build/Release /out/etc /out/usr/local/bin /out/usr/bin /out/command /out/data \
+ && cp -a package.json dist node_modules bin /out/app/ \
  && cp -a build/Release/reaper.node /out/app/build/Release/ \
  && sqlite=/out/app/node_modules/better-sqlite3 \
  && mv "$sqlite/build/Release/better_sqlite3.node" /tmp/ \
@@ -61,19 +64,25 @@ RUN mkdir -p /out/app/build/Release /out/etc /out/usr/local/bin /out/data \
  && mkdir -p /out/app/examples \
  && cp -a examples/demo /out/app/examples/ \
  && cp -a services.d /out/etc/services.d \
- && cp examples/demo/lifeboat.yml /out/etc/lifeboat.yml \
- && chmod 755 /out/app/dist/cli/main.js \
- && ln -s /app/dist/cli/main.js /out/usr/local/bin/lifeboat
+ && chmod 755 /out/app/dist/cli/main.js /out/app/bin/init /out/app/bin/with-contenv \
+ && ln -s /app/dist/cli/main.js /out/usr/local/bin/lifeboat \
+ && ln -s /app/dist/cli/main.js /out/usr/local/bin/litestream \
+ && ln -s /app/bin/init /out/init \
+ && ln -s /app/bin/with-contenv /out/usr/bin/with-contenv \
+ && ln -s /app/bin/with-contenv /out/command/with-contenv
 
 # ---- runtime -------------------------------------------------------------------------------
 FROM ${NODE_IMAGE}
 
 COPY --from=build /out/ /
 
-# The demo app's settings; LIFEBOAT_* knobs: see docs/init.md (defaults fit Docker's 10 s).
+# The demo app's settings, and its config, used only when the user gives none (no -config,
+# $LIFEBOAT_CONFIG, $LITESTREAM_CONFIG, /etc/lifeboat.yml or /etc/litestream.yml);
+# LIFEBOAT_* knobs: see docs/init.md (defaults fit Docker's 10 s).
 ENV NODE_ENV=production \
     DB_PATH=/data/app.db \
-    PORT=8080
+    PORT=8080 \
+    LIFEBOAT_DEFAULT_CONFIG=/app/examples/demo/lifeboat.yml
 
 WORKDIR /app
 EXPOSE 8080
@@ -82,7 +91,7 @@ EXPOSE 8080
 # the replicator crash-looping; 2 no replicator answering — Docker reserves 2, hence
 # `|| exit 1`. -no-replica: ask the running replicator only, never list the replica every
 # 30 s. The start period covers a long restore on the first boot. The config is found the
-# default way (LIFEBOAT_CONFIG, else /etc/lifeboat.yml).
+# default way (LIFEBOAT_CONFIG, /etc/lifeboat.yml, /etc/litestream.yml, the demo's).
 HEALTHCHECK --interval=30s --timeout=15s --start-period=10m --retries=3 \
   CMD lifeboat status -no-replica > /dev/null || exit 1
 

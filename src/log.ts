@@ -29,11 +29,13 @@ export interface LoggerOptions {
   fields?: LogFields;
   /** recent keeps the lines written (the status page shows the last ones). */
   recent?: RecentLines;
+  /** trace receives every line, debug included, whatever the level, time-stamped (`replicate -trace PATH`). */
+  trace?: (line: string) => void;
 }
 
 /** Logger writes leveled lines with inherited fields. */
 export class Logger {
-  private readonly opts: Required<Omit<LoggerOptions, 'recent'>> & Pick<LoggerOptions, 'recent'>;
+  private readonly opts: Required<Omit<LoggerOptions, 'recent' | 'trace'>> & Pick<LoggerOptions, 'recent' | 'trace'>;
 
   constructor(opts: LoggerOptions = {}) {
     this.opts = {
@@ -43,6 +45,7 @@ export class Logger {
       write: opts.write ?? ((line) => process.stderr.write(line)),
       fields: opts.fields ?? {},
       recent: opts.recent,
+      trace: opts.trace,
     };
   }
 
@@ -51,12 +54,13 @@ export class Logger {
     return new Logger({ ...this.opts, fields: { ...this.opts.fields, ...fields } });
   }
 
-  /** configure changes the level and format in place (after the config file is read). */
-  configure(opts: { level?: LogLevel; json?: boolean; timestamps?: boolean; write?: (line: string) => void }): void {
+  /** configure changes the level, format and sinks in place (after the config file is read; children made later inherit them). */
+  configure(opts: { level?: LogLevel; json?: boolean; timestamps?: boolean; write?: (line: string) => void; trace?: (line: string) => void }): void {
     if (opts.level) this.opts.level = opts.level;
     if (opts.json !== undefined) this.opts.json = opts.json;
     if (opts.timestamps !== undefined) this.opts.timestamps = opts.timestamps;
     if (opts.write) this.opts.write = opts.write;
+    if (opts.trace) this.opts.trace = opts.trace;
   }
 
   /** format is how this logger writes lines now (the init formats its services' lines the same way). */
@@ -64,8 +68,12 @@ export class Logger {
     return { json: this.opts.json, timestamps: this.opts.timestamps };
   }
 
-  /** enabled reports whether lines of `level` are written. */
+  /** enabled reports whether lines of `level` are written (to the output, or to the trace). */
   enabled(level: LogLevel): boolean {
+    return this.opts.trace !== undefined || this.writes(level);
+  }
+
+  private writes(level: LogLevel): boolean {
     return LEVELS[level] >= LEVELS[this.opts.level];
   }
 
@@ -87,7 +95,10 @@ export class Logger {
 
   private log(level: LogLevel, msg: string, fields?: LogFields): void {
     if (!this.enabled(level)) return;
-    const line = formatLine(level, msg, { ...this.opts.fields, ...fields }, this.format);
+    const all = { ...this.opts.fields, ...fields };
+    this.opts.trace?.(formatLine(level, msg, all, { json: this.opts.json, timestamps: true }));
+    if (!this.writes(level)) return;
+    const line = formatLine(level, msg, all, this.format);
     this.opts.recent?.add(line);
     this.opts.write(line);
   }

@@ -5,7 +5,7 @@
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { defaultLogging } from '../config/logging.js';
 import type { Config } from '../config/types.js';
-import { log, type Logger } from '../log.js';
+import { log, type Logger, type LogLevel } from '../log.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 
 /** CONFIG_FLAGS are `-config PATH` and `-no-expand-env`, for every command that reads a config file. */
@@ -14,14 +14,15 @@ export const CONFIG_FLAGS: FlagSpec[] = [
     name: 'config',
     type: 'string',
     placeholder: 'PATH',
-    description: 'Config file (default: $LIFEBOAT_CONFIG, $LITESTREAM_CONFIG,\n/etc/lifeboat.yml, /etc/litestream.yml).',
+    description: 'Config file (default: $LIFEBOAT_CONFIG, $LITESTREAM_CONFIG,\n/etc/lifeboat.yml, /etc/litestream.yml, $LIFEBOAT_DEFAULT_CONFIG).',
   },
   { name: 'no-expand-env', type: 'boolean', description: 'Do not expand $VAR / ${VAR} in the config file.' },
 ];
 
 /**
  * loadCommandConfig loads the config named by `-config` (or found by the lookup order),
- * configures logging (`log`, or `opts.logger`) from it and logs its warnings; `healthEnv`
+ * configures logging (`log`, or `opts.logger`) from it — at debug level with a `-v` flag
+ * (`restore -v`) — and logs its warnings; `healthEnv`
  * applies `$LIFEBOAT_HEALTH_MAX_LAG` (the commands that judge health). With
  * `optional`, returns undefined when no file is named or found (commands that also accept
  * a DB path or replica URL); logging then has its defaults and `$LIFEBOAT_LOG_TIMESTAMPS`.
@@ -39,15 +40,15 @@ export async function loadCommandConfig(
     return undefined;
   }
   const config = await loadConfig({ path: resolved?.path, expandEnv: flags['no-expand-env'] !== true, healthEnv: opts.healthEnv });
-  setupLogging(config, opts.logger);
+  setupLogging(config, opts.logger, flags.v === true ? 'debug' : undefined);
   return config;
 }
 
-/** setupLogging applies `logging:` (level, text/json, timestamps, stderr — the default — or stdout) and logs the config's warnings. */
-export function setupLogging(config: Pick<Config, 'logging' | 'warnings'>, logger: Logger = log): void {
+/** setupLogging applies `logging:` (level — unless `level` overrides it —, text/json, timestamps, stderr — the default — or stdout) and logs the config's warnings. */
+export function setupLogging(config: Pick<Config, 'logging' | 'warnings'>, logger: Logger = log, level?: LogLevel): void {
   const stream = config.logging.stderr ? process.stderr : process.stdout;
   logger.configure({
-    level: config.logging.level,
+    level: level ?? config.logging.level,
     json: config.logging.type === 'json',
     timestamps: config.logging.timestamps,
     write: (line) => stream.write(line),

@@ -4,6 +4,7 @@
  * line, passed through untouched. Reads the knobs, the config and services.d (any error:
  * exit 2), then hands over to src/supervisor/init.ts.
  */
+import { DEFAULT_CONFIG_ENV } from '../config/defaults.js';
 import { loadConfig, resolveConfigPath } from '../config/load.js';
 import { defaultLogging } from '../config/logging.js';
 import type { Config } from '../config/types.js';
@@ -53,7 +54,8 @@ export async function run(argv: string[]): Promise<number> {
   let config: Config | undefined;
   if (resolved) config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true });
   setupLogging(config ?? { logging: defaultLogging(process.env) });
-  const services = readServicesDir(knobs.servicesDir);
+  if (resolved?.fallback) log.info(`no config file given: using the default, ${resolved.path} ($${DEFAULT_CONFIG_ENV})`);
+  const services = readServicesDir(knobs.servicesDir, log);
   return runInit({
     knobs,
     command: args,

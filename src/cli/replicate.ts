@@ -11,9 +11,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { DEFAULT_SHUTDOWN_SYNC_TIMEOUT } from '../config/defaults.js';
 import { parseDuration } from '../config/duration.js';
+import { expandPath } from '../config/paths.js';
 import type { Config } from '../config/types.js';
 import { releaseHeldSignals } from '../process/held-signals.js';
-import { ConfigError, UsageError } from '../errors.js';
+import { ConfigError, UsageError, errorMessage } from '../errors.js';
 import { log } from '../log.js';
 import { parseListenAddr } from '../config/addr.js';
 import type { Endpoints } from '../replicator/endpoints.js';
@@ -64,6 +65,12 @@ export const spec: CommandSpec = {
         'Load the config, then wait for a line on file descriptor N before starting;\nend of file there: exit 0 without starting (the init starts Node early this way).',
     },
     {
+      name: 'trace',
+      type: 'string',
+      placeholder: 'PATH',
+      description: 'Write every log line, debug level included, to PATH (created or truncated),\neach stamped with its time: Litestream\'s verbose trace.',
+    },
+    {
       name: 'notify-fd',
       type: 'string',
       placeholder: 'N',
@@ -86,7 +93,9 @@ export async function run(argv: string[]): Promise<number> {
     loaded.catch(() => {});
     if (!(await waitForStart(startFd))) return 0;
   }
-  const config = leaveToInit(await loaded);
+  const loadedConfig = await loaded;
+  if (typeof flags.trace === 'string') traceTo(flags.trace);
+  const config = leaveToInit(loadedConfig);
   const timeoutMs = shutdownTimeout(flags['shutdown-sync-timeout'], config);
   const execLine = typeof flags.exec === 'string' ? flags.exec : config.exec;
   const app = execLine === undefined ? undefined : parseExec(execLine);
@@ -211,6 +220,25 @@ async function commandConfig(flags: Record<string, string | boolean | undefined>
   const config = configForDatabase(args[0], args.slice(1));
   setupLogging(config);
   return config;
+}
+
+/** traceTo sends every log line to `file` as well (before the replicator's loggers are made: they inherit it). */
+function traceTo(file: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(expandPath(file), 'w');
+  } catch (err) {
+    throw new Error(`open -trace file: ${errorMessage(err)}`);
+  }
+  log.configure({
+    trace: (line) => {
+      try {
+        fs.writeSync(fd, line);
+      } catch {
+        // A trace that cannot be written (disk full) must not stop replication.
+      }
+    },
+  });
 }
 
 function parseExec(exec: string): string[] {

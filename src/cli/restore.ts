@@ -34,6 +34,7 @@ export const spec: CommandSpec = {
     { name: 'if-db-not-exists', type: 'boolean', description: 'Exit 0 without restoring if the output already exists.' },
     { name: 'if-replica-exists', type: 'boolean', description: 'Exit 0 if no backup exists (no generation, unknown generation, time outside).' },
     { name: 'integrity-check', type: 'boolean', description: 'Run PRAGMA integrity_check on the result before renaming it into place.' },
+    { name: 'v', type: 'boolean', description: 'Verbose: log at debug level (the plan and each step), whatever logging: says.' },
   ],
   minArgs: 1,
   maxArgs: 1,
@@ -70,6 +71,8 @@ export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
   const opts = parseTarget(flags);
   const out = typeof flags.o === 'string' ? expandPath(flags.o) : undefined;
+  // -v: debug lines (the config's logging: level is overridden too, common.ts).
+  if (flags.v === true) log.configure({ level: 'debug' });
   const target = await resolveTarget(flags, args[0]);
   try {
     const outputPath = out ?? target.db?.path;

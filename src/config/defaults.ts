@@ -42,6 +42,12 @@ export const CONFIG_SEARCH_PATHS = ['/etc/lifeboat.yml', '/etc/litestream.yml'];
 /** CONFIG_ENV_VARS name a config file when no -config flag is given, first set wins. */
 export const CONFIG_ENV_VARS = ['LIFEBOAT_CONFIG', 'LITESTREAM_CONFIG'];
 
+/**
+ * DEFAULT_CONFIG_ENV names the config used when the user gave none — no -config, no
+ * CONFIG_ENV_VARS, no file of CONFIG_SEARCH_PATHS — and it exists: the image's demo config.
+ */
+export const DEFAULT_CONFIG_ENV = 'LIFEBOAT_DEFAULT_CONFIG';
+
 /** DEFAULT_BUSY_TIMEOUT is SQLite's busy timeout on our connections. */
 export const DEFAULT_BUSY_TIMEOUT = 1_000;
 

@@ -2,22 +2,25 @@
  * load: find, read, env-expand, parse and validate the config file.
  *
  * Lookup order: the `-config` flag, `$LIFEBOAT_CONFIG`, `$LITESTREAM_CONFIG`, then the
- * first existing file of CONFIG_SEARCH_PATHS (`/etc/lifeboat.yml`, `/etc/litestream.yml`).
- * A file named by the flag or an env var must exist; the search paths may all be absent.
+ * first existing file of CONFIG_SEARCH_PATHS (`/etc/lifeboat.yml`, `/etc/litestream.yml`),
+ * then `$LIFEBOAT_DEFAULT_CONFIG` — a default used only when the user gave no config (the
+ * image points it at its demo's). A file named by the flag or by `$LIFEBOAT_CONFIG` /
+ * `$LITESTREAM_CONFIG` must exist; the others may all be absent.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { ConfigError, errorMessage, isNotFound } from '../errors.js';
-import { CONFIG_ENV_VARS, CONFIG_SEARCH_PATHS } from './defaults.js';
+import { CONFIG_ENV_VARS, CONFIG_SEARCH_PATHS, DEFAULT_CONFIG_ENV } from './defaults.js';
 import { expandEnv } from './expand.js';
 import { defaultPathContext, expandPath, type PathContext } from './paths.js';
 import type { Config } from './types.js';
 import { validateConfig } from './validate.js';
 
-/** ResolvedConfigPath is a config file to read; `explicit` = named by the flag or an env var. */
+/** ResolvedConfigPath is a config file to read; `explicit` = named by the flag or an env var; `fallback` = the default (`$LIFEBOAT_DEFAULT_CONFIG`). */
 export interface ResolvedConfigPath {
   path: string;
   explicit: boolean;
+  fallback?: boolean;
 }
 
 /** resolveConfigPath picks the config file (see the lookup order above); undefined when none is named or found. */
@@ -34,12 +37,16 @@ export function resolveConfigPath(
     return { path: p, explicit: true };
   }
   const found = searchPaths.find((p) => fs.existsSync(p));
-  return found === undefined ? undefined : { path: found, explicit: false };
+  if (found !== undefined) return { path: found, explicit: false };
+  const fallback = env[DEFAULT_CONFIG_ENV];
+  if (fallback === undefined || fallback === '' || !fs.existsSync(expandPath(fallback))) return undefined;
+  return { path: expandPath(fallback), explicit: false, fallback: true };
 }
 
 /** noConfigFound is the message for no config file named or found, listing the places looked at. */
-export function noConfigFound(): string {
-  return `no config file found (tried ${[...CONFIG_ENV_VARS.map((v) => `$${v}`), ...CONFIG_SEARCH_PATHS].join(', ')})`;
+export function noConfigFound(env: NodeJS.ProcessEnv = process.env): string {
+  const fallback = env[DEFAULT_CONFIG_ENV] ? [`$${DEFAULT_CONFIG_ENV}`] : [];
+  return `no config file found (tried ${[...CONFIG_ENV_VARS.map((v) => `$${v}`), ...CONFIG_SEARCH_PATHS, ...fallback].join(', ')})`;
 }
 
 /** LoadConfigOptions: the file (else resolveConfigPath), env expansion (default on), the env to expand from. */

@@ -5,7 +5,7 @@
  * `lifeboat init` and `lifeboat replicate -exec`.
  */
 import { spawn, type StdioOptions } from 'node:child_process';
-import fs from 'node:fs';
+import { describeSpawnError } from './script.js';
 import type { Exit } from './service-table.js';
 import { signalGroup } from './signals.js';
 
@@ -53,7 +53,7 @@ export function spawnApp(argv: string[], opts: AppOptions = {}): AppProcess {
     child.once('exit', (code, signal) => resolve((exit = { code, signal })));
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) return;
-      spawnError = new Error(describeSpawnError(argv[0], err), { cause: err });
+      spawnError = new Error(describeSpawnError(argv[0], err, argv[0], opts.cwd), { cause: err });
       resolve((exit = { code: err.code === 'EACCES' ? 126 : 127, signal: null }));
     });
   });
@@ -74,20 +74,6 @@ export function spawnApp(argv: string[], opts: AppOptions = {}): AppProcess {
     signal,
     stop: (sig, graceMs, skip) => stopApp(exited, () => exit, signal, sig, graceMs, skip),
   };
-}
-
-/**
- * describeSpawnError says why `command` could not start, naming it: not found (on PATH, or
- * no such file), a script whose `#!` interpreter is missing (also ENOENT), not executable.
- */
-export function describeSpawnError(command: string, err: NodeJS.ErrnoException): string {
-  if (err.code === 'ENOENT') {
-    if (!command.includes('/')) return `command not found: ${command} (not in any PATH directory)`;
-    if (!fs.existsSync(command)) return `command not found: ${command} (no such file)`;
-    return `cannot run ${command}: its #! interpreter was not found`;
-  }
-  if (err.code === 'EACCES') return `cannot run ${command}: permission denied (is it executable?)`;
-  return `cannot run ${command}: ${err.code ?? err.message}`;
 }
 
 async function stopApp(

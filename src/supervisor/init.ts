@@ -14,12 +14,13 @@ import { spawnApp, type AppProcess } from './app.js';
 import type { Prestarted } from './prestart.js';
 import { otherWriter, REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
 import { killLeftovers } from './cleanup.js';
+import { saveContainerEnv } from './container-env.js';
 import { onFatal, testFailure } from './fatal.js';
 import { clearUnhealthy, markUnhealthy } from './health.js';
 import { InitCounters, InitEndpoints } from './init-endpoints.js';
 import type { Knobs } from './knobs.js';
 import { lastFlush } from './last-flush.js';
-import { failed, listScripts, runOneshot } from './oneshot.js';
+import { failed, listScripts, runScript } from './oneshot.js';
 import { ignoreBrokenStdio } from './output.js';
 import { Reaper } from './reaper.js';
 import { childEnv } from './replicated-by-init.js';
@@ -113,6 +114,8 @@ class Init {
     // Reap orphans: as PID 1, or as a child subreaper so orphans of our services come to us.
     this.reaper = Reaper.start(this.log);
     this.log.info('init started', { pid: process.pid, reaper: this.reaper.role });
+    // The environment where s6-overlay keeps it, for with-contenv: before any script runs.
+    saveContainerEnv(this.knobs.containerEnvDirs, process.env, this.log);
     this.logReplicationOff();
     // Boot; then run until the app exits, an essential service ends, or a stop signal.
     const failure = await this.boot();
@@ -205,7 +208,7 @@ class Init {
     for (const script of listScripts(this.knobs.contInitDir)) {
       if (this.reason) return undefined;
       const name = `cont-init.d/${path.basename(script)}`;
-      const r = await runOneshot([script], { name, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal });
+      const r = await runScript(script, { name, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal }, this.log);
       if (!failed(r) || this.reason) continue;
       const how = r.error ? { error: r.error } : describeExit(r);
       if (this.knobs.behaviourIfInitFails === 2) return `${name} failed: ${Object.values(how).join(' ')}`;
@@ -351,8 +354,10 @@ class Init {
   private async contFinish(): Promise<void> {
     for (const script of listScripts(this.knobs.contFinishDir)) {
       const name = `cont-finish.d/${path.basename(script)}`;
-      const r = await runOneshot([script], { name, prefix: this.knobs.logPrefix, timeoutMs: this.knobs.contFinishTimeout });
-      if (failed(r)) this.log.warn('cont-finish.d script failed', { script: name, timed_out: r.timedOut || undefined, ...describeExit(r) });
+      const r = await runScript(script, { name, prefix: this.knobs.logPrefix, timeoutMs: this.knobs.contFinishTimeout }, this.log);
+      if (!failed(r)) continue;
+      const how = r.error ? { error: r.error } : describeExit(r);
+      this.log.warn('cont-finish.d script failed', { script: name, timed_out: r.timedOut || undefined, ...how });
     }
   }
 

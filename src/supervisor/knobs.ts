@@ -48,6 +48,12 @@ export const DEFAULT_CRASH_LOOP_WINDOW = 120_000;
 export const DEFAULT_STOP_ON_CRASH_LOOP = false;
 
 /**
+ * CONTAINER_ENV_DIRS are where s6-overlay keeps the container's environment (v3, v2): the
+ * init saves it there when it is PID 1, for `with-contenv` (container-env.ts).
+ */
+export const CONTAINER_ENV_DIRS: readonly string[] = ['/run/s6/container_environment', '/var/run/s6/container_environment'];
+
+/**
  * TEST_FAIL_MODES: `LIFEBOAT_TEST_FAIL` makes the init throw (`uncaught`) or reject
  * (`rejection`) once the app has started, to test its last-resort handler. Test only.
  */
@@ -73,12 +79,14 @@ export interface Knobs {
   crashLoopWindow: number;
   /** stopOnCrashLoop takes the container down (exit 111) when the replicator crash-loops. */
   stopOnCrashLoop: boolean;
+  /** containerEnvDirs are where the init saves its environment (LIFEBOAT_CONTAINER_ENV_DIR, S6_KEEP_ENV); none: not saved. */
+  containerEnvDirs: readonly string[];
   /** testFail is the test-only failure hook (LIFEBOAT_TEST_FAIL); never set it in production. */
   testFail?: (typeof TEST_FAIL_MODES)[number];
 }
 
-/** readKnobs parses the `LIFEBOAT_*` variables of `env`; throws ConfigError on a bad value. */
-export function readKnobs(env: NodeJS.ProcessEnv = process.env): Knobs {
+/** readKnobs parses the `LIFEBOAT_*` variables of `env` (and S6_KEEP_ENV) for an init of process id `pid`; throws ConfigError on a bad value. */
+export function readKnobs(env: NodeJS.ProcessEnv = process.env, pid = process.pid): Knobs {
   return {
     servicesDir: dir(env, 'LIFEBOAT_SERVICES_DIR', DEFAULT_SERVICES_DIR),
     contInitDir: dir(env, 'LIFEBOAT_CONT_INIT_DIR', DEFAULT_CONT_INIT_DIR),
@@ -94,6 +102,7 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env): Knobs {
     crashLoopDeaths: count(env, 'LIFEBOAT_CRASH_LOOP_DEATHS', DEFAULT_CRASH_LOOP_DEATHS),
     crashLoopWindow: millis(env, 'LIFEBOAT_CRASH_LOOP_WINDOW', DEFAULT_CRASH_LOOP_WINDOW),
     stopOnCrashLoop: flag(env, 'LIFEBOAT_STOP_ON_CRASH_LOOP', DEFAULT_STOP_ON_CRASH_LOOP),
+    containerEnvDirs: containerEnvDirs(env, pid),
     testFail: testFail(env),
   };
 }
@@ -141,6 +150,23 @@ function behaviour(env: NodeJS.ProcessEnv): InitFailBehaviour {
   if (v === undefined) return DEFAULT_BEHAVIOUR_IF_INIT_FAILS;
   if (v === '0' || v === '1' || v === '2') return Number(v) as InitFailBehaviour;
   throw new ConfigError(name, `not 0, 1 or 2: ${JSON.stringify(v)}`, v);
+}
+
+/**
+ * containerEnvDirs: none with S6_KEEP_ENV set to anything but 0 (s6-overlay then keeps
+ * the environment and saves nothing); else `LIFEBOAT_CONTAINER_ENV_DIR` when set (empty:
+ * none); else s6-overlay's two directories when the init is PID 1, none otherwise.
+ */
+function containerEnvDirs(env: NodeJS.ProcessEnv, pid: number): readonly string[] {
+  if (keepEnv(env)) return [];
+  const dir = env.LIFEBOAT_CONTAINER_ENV_DIR;
+  if (dir !== undefined) return dir.trim() === '' ? [] : [dir.trim()];
+  return pid === 1 ? CONTAINER_ENV_DIRS : [];
+}
+
+/** keepEnv reads S6_KEEP_ENV as s6-overlay's shell test `"0$S6_KEEP_ENV" -eq 0` does: unset, empty or zero resets. */
+export function keepEnv(env: NodeJS.ProcessEnv): boolean {
+  return !/^0*$/.test(`0${(env.S6_KEEP_ENV ?? '').trim()}`);
 }
 
 function testFail(env: NodeJS.ProcessEnv): Knobs['testFail'] {

@@ -1,12 +1,16 @@
 /**
  * oneshot: short-lived children run to completion — `cont-init.d` and `cont-finish.d`
- * scripts, and the restore on boot — each in its own process group with output prefixed,
- * bounded by an optional timeout and cut short by an abort (the init being stopped).
+ * scripts (made executable, or run through their `#!` interpreter, as script.ts says), and
+ * the restore on boot — each in its own process group with output prefixed, bounded by an
+ * optional timeout and cut short by an abort (the init being stopped).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { outputDrained, outputEnv, outputStdio, pipeOutput } from './output.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import { describeSpawnError, scriptCommand } from './script.js';
 import type { Exit } from './service-table.js';
 import { signalGroup } from './signals.js';
 
@@ -20,6 +24,8 @@ export interface OneshotOptions {
   /** abort: SIGTERM the group when aborted. */
   abort?: AbortSignal;
   env?: NodeJS.ProcessEnv;
+  /** file is the user's script `argv` runs (its interpreter may be argv[0]), named when it cannot start. */
+  file?: string;
 }
 
 /** OneshotResult is how the child ended; `error` says why it could not start, `timedOut` if killed for time. */
@@ -52,9 +58,25 @@ export function runOneshot(argv: string[], opts: OneshotOptions): Promise<Onesho
     child.once('exit', (code, signal) => void outputDrained(child).then(() => done({ code, signal, timedOut })));
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (child.pid !== undefined) return;
-      done({ code: err.code === 'EACCES' ? 126 : 127, signal: null, timedOut, error: err.code ?? err.message });
+      const error = describeSpawnError(argv[0], err, opts.file ?? argv[0]);
+      done({ code: err.code === 'EACCES' ? 126 : 127, signal: null, timedOut, error });
     });
   });
+}
+
+/**
+ * runScript runs a user's script to completion (cont-init.d, cont-finish.d): made
+ * executable or run through its `#!` interpreter; one that has neither fails at once
+ * (126) with `error` naming it.
+ */
+export function runScript(file: string, opts: OneshotOptions, log?: Logger): Promise<OneshotResult> {
+  let argv: string[];
+  try {
+    argv = scriptCommand(file, log).argv;
+  } catch (err) {
+    return Promise.resolve({ code: 126, signal: null, timedOut: false, error: errorMessage(err) });
+  }
+  return runOneshot(argv, { ...opts, file });
 }
 
 /** listScripts lists the files of `dir` in lexical order, skipping dotfiles; none when `dir` is missing. */

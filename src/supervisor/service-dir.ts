@@ -2,11 +2,14 @@
  * service-dir: read `services.d/<name>/` into service definitions, one setting per file
  * as s6 does (`run`, `finish`, `down`, `notification-fd`, `timeout-kill`, `timeout-finish`,
  * `down-signal`, `essential`). A bad file is a ConfigError naming the file and its value.
+ * `run` and `finish` need not be executable when they have a `#!` line (script.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { scriptCommand, type ScriptCommand } from './script.js';
 
 /** DEFAULT_TIMEOUT_FINISH is how long `finish` may run before SIGKILL (s6's default). */
 export const DEFAULT_TIMEOUT_FINISH = 5_000;
@@ -17,11 +20,14 @@ export const DEFAULT_DOWN_SIGNAL: NodeJS.Signals = 'SIGTERM';
 /** ServiceDef is one longrun service: how to run it and how to stop it. */
 export interface ServiceDef {
   name: string;
-  /** command is argv: `[run, name]` for a service directory. */
+  /** command is argv: `[run, name]` for a service directory (`[interpreter, arg, run, name]` through its `#!` line). */
   command: string[];
+  /** file is the program `command` runs, named in errors (the `run` file); default `command[0]`. */
+  file?: string;
   /** cwd is where `run` and `finish` start (the service directory, as s6). */
   cwd: string;
-  finish?: string;
+  /** finish runs after every exit, its arguments appended to `finish.argv`. */
+  finish?: ScriptCommand;
   down: boolean;
   notificationFd?: number;
   /** timeoutKill is ms from the down-signal to SIGKILL; undefined takes LIFEBOAT_SERVICES_GRACETIME. */
@@ -31,8 +37,8 @@ export interface ServiceDef {
   essential: boolean;
 }
 
-/** readServicesDir reads every service under `dir` in lexical order; a missing dir has none. */
-export function readServicesDir(dir: string): ServiceDef[] {
+/** readServicesDir reads every service under `dir` in lexical order; a missing dir has none. `log` notes run files made executable. */
+export function readServicesDir(dir: string, log?: Logger): ServiceDef[] {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -44,7 +50,7 @@ export function readServicesDir(dir: string): ServiceDef[] {
     .filter((e) => !e.name.startsWith('.') && isDir(path.join(dir, e.name)))
     .map((e) => e.name)
     .sort()
-    .map((name) => readServiceDir(path.join(dir, name)));
+    .map((name) => readServiceDir(path.join(dir, name), log));
 }
 
 /**
@@ -52,20 +58,18 @@ export function readServicesDir(dir: string): ServiceDef[] {
  * made absolute: `run` starts in the service directory, so a relative `-services svc`
  * would not name it from there.
  */
-export function readServiceDir(given: string): ServiceDef {
+export function readServiceDir(given: string, log?: Logger): ServiceDef {
   const dir = path.resolve(given);
   const name = path.basename(dir);
   const run = path.join(dir, 'run');
-  if (!fs.existsSync(run)) throw new ConfigError(run, 'missing: a service needs an executable run file');
-  requireExecutable(run);
+  if (!fs.existsSync(run)) throw new ConfigError(run, 'missing: a service needs a run file');
   const finish = path.join(dir, 'finish');
-  const hasFinish = fs.existsSync(finish);
-  if (hasFinish) requireExecutable(finish);
   return {
     name,
-    command: [run, name],
+    command: [...scriptCommand(run, log).argv, name],
+    file: run,
     cwd: dir,
-    finish: hasFinish ? finish : undefined,
+    finish: fs.existsSync(finish) ? scriptCommand(finish, log) : undefined,
     down: fs.existsSync(path.join(dir, 'down')),
     notificationFd: setting(dir, 'notification-fd', parseFd),
     timeoutKill: setting(dir, 'timeout-kill', parseMillis),
@@ -111,14 +115,6 @@ function setting<T>(dir: string, file: string, parse: (text: string) => T): T | 
     return parse(text);
   } catch (err) {
     throw new ConfigError(p, `${(err as Error).message}: ${JSON.stringify(text)}`, text);
-  }
-}
-
-function requireExecutable(file: string): void {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-  } catch {
-    throw new ConfigError(file, 'not executable (chmod +x)');
   }
 }
 

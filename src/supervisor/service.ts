@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import { outputDrained, outputEnv, outputStdio, pipeOutput, runStdio } from './output.js';
 import type { Prestarted } from './prestart.js';
+import { describeSpawnError } from './script.js';
 import type { ServiceDef } from './service-dir.js';
 import {
   initialState,
@@ -173,15 +174,18 @@ export class Service extends EventEmitter {
         if (child === this.child && chunk.includes(0x0a)) this.dispatch({ type: 'ready', now: performance.now() });
       });
     }
-    onExit(child, def.command[0], this.opts.log, (exit) => this.dispatch({ type: 'exit', now: performance.now(), exit }));
+    const onError = (err: NodeJS.ErrnoException): string => describeSpawnError(def.command[0], err, def.file ?? def.command[0], def.cwd);
+    onExit(child, onError, this.opts.log.child({ service: this.name }), (exit) => this.dispatch({ type: 'exit', now: performance.now(), exit }));
   }
 
   /** spawnFinish runs `finish code signal name` (s6: 256 and the signal number when killed). */
   private spawnFinish(exit: Exit): void {
     const args = exit.signal ? ['256', String(signalNumber(exit.signal)), this.name] : [String(exit.code ?? 256), '0', this.name];
-    const child = this.spawnChild([this.def.finish!, ...args], outputStdio(this.opts.prefix));
+    const finish = this.def.finish!;
+    const child = this.spawnChild([...finish.argv, ...args], outputStdio(this.opts.prefix));
     this.finishChild = child;
-    onExit(child, this.def.finish!, this.opts.log, (e) => this.dispatch({ type: 'finished', now: performance.now(), code: e.code }));
+    const onError = (err: NodeJS.ErrnoException): string => describeSpawnError(finish.argv[0], err, finish.file, this.def.cwd);
+    onExit(child, onError, this.opts.log.child({ service: this.name }), (e) => this.dispatch({ type: 'finished', now: performance.now(), code: e.code }));
   }
 
   private spawnChild(argv: string[], stdio: StdioOptions): ChildProcess {
@@ -208,13 +212,13 @@ export class Service extends EventEmitter {
   }
 }
 
-/** onExit calls `done` once when the child exits, or with 127/126 when it could not start. */
-function onExit(child: ChildProcess, file: string, log: Logger, done: (exit: Exit) => void): void {
+/** onExit calls `done` once when the child exits, or with 127/126 when it could not start (logging `describe(err)`). */
+function onExit(child: ChildProcess, describe: (err: NodeJS.ErrnoException) => string, log: Logger, done: (exit: Exit) => void): void {
   // Our lines about the exit come after the service's own last lines.
   child.once('exit', (code, signal) => void outputDrained(child).then(() => done({ code, signal })));
   child.on('error', (err: NodeJS.ErrnoException) => {
     if (child.pid !== undefined) return;
-    log.error('cannot start', { file, error: err.code ?? err.message });
+    log.error(`cannot start: ${describe(err)}`, { error: err.code ?? err.message });
     done({ code: err.code === 'EACCES' ? 126 : 127, signal: null });
   });
 }

@@ -40,6 +40,18 @@ describe('resolveConfigPath', () => {
     expect(resolveConfigPath(undefined, {}, [missing])).toBeUndefined();
   });
 
+  it('uses $LIFEBOAT_DEFAULT_CONFIG (the image demo\'s) only when the user gave none, and only when it exists', () => {
+    const demo = { LIFEBOAT_DEFAULT_CONFIG: c };
+    expect(resolveConfigPath(undefined, demo, [missing])).toEqual({ path: c, explicit: false, fallback: true });
+    // A user's /etc/litestream.yml (a search path), $LITESTREAM_CONFIG or -config wins over it.
+    expect(resolveConfigPath(undefined, demo, [missing, b])).toEqual({ path: b, explicit: false });
+    expect(resolveConfigPath(undefined, { ...demo, LITESTREAM_CONFIG: a }, [missing])).toEqual({ path: a, explicit: true });
+    expect(resolveConfigPath(a, demo, [b])).toEqual({ path: a, explicit: true });
+    // Missing or empty: as if unset (a default, not a file the user named).
+    expect(resolveConfigPath(undefined, { LIFEBOAT_DEFAULT_CONFIG: missing }, [])).toBeUndefined();
+    expect(resolveConfigPath(undefined, { LIFEBOAT_DEFAULT_CONFIG: '' }, [])).toBeUndefined();
+  });
+
   it('fails when an explicitly named file is missing, naming where it came from', () => {
     expect(() => resolveConfigPath(missing, {}, [a])).toThrow(`config file not found: ${missing} (from -config)`);
     expect(() => resolveConfigPath(undefined, { LITESTREAM_CONFIG: missing }, [a])).toThrow(

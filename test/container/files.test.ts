@@ -24,7 +24,7 @@ import { ROOT } from '../helpers/cli.js';
 
 const read = (p: string) => fs.readFileSync(path.join(ROOT, p), 'utf8');
 const DOCKERFILE = read('Dockerfile');
-/** IMAGE_CONFIG is the file the Dockerfile installs as /etc/lifeboat.yml. */
+/** IMAGE_CONFIG is the demo's config, the image's $LIFEBOAT_DEFAULT_CONFIG. */
 const IMAGE_CONFIG = 'examples/demo/lifeboat.yml';
 
 interface FlyToml {
@@ -65,7 +65,7 @@ describe('fly.toml', () => {
   });
 
   it("[mounts] destination holds the database of the image's config", async () => {
-    expect(DOCKERFILE).toMatch(new RegExp(`cp ${IMAGE_CONFIG.replace(/\./g, '\\.')} /out/etc/lifeboat\\.yml`));
+    expect(DOCKERFILE).toMatch(new RegExp(`LIFEBOAT_DEFAULT_CONFIG=/app/${IMAGE_CONFIG.replace(/\./g, '\\.')}$`, 'm'));
     const config = await loadConfig({ path: path.join(ROOT, IMAGE_CONFIG), env: { REPLICA_URL: 'file:///replica' } });
     expect(config.dbs.map((db) => db.path)).toEqual(['/data/app.db']);
     const dest = fly.mounts?.destination ?? '';
@@ -116,6 +116,22 @@ describe('Dockerfile', () => {
     expect(DOCKERFILE).toMatch(/npm prune --omit=dev/);
   });
 
+  it("installs s6-overlay's names: /init, with-contenv in /usr/bin and /command, litestream; no config in the lookup path", () => {
+    const links = [...DOCKERFILE.matchAll(/ln -s (\S+) \/out(\S+)/g)].map((m) => [m[2], m[1]]);
+    expect(Object.fromEntries(links)).toEqual({
+      '/usr/local/bin/lifeboat': '/app/dist/cli/main.js',
+      '/usr/local/bin/litestream': '/app/dist/cli/main.js',
+      '/init': '/app/bin/init',
+      '/usr/bin/with-contenv': '/app/bin/with-contenv',
+      '/command/with-contenv': '/app/bin/with-contenv',
+    });
+    expect(DOCKERFILE).toMatch(/cp -a package\.json dist node_modules bin \/out\/app\//);
+    expect(DOCKERFILE).not.toMatch(/\/out\/etc\/(lifeboat|litestream)\.yml/);
+    // The scripts are executable in git (and so in the build context), and /init is `lifeboat init`.
+    for (const f of ['bin/init', 'bin/with-contenv']) expect(fs.statSync(path.join(ROOT, f)).mode & 0o111, f).toBe(0o111);
+    expect(read('bin/init')).toMatch(/^exec lifeboat init "\$@"$/m);
+  });
+
   it('.dockerignore lets in every source the Dockerfile copies from the context', () => {
     const allowed = read('.dockerignore')
       .split('\n')
@@ -156,6 +172,6 @@ describe('services.d', () => {
     const services = readServicesDir(path.join(ROOT, 'services.d'));
     expect(services.map((s) => s.name)).toEqual(['example']);
     expect(services[0]).toMatchObject({ down: true, notificationFd: 3, timeoutKill: 3000, downSignal: 'SIGTERM', essential: false });
-    expect(services[0].finish).toBe(path.join(ROOT, 'services.d/example/finish'));
+    expect(services[0].finish?.argv).toEqual([path.join(ROOT, 'services.d/example/finish')]);
   });
 });

@@ -209,6 +209,50 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
     expect(hc!.StartPeriod).toBe(10 * 60 * 1e9);
   }, 2 * MINUTE);
 
+  it("s6-overlay's names: /init runs the CMD as the app, with-contenv reads the saved environment, litestream is lifeboat, the user's /etc/litestream.yml wins", async () => {
+    const dir = tmpDir('lifeboat-ct-s6-');
+    const userConfig = path.join(dir, 'litestream.yml');
+    fs.writeFileSync(userConfig, 'dbs:\n  - path: /data/user.db\n    replicas:\n      - url: file:///replica/user\n', { mode: 0o644 });
+    // A v2 cont-init.d script as kept in git: mode 0644, run through with-contenv.
+    const contInit = path.join(dir, 'cont-init.d');
+    fs.mkdirSync(contInit);
+    fs.writeFileSync(path.join(contInit, '00-hello'), '#!/usr/bin/with-contenv sh\necho "cont-init FOO=$FOO"\n');
+    fs.chmodSync(path.join(contInit, '00-hello'), 0o644);
+    const app = [
+      'echo "pid1: $(tr "\\0" " " < /proc/1/cmdline)"',
+      'echo "saved: $(cat /run/s6/container_environment/FOO)"',
+      '[ /var/run/s6/container_environment/FOO -ef /run/s6/container_environment/FOO ] && echo "v2 path: same file"',
+      "/usr/bin/with-contenv sh -c 'echo \"usr-bin: $FOO\"'",
+      '/command/with-contenv printenv FOO | sed "s/^/command: /"',
+      'litestream version',
+      'litestream databases',
+      'litestream restore -v -if-replica-exists -o /tmp/restored.db /data/user.db',
+      'exit 3',
+    ].join('; ');
+    const r = await runOnceRaw({
+      entrypoint: ['/init'],
+      command: ['sh', '-c', app],
+      env: { FOO: 'bar baz' },
+      volumes: { [userConfig]: '/etc/litestream.yml:ro', [contInit]: '/etc/cont-init.d', [tmpDir('lifeboat-ct-replica-')]: '/replica' },
+    });
+    const out = r.output;
+    expect(r.exitCode, out).toBe(3);
+    expect(out).toMatch(/^pid1: node \S*lifeboat init sh -c /m);
+    expect(out).toMatch(/made executable, as s6-overlay does file=\/etc\/cont-init.d\/00-hello/);
+    expect(out).toMatch(/^cont-init.d\/00-hello \| cont-init FOO=bar baz$/m);
+    for (const l of ['saved: bar baz', 'v2 path: same file', 'usr-bin: bar baz', 'command: bar baz', 'lifeboat v']) expect(out).toContain(l);
+    expect(out).toMatch(/^\/data\/user\.db\s+\S+$/m);
+    expect(out).not.toContain('/data/app.db');
+    expect(out).toMatch(/^no matching backups found: .* \(-if-replica-exists\)$/m);
+    expect(fs.statSync(path.join(contInit, '00-hello')).mode & 0o777).toBe(0o755);
+  }, 3 * MINUTE);
+
+  it('uses the demo config only when no config is given', async () => {
+    const r = await runOnceRaw({ entrypoint: ['lifeboat', 'databases'], env: { REPLICA_URL: 'file:///replica' } });
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.output).toMatch(/^\/data\/app\.db\s+\S+$/m);
+  }, 2 * MINUTE);
+
   it("keeps its database under fly.toml's [mounts] destination", async () => {
     const r = await runOnce({ entrypoint: ['lifeboat', 'databases'], env: { REPLICA_URL: 'file:///replica' } });
     expect(r.exitCode, r.output).toBe(0);

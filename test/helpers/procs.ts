@@ -27,8 +27,12 @@ export function fixturesEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...process.env, PATH: `${FIXTURES_BIN}:${process.env.PATH ?? ''}`, ...extra };
 }
 
-/** FAST_KNOBS keep the init's waits short in tests and point its dirs at nothing. */
+/**
+ * FAST_KNOBS keep the init's waits short in tests and point its dirs at nothing; the
+ * container environment is not saved (as PID 1 it would go to the real /run/s6).
+ */
 export const FAST_KNOBS: NodeJS.ProcessEnv = {
+  LIFEBOAT_CONTAINER_ENV_DIR: '',
   LIFEBOAT_SERVICES_DIR: '/nonexistent/services.d',
   LIFEBOAT_CONT_INIT_DIR: '/nonexistent/cont-init.d',
   LIFEBOAT_CONT_FINISH_DIR: '/nonexistent/cont-finish.d',
@@ -39,6 +43,7 @@ export const FAST_KNOBS: NodeJS.ProcessEnv = {
   LIFEBOAT_READY_TIMEOUT: '5000',
   LIFEBOAT_CONFIG: '',
   LITESTREAM_CONFIG: '',
+  LIFEBOAT_DEFAULT_CONFIG: '',
 };
 
 /** InitRun is a running `lifeboat init`. */

@@ -96,7 +96,7 @@ describe('spawnApp', () => {
     fs.writeFileSync(script, '#!/nonexistent/interpreter\n', { mode: 0o755 });
     const noInterp = spawnApp([script], quiet);
     expect(await noInterp.exited).toEqual({ code: 127, signal: null });
-    expect(noInterp.spawnError?.message).toBe(`cannot run ${script}: its #! interpreter was not found`);
+    expect(noInterp.spawnError?.message).toBe(`${script}: interpreter /nonexistent/interpreter not found`);
     const plain = path.join(dir, 'plain');
     fs.writeFileSync(plain, 'echo hi\n', { mode: 0o644 });
     const notExec = spawnApp([plain], quiet);

@@ -61,6 +61,26 @@ describe.concurrent('lifeboat init: exit codes', () => {
     expect(empty.lines).toContain(`INFO config ${cfg} has no databases: replication is off`);
   });
 
+  it('uses $LIFEBOAT_DEFAULT_CONFIG only when no config is given, saying so; a missing one is named where it looked', async () => {
+    const dir = tmpDir();
+    const demo = path.join(dir, 'demo.yml');
+    const user = path.join(dir, 'user.yml');
+    for (const f of [demo, user]) fs.writeFileSync(f, 'logging:\n  level: info\n');
+    const fallback = await runInit(['exit-with.js', '0'], { env: { LIFEBOAT_DEFAULT_CONFIG: demo } });
+    expect(fallback.code).toBe(0);
+    expect(fallback.lines).toContain(`INFO no config file given: using the default, ${demo} ($LIFEBOAT_DEFAULT_CONFIG)`);
+    expect(fallback.lines).toContain(`INFO config ${demo} has no databases: replication is off`);
+    const given = await runInit(['exit-with.js', '0'], { env: { LIFEBOAT_DEFAULT_CONFIG: demo, LITESTREAM_CONFIG: user } });
+    expect(given.code).toBe(0);
+    expect(given.lines).toContain(`INFO config ${user} has no databases: replication is off`);
+    expect(given.output).not.toContain(demo);
+    const gone = await runInit(['exit-with.js', '0'], { env: { LIFEBOAT_DEFAULT_CONFIG: path.join(dir, 'gone.yml') } });
+    expect(gone.code).toBe(0);
+    expect(gone.lines).toContain(
+      'INFO no config file found (tried $LIFEBOAT_CONFIG, $LITESTREAM_CONFIG, /etc/lifeboat.yml, /etc/litestream.yml, $LIFEBOAT_DEFAULT_CONFIG): replication is off',
+    );
+  });
+
   it('logs "app started" with its pid once the app runs', async () => {
     const r = await runInit(['sh', '-c', 'echo "app pid $$"']);
     expect(r.code).toBe(0);

@@ -19,6 +19,7 @@ describe('readKnobs', () => {
       crashLoopDeaths: 5,
       crashLoopWindow: 120000,
       stopOnCrashLoop: false,
+      containerEnvDirs: [],
       testFail: undefined,
     });
   });
@@ -45,6 +46,7 @@ describe('readKnobs', () => {
       LIFEBOAT_CRASH_LOOP_WINDOW: '9000',
       LIFEBOAT_STOP_ON_CRASH_LOOP: '1',
       LIFEBOAT_TEST_FAIL: 'uncaught',
+      LIFEBOAT_CONTAINER_ENV_DIR: '/e',
     });
     expect(k).toEqual({
       servicesDir: '/s',
@@ -61,8 +63,21 @@ describe('readKnobs', () => {
       crashLoopDeaths: 3,
       crashLoopWindow: 9000,
       stopOnCrashLoop: true,
+      containerEnvDirs: ['/e'],
       testFail: 'uncaught',
     });
+  });
+
+  it("saves the environment in s6-overlay's directories as PID 1 only, where LIFEBOAT_CONTAINER_ENV_DIR says, never with S6_KEEP_ENV", () => {
+    expect(readKnobs({}, 1).containerEnvDirs).toEqual(['/run/s6/container_environment', '/var/run/s6/container_environment']);
+    expect(readKnobs({}, 4242).containerEnvDirs).toEqual([]);
+    expect(readKnobs({ LIFEBOAT_CONTAINER_ENV_DIR: ' /tmp/env ' }, 4242).containerEnvDirs).toEqual(['/tmp/env']);
+    expect(readKnobs({ LIFEBOAT_CONTAINER_ENV_DIR: '' }, 1).containerEnvDirs).toEqual([]);
+    // s6-overlay's test, "0$S6_KEEP_ENV" -eq 0: unset, empty or zero saves; anything else keeps.
+    for (const v of ['', '0', '00']) expect(readKnobs({ S6_KEEP_ENV: v }, 1).containerEnvDirs, v).toHaveLength(2);
+    for (const v of ['1', '2', 'true', 'yes']) {
+      expect(readKnobs({ S6_KEEP_ENV: v, LIFEBOAT_CONTAINER_ENV_DIR: '/tmp/env' }, 1).containerEnvDirs, v).toEqual([]);
+    }
   });
 
   it('treats an empty variable as unset', () => {

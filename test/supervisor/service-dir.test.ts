@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
+import { Logger } from '../../src/log.js';
 import { DEFAULT_TIMEOUT_FINISH, parseSignal, readServiceDir, readServicesDir } from '../../src/supervisor/service-dir.js';
 import { makeService } from '../helpers/procs.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -21,8 +22,9 @@ describe('readServicesDir', () => {
     expect(readServiceDir(dir)).toEqual({
       name: 'web',
       command: [path.join(dir, 'run'), 'web'],
+      file: path.join(dir, 'run'),
       cwd: dir,
-      finish: path.join(dir, 'finish'),
+      finish: { file: path.join(dir, 'finish'), argv: [path.join(dir, 'finish')] },
       down: true,
       notificationFd: 5,
       timeoutKill: 2500,
@@ -73,14 +75,31 @@ describe('readServicesDir', () => {
     });
   }
 
-  it('rejects a service without run, or with a run that is not executable', () => {
+  it('rejects a service without run, or with a run neither executable nor starting with #!', () => {
     const root = tmpDir();
     fs.mkdirSync(path.join(root, 'empty'));
-    expect(() => readServicesDir(root)).toThrow(/empty\/run: missing: a service needs an executable run file/);
+    expect(() => readServicesDir(root)).toThrow(/empty\/run: missing: a service needs a run file$/);
     const root2 = tmpDir();
     const dir = makeService(root2, 'noexec', 'exec forever.js');
+    fs.writeFileSync(path.join(dir, 'run'), 'exec forever.js\n');
     fs.chmodSync(path.join(dir, 'run'), 0o644);
-    expect(() => readServicesDir(root2)).toThrow(/noexec\/run: not executable/);
+    expect(() => readServicesDir(root2)).toThrow(/noexec\/run: not executable and no #! line \(chmod \+x it, or start it with #!\/bin\/sh\)$/);
+  });
+
+  it('makes a run and a finish of mode 0644 with a #! line executable (0755), as s6-overlay v2 does at boot', () => {
+    const root = tmpDir();
+    const dir = makeService(root, 'web', 'exec forever.js', { finish: 'exit 0' });
+    const run = path.join(dir, 'run');
+    const finish = path.join(dir, 'finish');
+    fs.chmodSync(run, 0o644);
+    fs.chmodSync(finish, 0o640);
+    const notes: string[] = [];
+    const def = readServiceDir(dir, new Logger({ write: (l) => notes.push(l) }));
+    expect(fs.statSync(run).mode & 0o777).toBe(0o755);
+    expect(fs.statSync(finish).mode & 0o777).toBe(0o750);
+    expect(def.command).toEqual([run, 'web']);
+    expect(def.finish).toEqual({ file: finish, argv: [finish] });
+    expect(notes).toEqual([`INFO made executable, as s6-overlay does file=${run}\n`, `INFO made executable, as s6-overlay does file=${finish}\n`]);
   });
 
   it('makes a relative services directory absolute: run starts in its own directory', () => {

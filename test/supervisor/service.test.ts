@@ -159,6 +159,7 @@ describe('Service with real processes', () => {
     });
     expect(exit).toEqual({ code: 127, signal: null });
     expect(delay).toBeGreaterThan(900);
-    expect(lines.some((l) => /ERROR cannot start .*error=ENOENT/.test(l))).toBe(true);
+    const run = path.join(dir, 'run');
+    expect(lines).toContain(`ERROR cannot start: ${run}: interpreter /nonexistent/interpreter not found service=bad error=ENOENT\n`);
   });
 });

@@ -87,6 +87,13 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
     if (err instanceof NoBackupError && opts.ifReplicaExists) return { status: 'no-backup', outputPath: out, message: err.message };
     throw err;
   }
+  logger.debug('restore plan', {
+    replica: plan.replica,
+    generation: plan.generation,
+    snapshot: hex8(plan.snapshot.index),
+    wal_indexes: plan.indexes.length,
+    output: out,
+  });
   const skipped = await skipTornTail(plan, opts, logger);
   await moveAsideStale(out, opts.metaPath, logger);
   await removeAbandoned(out, logger);

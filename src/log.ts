@@ -135,5 +135,9 @@ function quote(v: string): string {
   return v === '' || /[\s"=]/.test(v) ? JSON.stringify(v) : v;
 }
 
-/** log is the process-wide logger; commands configure it once from flags and config. */
-export const log = new Logger({ recent: recentLines });
+/**
+ * log is the process-wide logger; commands configure it once from flags and config. Until
+ * then (and for commands that read no config: a restore from a URL) its lines are stamped
+ * unless LIFEBOAT_LOG_TIMESTAMPS is 0 (config/logging.ts validates the variable).
+ */
+export const log = new Logger({ recent: recentLines, timestamps: process.env.LIFEBOAT_LOG_TIMESTAMPS !== '0' });

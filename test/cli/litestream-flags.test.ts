@@ -14,6 +14,9 @@ import { unpackFixture } from '../helpers/fixtures.js';
 import { insertRows, openWAL } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 
+/** UNSTAMPED runs the CLI with text lines without the leading time, so the assertions can anchor on the level. */
+const UNSTAMPED = { env: { LIFEBOAT_LOG_TIMESTAMPS: '0' } };
+
 /** FLAGS: each command's flags in Litestream v0.3.5–v0.3.11, with a value for those that take one. */
 const FLAGS: Record<string, [flag: string, value?: string][]> = {
   databases: [['config', 'x.yml'], ['no-expand-env']],
@@ -65,11 +68,11 @@ describe('Litestream v0.3.5–v0.3.11 flags', () => {
 describe('restore -v', () => {
   it('logs the plan at debug level on stderr; without it, no debug lines', async () => {
     const fx = unpackFixture('basic');
-    const verbose = await lifeboat(['restore', '-v', '-o', path.join(fx.dir, 'v.db'), `file://${fx.replica}`]);
+    const verbose = await lifeboat(['restore', '-v', '-o', path.join(fx.dir, 'v.db'), `file://${fx.replica}`], UNSTAMPED);
     expect(verbose.exitCode, String(verbose.all)).toBe(0);
     expect(String(verbose.stderr)).toMatch(/^DEBUG restore plan replica=\S+ generation=6073f47898eb5422 snapshot=00000000 wal_indexes=1 output=\S+v\.db$/m);
     expect(String(verbose.stderr)).toMatch(/^DEBUG restored /m);
-    const quiet = await lifeboat(['restore', '-o', path.join(fx.dir, 'q.db'), `file://${fx.replica}`]);
+    const quiet = await lifeboat(['restore', '-o', path.join(fx.dir, 'q.db'), `file://${fx.replica}`], UNSTAMPED);
     expect(quiet.exitCode, String(quiet.all)).toBe(0);
     expect(String(quiet.stderr)).not.toMatch(/DEBUG/);
   });
@@ -79,7 +82,7 @@ describe('restore -v', () => {
     const cfg = path.join(fx.dir, 'litestream.yml');
     const db = path.join(fx.dir, 'db', 'app.db');
     fs.writeFileSync(cfg, `logging:\n  level: warn\ndbs:\n  - path: ${db}\n    replicas:\n      - path: ${fx.replica}\n`);
-    const r = await lifeboat(['restore', '-config', cfg, '-v', db]);
+    const r = await lifeboat(['restore', '-config', cfg, '-v', db], UNSTAMPED);
     expect(r.exitCode, String(r.all)).toBe(0);
     expect(String(r.stderr)).toMatch(/^DEBUG restore plan /m);
   });
@@ -94,7 +97,7 @@ describe('replicate -trace PATH', () => {
     db.close();
     const trace = path.join(dir, 'trace.log');
     fs.writeFileSync(trace, 'left over from an earlier run\n');
-    const r = await lifeboat(['replicate', '-once', '-trace', trace, dbPath, `file://${path.join(dir, 'replica')}`]);
+    const r = await lifeboat(['replicate', '-once', '-trace', trace, dbPath, `file://${path.join(dir, 'replica')}`], UNSTAMPED);
     expect(r.exitCode, String(r.all)).toBe(0);
     const lines = fs.readFileSync(trace, 'utf8').split('\n').filter(Boolean);
     expect(lines.every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (DEBUG|INFO|WARN|ERROR) /.test(l)), lines.join('\n')).toBe(true);
@@ -106,7 +109,7 @@ describe('replicate -trace PATH', () => {
 
   it('fails with one line when PATH cannot be written', async () => {
     const dir = tmpDir();
-    const r = await lifeboat(['replicate', '-once', '-trace', path.join(dir, 'no', 'such', 'dir', 't.log'), path.join(dir, 'a.db'), `file://${dir}/r`]);
+    const r = await lifeboat(['replicate', '-once', '-trace', path.join(dir, 'no', 'such', 'dir', 't.log'), path.join(dir, 'a.db'), `file://${dir}/r`], UNSTAMPED);
     expect(r.exitCode).toBe(1);
     expect(String(r.stderr).trim()).toMatch(/^lifeboat replicate: open -trace file: ENOENT: no such file or directory/);
   });

@@ -81,7 +81,7 @@ describe('lifeboat replicate: metrics on addr', () => {
     expect(m.get(`litestream_checkpoint_count{db="${db}",mode="PASSIVE"}`)).toBeGreaterThan(0);
     expect(m.get(`lifeboat_replica_sync_error_count${r}`)).toBe(0);
     expect(Math.abs(m.get(`lifeboat_replica_caught_up_timestamp_seconds${r}`)! - Date.now() / 1000)).toBeLessThan(30);
-    expect((await fetch(`${base}/`)).status).toBe(404);
+    expect((await fetch(`${base}/nothing-here`)).status).toBe(404);
     expect((await fetch(`${base}/metrics`, { method: 'HEAD' })).status).toBe(200);
     const { exitCode, output } = await rep.stop();
     expect(exitCode, output).toBe(0);

@@ -52,7 +52,7 @@ describe('scriptCommand', () => {
     const a = write(path.join(dir, 'a'), '#!/bin/sh\necho a\n', 0o644);
     const b = write(path.join(dir, 'b'), '#!/bin/sh\necho b\n', 0o600);
     const lines: string[] = [];
-    const log = new Logger({ write: (l) => lines.push(l) });
+    const log = new Logger({ timestamps: false, write: (l) => lines.push(l) });
     expect(scriptCommand(a, log)).toEqual({ file: a, argv: [a] });
     expect(scriptCommand(b, log)).toEqual({ file: b, argv: [b] });
     expect(fs.statSync(a).mode & 0o777).toBe(0o755);

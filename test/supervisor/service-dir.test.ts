@@ -94,7 +94,7 @@ describe('readServicesDir', () => {
     fs.chmodSync(run, 0o644);
     fs.chmodSync(finish, 0o640);
     const notes: string[] = [];
-    const def = readServiceDir(dir, new Logger({ write: (l) => notes.push(l) }));
+    const def = readServiceDir(dir, new Logger({ timestamps: false, write: (l) => notes.push(l) }));
     expect(fs.statSync(run).mode & 0o777).toBe(0o755);
     expect(fs.statSync(finish).mode & 0o777).toBe(0o750);
     expect(def.command).toEqual([run, 'web']);

@@ -62,16 +62,21 @@ export async function listGenerations(client: ReplicaClient, signal?: AbortSigna
   return (await client.generations(signal)).sort();
 }
 
-/** summarizeGeneration lists one generation's files; undefined when it holds none (unknown generation). */
+/**
+ * summarizeGeneration lists one generation's files; undefined when it holds none (unknown
+ * generation). The snapshots are listed first, the WAL segments after: a replicator
+ * uploads a snapshot's WAL before the snapshot, so every snapshot found comes with its
+ * WAL even while uploads go on. (Listed at once, a WAL listing answered before that WAL
+ * landed could pair with a snapshot listing answered after the snapshot did, and a
+ * restore would apply the snapshot alone, which is only consistent with its WAL.)
+ */
 export async function summarizeGeneration(
   replica: NamedClient,
   generation: string,
   signal?: AbortSignal,
 ): Promise<GenerationSummary | undefined> {
-  const [snapshots, segments] = await Promise.all([
-    collect(replica.client.snapshots(generation, signal)),
-    collect(replica.client.walSegments(generation, signal)),
-  ]);
+  const snapshots = await collect(replica.client.snapshots(generation, signal));
+  const segments = await collect(replica.client.walSegments(generation, signal));
   const bounds = timeBounds([...snapshots, ...segments]);
   if (!bounds) return undefined;
   return {

@@ -207,6 +207,8 @@ export class Replica {
    * `at` taken here), so the snapshot restores only together with its index's WAL up to
    * `at`. That WAL is uploaded first: a replica never holds a snapshot without it, and a
    * kill between the two leaves a generation without a snapshot, which restore skips.
+   * So the replica must be in `at`'s generation (claimed, positioned): a snapshot of a
+   * generation it has not reached yet is refused, never written without its WAL.
    */
   private async snapshotNow(): Promise<SnapshotInfo> {
     const db = this.db;
@@ -214,8 +216,13 @@ export class Replica {
     try {
       const at = db.pos();
       if (!at) throw new Error('snapshot: database is not open');
-      if (this.pos?.generation === at.generation) await this.syncNow(at);
+      if (this.pos?.generation !== at.generation) throw new Error(`snapshot: replica not yet in generation ${at.generation}`);
+      await this.syncNow(at);
       if (db.generation !== at.generation) throw new Error(`snapshot: generation ${at.generation} ended before its snapshot`);
+      const held = this.pos;
+      if (!held || held.generation !== at.generation || comparePos(held, at) < 0) {
+        throw new Error(`snapshot: wal uploaded to ${held ? formatPos(held) : 'nothing'}, not ${formatPos(at)}`);
+      }
       const started = Date.now();
       const body = db.snapshotStream().pipe(createFrameEncoder({ blockBytes: ENCODE_BLOCK_BYTES }));
       const info = await this.client.writeSnapshot(at.generation, at.index, body).catch((err) => {
@@ -282,12 +289,17 @@ export class Replica {
   /**
    * bootstrap gives a generation without a snapshot its WAL from the current index up to
    * now (continuing segments a killed run left there), then its snapshot (snapshotNow).
-   * Undefined when a segment left there does not decompress (the generation was ended).
+   * Undefined when a segment left there does not decompress (the generation was ended),
+   * or when the database moved on to a newer generation while this one was listed and
+   * claimed: its index and its file belong to that newer one, which the next sync
+   * claims and bootstraps in turn.
    */
   private async bootstrap(generation: string): Promise<Pos | undefined> {
-    this.log.info('taking snapshot', { reason: 'no snapshot in generation' });
-    const from = await this.segmentsEnd({ generation, index: this.db.pos()?.index ?? 0, offset: 0 });
-    if (from === UNREADABLE) return undefined;
+    const now = this.db.pos();
+    if (now?.generation !== generation) return undefined;
+    this.log.info('taking snapshot', { reason: 'no snapshot in generation', generation });
+    const from = await this.segmentsEnd({ generation, index: now.index, offset: 0 });
+    if (from === UNREADABLE || this.db.generation !== generation) return undefined;
     this.pos = from;
     await this.snapshotNow();
     this.restorable = true;
@@ -392,7 +404,8 @@ export class Replica {
       const p = this.db.pos();
       if (!p || `${p.generation}/${p.index}/${p.offset}` === this.lastSnapshotKey) return;
       await this.syncNow();
-      if (!this.claims.holds(p.generation)) return;
+      // A generation that ended meanwhile gets its snapshot from the next sync's bootstrap.
+      if (!this.claims.holds(p.generation) || this.pos?.generation !== p.generation || this.db.generation !== p.generation) return;
       await this.snapshotNow();
     });
   }

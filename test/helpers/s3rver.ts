@@ -42,6 +42,8 @@ export interface S3rverOptions {
 export interface S3rver {
   endpoint: string;
   port: number;
+  /** dir is the server's data directory: one folder per bucket, objects as s3rver stores them. */
+  dir: string;
   /** bucket creates a bucket (directly in the data dir: no request is logged). */
   bucket(name: string): Promise<void>;
   /** requests returns the requests received since the start or the last resetRequests(). */
@@ -81,6 +83,7 @@ export async function startS3rver(opts: S3rverOptions = {}): Promise<S3rver> {
   return {
     endpoint,
     port,
+    dir,
     bucket: async (name) => {
       fs.mkdirSync(path.join(dir, name), { recursive: true });
     },

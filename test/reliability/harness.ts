@@ -33,6 +33,8 @@ export function count(name: string, quick: number, zeroOk = false): number {
 export interface Target {
   url: string;
   env: Record<string, string>;
+  /** stored is where the replica's objects lie on this machine (s3rver's data), kept with a failure. */
+  stored?: string;
 }
 
 /** Writer is the running numbered writer. */
@@ -78,15 +80,19 @@ export async function restoreAndVerify(target: Target): Promise<Verdict & { file
 }
 
 /**
- * keep copies a failed restore's output, and a file replica, to $LIFEBOAT_HARNESS_KEEP (if
- * set) for a look afterwards; returns where, for the report.
+ * keep copies a failed restore's output, the replica (a file replica's directory, or the
+ * target's `stored` objects) and the replicator runs' output so far (`logs`) to
+ * $LIFEBOAT_HARNESS_KEEP (if set) for a look afterwards; returns where, for the report.
  */
-function keep(target: Target, restored: string): string {
+function keep(target: Target, restored: string, logs: string[]): string {
   const dir = process.env.LIFEBOAT_HARNESS_KEEP;
   if (!dir) return '';
+  fs.mkdirSync(dir, { recursive: true });
   const to = fs.mkdtempSync(path.join(dir, 'failure-'));
   if (fs.existsSync(restored)) fs.copyFileSync(restored, path.join(to, 'restored.db'));
-  if (target.url.startsWith('file://')) fs.cpSync(target.url.slice('file://'.length), path.join(to, 'replica'), { recursive: true });
+  const replica = target.url.startsWith('file://') ? target.url.slice('file://'.length) : target.stored;
+  if (replica && fs.existsSync(replica)) fs.cpSync(replica, path.join(to, 'replica'), { recursive: true });
+  fs.writeFileSync(path.join(to, 'replicate.log'), logs.join('\n') + '\n');
   return ` (kept in ${to})`;
 }
 
@@ -122,8 +128,11 @@ export async function killCycles(db: string, target: Target, opts: KillOptions):
   const writer = await startWriter(db, opts.maxRows, opts.pauseMs);
   let floor = 0;
   let rep: Running | undefined;
+  // Every run's output, for a failure kept (keep).
+  const logs: string[] = [];
   try {
     for (let i = 1; i <= opts.cycles; i++) {
+      logs.push(`=== kill cycle ${i}`);
       rep = startReplicate([db, target.url], target.env);
       await rep.waitFor(/replicating/, 30_000);
       // The first run completes a generation (its WAL, then its snapshot): from then on every
@@ -133,7 +142,7 @@ export async function killCycles(db: string, target: Target, opts: KillOptions):
       const up = opts.upMs[0] + Math.floor(Math.random() * (opts.upMs[1] - opts.upMs[0]));
       await new Promise((resolve) => setTimeout(resolve, up));
       rep.proc.kill('SIGKILL');
-      await rep.proc;
+      logs.push(String((await rep.proc).all ?? ''));
       rep = undefined;
       report.cycles = i;
       if (i % opts.restoreEvery !== 0) {
@@ -144,7 +153,7 @@ export async function killCycles(db: string, target: Target, opts: KillOptions):
       const v = await restoreAndVerify(target);
       console.log(`kill cycle ${i}/${opts.cycles}: killed after ${up} ms; restored ${v.transactions} transactions in ${Date.now() - restoreStarted} ms`);
       report.restores++;
-      if (v.problem) report.problems.push(`cycle ${i}: ${v.problem}${keep(target, v.file)}`);
+      if (v.problem) report.problems.push(`cycle ${i}: ${v.problem}${keep(target, v.file, logs)}`);
       else if (v.transactions < floor) report.problems.push(`cycle ${i}: restored ${v.transactions} transactions, fewer than the ${floor} restored before`);
       floor = Math.max(floor, v.transactions);
     }
@@ -159,10 +168,11 @@ export async function killCycles(db: string, target: Target, opts: KillOptions):
   const last = startReplicate(['-shutdown-sync-timeout', '120s', db, target.url], target.env);
   await last.waitFor(/replicating/, 30_000);
   const { exitCode, output } = await last.stop('SIGTERM');
+  logs.push('=== last run', output);
   if (exitCode !== 0) report.problems.push(`final replicate exit ${exitCode}: ${output.split('\n').slice(-5).join(' | ')}`);
   const v = await restoreAndVerify(target);
   report.restored = v.transactions;
-  if (v.problem) report.problems.push(`final restore: ${v.problem}${keep(target, v.file)}`);
+  if (v.problem) report.problems.push(`final restore: ${v.problem}${keep(target, v.file, logs)}`);
   else if (v.transactions !== report.committed) report.problems.push(`final restore holds ${v.transactions} of ${report.committed} committed transactions`);
   return report;
 }

@@ -44,7 +44,8 @@ describe('kill -9 of the replicator at random moments', () => {
     const dir = tmpDir();
     const db = path.join(dir, 'app.db');
     const url = kind === 'file' ? `file://${path.join(dir, 'replica')}` : `s3://bkt/kill-${maxRows}/app.db?endpoint=${encodeURIComponent(s3.endpoint)}`;
-    const report = await killCycles(db, { url, env: TEST_S3_ENV }, { cycles: CYCLES, maxRows, upMs: [100, 2500], restoreEvery: 2, pauseMs: PAUSE_MS });
+    const stored = kind === 's3' ? path.join(s3.dir, 'bkt', `kill-${maxRows}`) : undefined;
+    const report = await killCycles(db, { url, env: TEST_S3_ENV, stored }, { cycles: CYCLES, maxRows, upMs: [100, 2500], restoreEvery: 2, pauseMs: PAUSE_MS });
     console.log(`kill cycles (${kind}, up to ${maxRows} rows): ${JSON.stringify(report)}`);
     expect(report.problems).toEqual([]);
     expect(report.cycles).toBe(CYCLES);

@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StatusDoc } from '../../src/replicator/status.js';
 import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { fetchMetrics } from '../helpers/metrics.js';
 import { startReplicate } from '../helpers/replicate.js';
-import { type S3rver, startS3rver } from '../helpers/s3rver.js';
+import { type S3rver, useS3rver } from '../helpers/s3rver.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { insertRows, openWAL } from '../helpers/sqlite.js';
@@ -22,15 +22,7 @@ import { startWriter } from '../reliability/harness.js';
 
 const MAX_LAG_MS = 3_000;
 let s3: S3rver;
-
-beforeAll(async () => {
-  s3 = await startS3rver();
-  await s3.bucket('bkt');
-});
-
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3rver('bkt', (started) => (s3 = started));
 
 /** startPingServer is the heartbeat receiver: it records when each GET arrived. */
 async function startPingServer(): Promise<{ url: string; pings: number[]; close(): Promise<void> }> {

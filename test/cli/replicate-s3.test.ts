@@ -1,27 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pageCount } from '../../src/replicator/checkpoint.js';
 import { lifeboat } from '../helpers/cli.js';
 import { TEST_ACCESS_KEY_ID, TEST_S3_ENV, TEST_SECRET_ACCESS_KEY } from '../helpers/credentials.js';
 import { caughtUp, fetchMetrics, metricsBase, positions, type Positions, waitForSyncs } from '../helpers/metrics.js';
 import { runWriter, startReplicate } from '../helpers/replicate.js';
-import { type S3rver, startS3rver } from '../helpers/s3rver.js';
+import { type S3rver, useS3rver } from '../helpers/s3rver.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
 
 let s3: S3rver;
-
-beforeAll(async () => {
-  s3 = await startS3rver();
-  await s3.bucket('bkt');
-});
-
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3rver('bkt', (started) => (s3 = started));
 
 function url(prefix: string): string {
   return `s3://bkt/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}`;

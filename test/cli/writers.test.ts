@@ -6,25 +6,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lifeboat } from '../helpers/cli.js';
 import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { litestream, litestreamSkipReason } from '../helpers/litestream.js';
 import { runWriter, startReplicate, type Running } from '../helpers/replicate.js';
-import { type S3rver, startS3rver } from '../helpers/s3rver.js';
+import { type S3rver, useS3rver } from '../helpers/s3rver.js';
 import { rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 let s3: S3rver;
-
-beforeAll(async () => {
-  s3 = await startS3rver();
-  await s3.bucket('bkt');
-}, 60_000);
-
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3rver('bkt', (started) => (s3 = started), 60_000);
 
 /** Backend makes a fresh shared replica and says how configs and commands name it. */
 interface Backend {

@@ -10,6 +10,7 @@ import https from 'node:https';
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpDir } from './tmp.js';
 
 const ENTRY = path.join(path.dirname(fileURLToPath(import.meta.url)), 's3rver-server.mjs');
@@ -138,5 +139,21 @@ function post(endpoint: string, p: string, body: string): Promise<void> {
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/**
+ * useS3rver starts s3rver with `bucket` made before the tests of the calling file (or
+ * describe block), hands it to `use`, and stops it after them.
+ */
+export function useS3rver(bucket: string, use: (s3: S3rver) => void, timeoutMs?: number): void {
+  let s3: S3rver | undefined;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    await s3.bucket(bucket);
+    use(s3);
+  }, timeoutMs);
+  afterAll(async () => {
+    await s3?.stop();
   });
 }

@@ -4,9 +4,9 @@
  * run is bench/reliability.mjs.
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TEST_S3_ENV } from '../helpers/credentials.js';
-import { type S3rver, startS3rver } from '../helpers/s3rver.js';
+import { type S3rver, useS3rver } from '../helpers/s3rver.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { count, killCycles } from './harness.js';
 
@@ -24,15 +24,7 @@ const PAUSE_MS = count('WRITER_PAUSE_MS', 0, true);
  */
 const TIMEOUT_MS = 120_000 + CYCLES * 45_000;
 let s3: S3rver;
-
-beforeAll(async () => {
-  s3 = await startS3rver();
-  await s3.bucket('bkt');
-});
-
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3rver('bkt', (started) => (s3 = started));
 
 describe('kill -9 of the replicator at random moments', () => {
   it.each([

@@ -8,10 +8,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { startReplicate } from '../helpers/replicate.js';
-import { type S3rver, startS3rver } from '../helpers/s3rver.js';
+import { type S3rver, useS3rver } from '../helpers/s3rver.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
@@ -27,15 +27,7 @@ const OUTAGE_MS = count('OUTAGE_MS', 1500);
 const MEMORY_CYCLES = 30;
 const FAULTS = ['reset', 'blackhole', 'slowdown', 'latency', 'outage'] as const;
 let s3: S3rver;
-
-beforeAll(async () => {
-  s3 = await startS3rver();
-  await s3.bucket('bkt');
-});
-
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3rver('bkt', (started) => (s3 = started));
 
 /** rssMB reads a process's resident memory (VmRSS) in MB. */
 function rssMB(pid: number): number {

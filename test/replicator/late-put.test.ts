@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReplicaConfig } from '../../src/config/types.js';
 import { Logger } from '../../src/log.js';
 import { S3ReplicaClient } from '../../src/replicator/clients/s3.js';
@@ -7,7 +7,7 @@ import { Db } from '../../src/replicator/db.js';
 import { Replica } from '../../src/replicator/replica.js';
 import { restore } from '../../src/replicator/restore/index.js';
 import { TEST_KEYS } from '../helpers/credentials.js';
-import { startS3rver, type S3rver } from '../helpers/s3rver.js';
+import { useS3rver, type S3rver } from '../helpers/s3rver.js';
 import { insertRows, integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -15,14 +15,7 @@ import { waitUntil } from '../helpers/wait.js';
 
 const BUCKET = 'late';
 let s3: S3rver;
-
-beforeAll(async () => {
-  s3 = await startS3rver();
-  await s3.bucket(BUCKET);
-});
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3rver(BUCKET, (started) => (s3 = started));
 
 describe('an upload delivered late (its client timed out; the retry went through first)', () => {
   it('never replaces the key with other bytes: a restore equals the source', async () => {

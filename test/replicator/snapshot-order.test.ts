@@ -6,7 +6,7 @@
  * of two states, rows of later transactions beside the marks of earlier ones.)
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReplicaConfig } from '../../src/config/types.js';
 import { Logger } from '../../src/log.js';
 import { S3ReplicaClient } from '../../src/replicator/clients/s3.js';
@@ -14,7 +14,7 @@ import { Db } from '../../src/replicator/db.js';
 import { Replica } from '../../src/replicator/replica.js';
 import { restore } from '../../src/replicator/restore/index.js';
 import { TEST_KEYS } from '../helpers/credentials.js';
-import { startS3rver, type RequestLog, type S3rver } from '../helpers/s3rver.js';
+import { useS3rver, type RequestLog, type S3rver } from '../helpers/s3rver.js';
 import { insertRows, integrityCheck, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -22,14 +22,7 @@ import { waitUntil } from '../helpers/wait.js';
 
 const BUCKET = 'order';
 let s3: S3rver;
-
-beforeAll(async () => {
-  s3 = await startS3rver();
-  await s3.bucket(BUCKET);
-});
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3rver(BUCKET, (started) => (s3 = started));
 
 /** uploadOrder lists the PUT keys in the order they reached the server (`db/generations/` taken off). */
 function uploadOrder(requests: RequestLog[]): string[] {

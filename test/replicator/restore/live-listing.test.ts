@@ -7,7 +7,7 @@
  * restored the snapshot alone, which is only consistent together with its WAL).
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ReplicaConfig } from '../../../src/config/types.js';
 import { Logger } from '../../../src/log.js';
 import { S3ReplicaClient } from '../../../src/replicator/clients/s3.js';
@@ -15,21 +15,14 @@ import { Db } from '../../../src/replicator/db.js';
 import { Replica } from '../../../src/replicator/replica.js';
 import { restore } from '../../../src/replicator/restore/index.js';
 import { TEST_KEYS } from '../../helpers/credentials.js';
-import { startS3rver, type S3rver } from '../../helpers/s3rver.js';
+import { useS3rver, type S3rver } from '../../helpers/s3rver.js';
 import { insertRows, integrityCheck, openWAL, rowsDigest } from '../../helpers/sqlite.js';
 import { startProxy } from '../../helpers/tcp-proxy.js';
 import { tmpDir } from '../../helpers/tmp.js';
 
 const BUCKET = 'live';
 let s3: S3rver;
-
-beforeAll(async () => {
-  s3 = await startS3rver();
-  await s3.bucket(BUCKET);
-});
-afterAll(async () => {
-  await s3?.stop();
-});
+useS3rver(BUCKET, (started) => (s3 = started));
 
 describe('a restore while the replicator uploads a snapshot', () => {
   it('lists the snapshots before the WAL: the snapshot it restores comes with its WAL', async () => {

@@ -210,7 +210,7 @@ function preflight() {
   const reference = REFERENCE_BIN ? execFileSync(REFERENCE_BIN, ['version'], { encoding: 'utf8' }).trim() : null;
   if (!REFERENCE_BIN) log('LITESTREAM_BIN is not set: measuring Lifeboat alone (reference and ratio are null)');
   const { sizes, 'wal-rate': walRate, pairs: n, transports, latency, commits, rate, idle } = opt;
-  const options = { sizes, wal_rate: walRate, pairs: n, transports, latency, commits, rate, idle };
+  const options = { sizes, wal_rate: walRate, pairs: n, transports, latency, commits, rate, idle, skip_restore: opt['skip-restore'], skip_replicate: opt['skip-replicate'] };
   console.log(JSON.stringify({ measure: 'environment', node: process.version, reference, cpus: os.cpus().length, loadavg: os.loadavg().map(round), options }));
 }
 

@@ -20,7 +20,7 @@
  *    index: the case of the reference's #266).
  * 5. Peak RSS of the CLI restoring a `--big-gb` GB database from a file replica.
  */
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,6 +35,7 @@ import { createFrameEncoder, encodeFrame } from '../dist/replicator/lz4/index.js
 import { restore } from '../dist/replicator/restore/index.js';
 import { PageApplier } from '../dist/replicator/restore/apply.js';
 import { WALIndexer } from '../dist/replicator/restore/walindex.js';
+import { startProxy, startS3rver } from './vs-reference/procs.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
@@ -52,38 +53,6 @@ function flags(defaults) {
     out[name] = typeof out[name] === 'boolean' ? true : Number(argv[++i]);
   }
   return out;
-}
-
-/** startS3rver runs the test suite's s3rver wrapper in a child process; resolves its port and request log. */
-async function startS3rver(dir) {
-  const data = path.join(dir, 's3');
-  fs.mkdirSync(path.join(data, 'bench'), { recursive: true });
-  const requestLog = path.join(dir, 'requests.jsonl');
-  fs.writeFileSync(requestLog, '');
-  const args = JSON.stringify({ dir: data, requestLog, address: '127.0.0.1', fixPrefixes: true });
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', path.join(ROOT, 'test/helpers/s3rver-server.mjs'), args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    child.once('exit', (c) => reject(new Error(`s3rver exited ${c}`)));
-    child.stdout.once('data', (b) => resolve(JSON.parse(String(b).split('\n')[0]).port));
-  });
-  const requests = () => fs.readFileSync(requestLog, 'utf8').split('\n').filter(Boolean).length;
-  return { port, requests, stop: () => child.kill('SIGTERM') }; // stdin stays open: the server exits when it closes
-}
-
-/** startProxy runs latency-proxy.mjs in its own process (not sharing the in-process restore's event loop). */
-async function startProxy(target, ms) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bench/latency-proxy.mjs'), String(target), String(ms)], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let connections = 0;
-  let buf = '';
-  const port = await new Promise((resolve) => {
-    child.stdout.on('data', (b) => {
-      buf += b;
-      const lines = buf.split('\n');
-      buf = lines.pop();
-      for (const l of lines) if (l === 'conn') connections++; else resolve(Number(l));
-    });
-  });
-  return { port, connections: () => connections, close: () => child.kill('SIGTERM') };
 }
 
 /** row returns one row of 2 kB random bytes and 1 kB of text. */
@@ -257,7 +226,7 @@ async function bigRSS(dir) {
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-restore-'));
-  const s3 = await startS3rver(dir);
+  const s3 = await startS3rver(path.join(dir, 's3'), 'bench');
   try {
     const h = await buildHistory(dir, s3client(s3.port));
     console.log(`history: snapshot ${(h.snapshot.length / 1e6).toFixed(1)} MB, ${opt.indexes} indexes × ${opt.segments} segments, stored ${(h.stored / 1e6).toFixed(1)} MB in ${h.objects} objects`);
@@ -283,7 +252,7 @@ async function main() {
     const walMB = hot.wals.reduce((n, w) => n + fs.statSync(w).size, 0) / 1e6;
     rows.push(['hot pages: SQLite checkpoint replay', ms(hp.sqliteMs), `${hot.wals.length} indexes rewriting a ${(hot.snapshot.length / 1e6).toFixed(0)} MB db (${walMB.toFixed(0)} MB of WAL)`]);
     rows.push(['hot pages: Lifeboat page applier', ms(hp.oursMs), `${hp.pagesWritten} pages written, bytes equal: ${hp.equal}`]);
-    proxy.close();
+    proxy.stop();
     if (!opt['skip-big']) {
       const b = await bigRSS(dir);
       rows.push([`CLI restore of ${(b.size / 1e9).toFixed(2)} GB`, ms(b.elapsed), `peak RSS ${b.rssMB.toFixed(0)} MB, bytes equal: ${b.equal}`]);

@@ -108,30 +108,42 @@ export function memory(pid) {
   return { rss: mb('VmRSS'), hwm: mb('VmHWM') };
 }
 
-/** startS3rver runs the test suite's s3rver wrapper (with the legacy OpenSSL provider, for listings past 1,000 keys) on `dataDir`; resolves its port. */
+/**
+ * startS3rver runs the test suite's s3rver wrapper (with the legacy OpenSSL provider, for
+ * listings past 1,000 keys) on `dataDir` with `bucket` made; resolves its port, a count of
+ * the requests it answered so far, and stop (its stdin stays open: it exits when it closes).
+ */
 export async function startS3rver(dataDir, bucket) {
   fs.mkdirSync(path.join(dataDir, bucket), { recursive: true });
   const requestLog = `${dataDir}-requests.jsonl`;
+  fs.writeFileSync(requestLog, '');
   const args = JSON.stringify({ dir: dataDir, requestLog, address: '127.0.0.1', fixPrefixes: true });
   const child = spawn(process.execPath, ['--openssl-legacy-provider', path.join(ROOT, 'test/helpers/s3rver-server.mjs'), args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const port = await new Promise((resolve, reject) => {
     child.once('exit', (c) => reject(new Error(`s3rver exited ${c}`)));
     child.stdout.once('data', (b) => resolve(JSON.parse(String(b).split('\n')[0]).port));
   });
-  return { port, stop: () => child.kill('SIGTERM') };
+  const requests = () => fs.readFileSync(requestLog, 'utf8').split('\n').filter(Boolean).length;
+  return { port, requests, stop: () => child.kill('SIGTERM') };
 }
 
-/** startProxy runs bench/latency-proxy.mjs in its own process, `ms` each way in front of `target`; resolves its port. */
+/**
+ * startProxy runs bench/latency-proxy.mjs in its own process (not sharing an in-process
+ * restore's event loop), `ms` each way in front of `target`; resolves its port, a count of
+ * the connections it accepted so far, and stop.
+ */
 export async function startProxy(target, ms) {
   const child = spawn(process.execPath, [path.join(ROOT, 'bench/latency-proxy.mjs'), String(target), String(ms)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let connections = 0;
   let buf = '';
   const port = await new Promise((resolve) => {
     child.stdout.on('data', (b) => {
       buf += b;
       const lines = buf.split('\n');
       buf = lines.pop();
-      for (const l of lines) if (l !== 'conn') resolve(Number(l));
+      for (const l of lines) if (l === 'conn') connections++;
+      else resolve(Number(l));
     });
   });
-  return { port, stop: () => child.kill('SIGTERM') };
+  return { port, connections: () => connections, stop: () => child.kill('SIGTERM') };
 }

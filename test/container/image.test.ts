@@ -239,11 +239,11 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
     expect(r.exitCode, out).toBe(3);
     expect(out).toMatch(/^pid1: node \S*lifeboat init sh -c /m);
     expect(out).toMatch(/made executable, as s6-overlay does file=\/etc\/cont-init.d\/00-hello/);
-    expect(out).toMatch(/^cont-init.d\/00-hello \| cont-init FOO=bar baz$/m);
+    expect(out).toMatch(/^(?:\d{4}-\d\d-\d\dT[\d:.]+Z )?cont-init.d\/00-hello \| cont-init FOO=bar baz$/m);
     for (const l of ['saved: bar baz', 'v2 path: same file', 'usr-bin: bar baz', 'command: bar baz', 'lifeboat v']) expect(out).toContain(l);
     expect(out).toMatch(/^\/data\/user\.db\s+\S+$/m);
     expect(out).not.toContain('/data/app.db');
-    expect(out).toMatch(/^no matching backups found: .* \(-if-replica-exists\)$/m);
+    expect(out).toMatch(/^(?:\d{4}-\d\d-\d\dT[\d:.]+Z )?no matching backups found: .* \(-if-replica-exists\)$/m);
     expect(fs.statSync(path.join(contInit, '00-hello')).mode & 0o777).toBe(0o755);
   }, 3 * MINUTE);
 

@@ -12,8 +12,9 @@
 // runs; each commit's lag is the time from its commit until the replica holds a segment
 // covering it (the segment's rename into place, seen through inotify on the replica).
 // Throughput: --throughput single-row transactions as fast as possible, without and with
-// replicate running (--rounds alternating rounds, medians), and their ratio. 100,000 by
-// default: a round of ~1.5 s, where 20,000 lasts ~0.3 s and swings more; 9 rounds by
+// replicate running (--rounds alternating rounds, medians), and their ratio, with the
+// replicator's CPU time (user + system) per 1,000 of those commits. --throughput is
+// 100,000 by default: a round of ~1.5 s, where 20,000 lasts ~0.3 s and swings more; 9 rounds by
 // default: one round's ratio swings by ±5–10% on a small VM. Once with
 // synchronous=NORMAL (better-sqlite3's default: no fsync per commit, the harshest case)
 // and once with synchronous=FULL (an fsync per commit).
@@ -25,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** CLK_TCK is the unit of the CPU times in /proc/PID/stat. */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -68,6 +71,12 @@ async function startReplicate(db, replica) {
     child.once('exit', (code) => reject(new Error(`replicate exited ${code}: ${err}`)));
   });
   return {
+    /** cpuMs is the replicator's CPU time so far (user + system, /proc/PID/stat), in ms. */
+    cpuMs() {
+      const stat = fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1000;
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -148,23 +157,28 @@ async function throughputRound(withReplicate, synchronous) {
   const replica = REPLICA_ROOT ? fs.mkdtempSync(path.join(REPLICA_ROOT, 'lifeboat-bench-r-')) : path.join(dir, 'r');
   const rep = withReplicate ? await startReplicate(file, replica) : undefined;
   if (rep) await new Promise((r) => setTimeout(r, 300));
+  const cpu0 = rep?.cpuMs();
   const rate = writeBurst(file, THROUGHPUT, synchronous);
+  const cpuPer1000 = rep ? ((rep.cpuMs() - cpu0) / THROUGHPUT) * 1000 : undefined;
   await rep?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
   fs.rmSync(replica, { recursive: true, force: true });
-  return rate;
+  return { rate, cpuPer1000 };
 }
 
 /** throughput alternates rounds without and with replicate (the machine's drift hits both) and returns the medians. */
 async function throughput(synchronous) {
   const without = [];
   const withRep = [];
+  const cpu = [];
   for (let round = 0; round < ROUNDS; round++) {
-    without.push(await throughputRound(false, synchronous));
-    withRep.push(await throughputRound(true, synchronous));
+    without.push((await throughputRound(false, synchronous)).rate);
+    const r = await throughputRound(true, synchronous);
+    withRep.push(r.rate);
+    cpu.push(r.cpuPer1000);
   }
   const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  return { without: median(without), withRep: median(withRep) };
+  return { without: median(without), withRep: median(withRep), cpuPer1000: median(cpu) };
 }
 
 if (!SKIP_LAG) {
@@ -172,6 +186,6 @@ if (!SKIP_LAG) {
   console.log(`lag: ${l.commits} commits every ${INTERVAL} ms, ${l.segments} segments; p50 ${l.p50.toFixed(1)} ms, p90 ${l.p90.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms (${l.matched} matched)`);
 }
 for (const synchronous of SYNC_MODES) {
-  const { without, withRep } = await throughput(synchronous);
-  console.log(`throughput (synchronous=${synchronous}): ${THROUGHPUT} single-row commits, median of ${ROUNDS} alternating rounds: without replicate ${without.toFixed(0)}/s, with ${withRep.toFixed(0)}/s, ratio ${(withRep / without).toFixed(2)}`);
+  const { without, withRep, cpuPer1000 } = await throughput(synchronous);
+  console.log(`throughput (synchronous=${synchronous}): ${THROUGHPUT} single-row commits, median of ${ROUNDS} alternating rounds: without replicate ${without.toFixed(0)}/s, with ${withRep.toFixed(0)}/s, ratio ${(withRep / without).toFixed(2)}; replicate's CPU per 1,000 commits ${cpuPer1000.toFixed(0)} ms`);
 }

@@ -12,8 +12,8 @@
 // First: hold stop signals before anything slow loads (early.ts).
 import './early.js';
 import fs from 'node:fs';
-import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
+import { loadV8 } from '../builtin.js';
 import { applyLitestreamEnv } from '../config/credentials.js';
 import { ConfigError, UsageError, errorMessage } from '../errors.js';
 import { ArgsError, HelpRequested, usage } from './args.js';
@@ -42,7 +42,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
     // compiler it keeps ~3.5 MB less resident (measured by bench/init.mjs), before it
     // loads anything. Its children (replicator, app) are separate processes, unaffected.
     load: () => {
-      v8.setFlagsFromString('--no-opt');
+      loadV8().setFlagsFromString('--no-opt');
       return import('./init.js');
     },
   },

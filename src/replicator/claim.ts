@@ -22,7 +22,7 @@
  * back. A generation without any claim was written by Litestream or an older Lifeboat:
  * it is adopted on the position checks alone.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random.js';
 import os from 'node:os';
 import { summarizeReplica } from './generations.js';
 import { type Pos, comparePos, hex8 } from './pos.js';
@@ -100,7 +100,7 @@ export function raceRefusal(claims: ClaimEntry[], at: At, writer: string): strin
 /** Claims is one replica's claim on the generation this run writes. */
 export class Claims {
   /** writer identifies this run in claim names (random: two runs never share it). */
-  readonly writer = randomBytes(8).toString('hex');
+  readonly writer = randomHex(8);
   private mine: { generation: string; at: At } | undefined;
 
   constructor(private readonly client: ReplicaClient) {}

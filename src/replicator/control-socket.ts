@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
+import { loadHttp } from '../builtin.js';
 import { errorMessage, isNotFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { closeServer, createHttpServer, type HttpServer, type Routes } from './http-server.js';
@@ -152,7 +153,7 @@ export async function askReplicator(dbPath: string, route: string, timeoutMs = C
   }
   if (st.isSymbolicLink()) throw new ControlUnreachable(`control socket ${file} is a symlink: refusing to follow it`);
   if (!st.isSocket()) throw new ControlUnreachable(`control socket ${file} is not a socket`);
-  const http = await import('node:http');
+  const http = loadHttp();
   return new Promise<ControlReply>((resolve, reject) => {
     const req = http.get({ socketPath: file, path: route, timeout: timeoutMs, agent: false }, (res) => {
       const chunks: Buffer[] = [];

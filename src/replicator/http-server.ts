@@ -2,10 +2,11 @@
  * http-server: the small HTTP endpoints — on the config's `addr` (TCP: `/metrics`,
  * `/healthz`, `/status`) and on the control socket (a unix socket, control-socket.ts) —
  * from a table of routes. GET and HEAD only; anything else is 404. node:http is loaded
- * only when something listens.
+ * only when something listens, through require (builtin.ts).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadHttp } from '../builtin.js';
 import { formatListenAddr, parseListenAddr } from '../config/addr.js';
 import { errorMessage } from '../errors.js';
 
@@ -37,8 +38,7 @@ export interface HttpServer {
 
 /** createHttpServer builds the server for `routes` (not listening yet). */
 export async function createHttpServer(routes: Routes): Promise<Server> {
-  const http = await import('node:http');
-  return http.createServer((req, res) => void answer(routes, req, res));
+  return loadHttp().createServer((req, res) => void answer(routes, req, res));
 }
 
 async function answer(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {

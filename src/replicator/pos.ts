@@ -2,7 +2,7 @@
  * pos: positions in a replica (generation, WAL index, byte offset) and their hex forms.
  * Indexes and offsets are printed `%08x` everywhere (listings, file names, `-index`).
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../random.js';
 
 /** Pos is a position inside a generation: byte `offset` of shadow WAL `index`. */
 export interface Pos {
@@ -37,7 +37,7 @@ export function isGeneration(s: string): boolean {
 
 /** newGeneration returns a fresh random generation name. */
 export function newGeneration(): string {
-  return randomBytes(8).toString('hex');
+  return randomHex(8);
 }
 
 /** formatPos renders a position as `<gen>/<index>:<offset>` for logs. */

@@ -6,6 +6,7 @@
  * services and the last log lines. A Content-Security-Policy allows only that script and
  * style, and requests to this origin.
  */
+import { loadCrypto } from '../builtin.js';
 import type { HttpReply } from './http-server.js';
 import { STATUS_PAGE_SCRIPT } from './status-page-script.js';
 
@@ -85,7 +86,7 @@ export async function statusPageReply(): Promise<HttpReply> {
 
 /** pageHeaders name the inline script and style by their hashes (node:crypto is loaded at the first request, not at the init's boot). */
 async function pageHeaders(): Promise<Record<string, string>> {
-  const { createHash } = await import('node:crypto');
+  const { createHash } = loadCrypto();
   const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
   const policy = [
     "default-src 'none'",

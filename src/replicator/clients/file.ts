@@ -5,7 +5,7 @@
  * (ignored by listings, overwritten by the next write of that name). Bodies stream
  * through; nothing is held in memory whole.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../random.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -109,7 +109,7 @@ export class FileReplicaClient implements ReplicaClient {
     signal?.throwIfAborted();
     const rel = claimKey('create claim', generation, name);
     const file = this.path(rel);
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const tmp = `${file}.${process.pid}.${randomHex(4)}.tmp`;
     try {
       await mkdirDurable(path.dirname(file));
       const fh = await fsp.open(tmp, 'wx');

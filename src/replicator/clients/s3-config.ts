@@ -5,6 +5,7 @@
  */
 import type http from 'node:http';
 import type https from 'node:https';
+import { loadHttp, loadHttps } from '../../builtin.js';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_S3_REGION } from '../../config/defaults.js';
 import { normalizeEndpoint } from '../url.js';
@@ -101,7 +102,8 @@ export interface Agents {
  * certificate. node:https (TLS) is loaded here, on first use, not at start-up.
  */
 export async function createAgents(skipVerify: boolean): Promise<Agents> {
-  const [http, https] = await Promise.all([import('node:http'), import('node:https')]);
+  const http = loadHttp();
+  const https = loadHttps();
   const common = { keepAlive: true, maxSockets: MAX_SOCKETS, maxFreeSockets: MAX_SOCKETS, noDelay: true };
   return {
     http: new http.Agent(common),

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { REPLICATOR_NODE_FLAGS } from '../../dist/supervisor/builtin.js';
 
 /** ROOT is the repository's root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -63,11 +64,13 @@ export async function measured(tool, args, timeFile) {
 }
 
 /**
- * startReplicator runs `tool replicate -config CFG`. stop() sends SIGTERM (both tools then
- * make a final sync) and waits for the exit; SIGKILL after `graceMs`.
+ * startReplicator runs `tool replicate -config CFG` — ours with the V8 flags `lifeboat init`
+ * gives its replicator (REPLICATOR_NODE_FLAGS). stop() sends SIGTERM (both tools then make a
+ * final sync) and waits for the exit; SIGKILL after `graceMs`.
  */
 export function startReplicator(tool, cfg) {
   const [file, rest] = argv(tool, ['replicate', '-config', cfg]);
+  if (tool === 'ours') rest.unshift(...REPLICATOR_NODE_FLAGS);
   const child = spawn(file, rest, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = keepTail(child);
   const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

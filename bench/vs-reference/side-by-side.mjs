@@ -1,6 +1,6 @@
 /**
  * side-by-side: one round of a replicator (`tool replicate` to a file replica, each tool's
- * default settings) beside a writer, for bench/vs-reference.mjs.
+ * default settings but `--sync-interval`) beside a writer, for bench/vs-reference.mjs.
  *
  * 1. A fresh database with one row; the replicator starts; the round waits for its
  *    snapshot in the replica, then 2 s more.
@@ -96,7 +96,8 @@ export async function replicateRound(tool, dir, opt) {
   const db = path.join(dir, 'app.db');
   const replica = path.join(dir, 'replica');
   const cfg = path.join(dir, 'replicate.yml');
-  fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n`);
+  const interval = opt['sync-interval'] ? `        sync-interval: ${opt['sync-interval']}\n` : '';
+  fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n${interval}`);
   const writer = new Writer(db, 'side-by-side');
   writer.insert();
   const watch = watchSegments(replica);

@@ -16,7 +16,7 @@ import type { ShadowWAL } from './shadow-wal.js';
 import { type CheckpointMode, type CheckpointResult, type SQLiteConn, sleepSync } from './sqlite.js';
 import type { DbStats } from './stats.js';
 import { frameSize } from './wal.js';
-import { POLL_MS } from './wake.js';
+import { busyPollMs } from './wake.js';
 import { WalRate } from './wal-rate.js';
 
 /**
@@ -174,14 +174,14 @@ export class Checkpointer {
     return inMs === undefined ? undefined : nextLookIn(inMs, STEP_ASIDE_LEAD_MS);
   }
 
-  /** thresholdIn is stepAsideIn for the current shadow WAL, looking two polls ahead. */
+  /** thresholdIn is stepAsideIn for the current shadow WAL, looking two busy polls (wake.ts) ahead. */
   private thresholdIn(): number | undefined {
     const shadow = this.shadows.current!;
     return stepAsideIn({
       shadowPages: pageCount(shadow.size, shadow.header.pageSize),
       minCheckpointPageCount: this.config.minCheckpointPageCount,
       framesPerMs: this.rate.framesPerMs,
-      lookAheadMs: 2 * POLL_MS,
+      lookAheadMs: 2 * busyPollMs(this.config.replicas.map((r) => r.syncInterval)),
     });
   }
 

@@ -15,7 +15,7 @@ import { PositionLog } from './lag.js';
 import { LAG_SAMPLE_MS, LagHistory } from './lag-history.js';
 import { comparePos, formatPos, type Pos } from './pos.js';
 import { Replica } from './replica.js';
-import { Waker } from './wake.js';
+import { busyPollMs, Waker } from './wake.js';
 import { acquireWriterLock, type WriterLock } from './writer-lock.js';
 
 /** DbRunner drives one Db and its replicas. */
@@ -40,6 +40,7 @@ export class DbRunner {
     this.waker = new Waker({
       dir: path.dirname(db.path),
       names: new Set([path.basename(db.path), path.basename(db.walPath)]),
+      pollMs: busyPollMs(db.config.replicas.map((r) => r.syncInterval)),
       onWake: () => this.schedule(),
       log: db.log,
     });

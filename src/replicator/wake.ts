@@ -5,6 +5,12 @@
  * the writing process an inotify event in the kernel — measured here at about 15% of a hot
  * writer's throughput — so the watch is dropped until the database has been quiet for
  * QUIET_MS, then re-armed, with one look right away for what changed in between.
+ *
+ * How often a busy database is looked at follows its replicas' sync-interval (busyPollMs):
+ * every 10 ms for a file replica that uploads each commit at once, every 100 ms for S3's
+ * default of 1 s — each look costs the replicator ~0.4 ms of CPU, so at 100 commits/s a
+ * 10 ms poll under a 1 s sync-interval spent 10× the CPU for uploads that wait anyway
+ * (docs/benchmarks.md).
  */
 import fs from 'node:fs';
 import { errorMessage } from '../errors.js';
@@ -13,12 +19,27 @@ import type { Logger } from '../log.js';
 /** POLL_MS is how often a busy database is looked at. */
 export const POLL_MS = 10;
 
+/** MAX_BUSY_POLL_MS caps the interval between looks at a busy database. */
+export const MAX_BUSY_POLL_MS = 100;
+
+/**
+ * busyPollMs is how often a busy database whose replicas sync every `syncIntervals` ms is
+ * looked at: a tenth of the shortest, between POLL_MS and MAX_BUSY_POLL_MS. The WAL grows for
+ * at most that long between looks (past `min-checkpoint-page-count`, a checkpoint waits for
+ * the next look), and an upload due at its sync-interval waits at most that much longer.
+ */
+export function busyPollMs(syncIntervals: readonly number[]): number {
+  const shortest = Math.min(...syncIntervals);
+  return Math.min(MAX_BUSY_POLL_MS, Math.max(POLL_MS, Math.floor(shortest / 10)));
+}
+
 /** QUIET_MS is how long a database must see no change before the watch comes back. */
 export const QUIET_MS = 50;
 
-/** WakerOptions: the directory to watch, the file names that matter, and what to call. */
+/** WakerOptions: the directory to watch, the file names that matter, how often to poll while busy, and what to call. */
 export interface WakerOptions {
   dir: string;
+  pollMs: number;
   names: ReadonlySet<string>;
   onWake: () => void;
   log: Logger;
@@ -81,7 +102,7 @@ export class Waker {
 
   private poll(): void {
     this.unwatch();
-    this.poller = setInterval(this.opts.onWake, POLL_MS);
+    this.poller = setInterval(this.opts.onWake, this.opts.pollMs);
   }
 
   private watch(): void {

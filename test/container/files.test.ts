@@ -19,6 +19,7 @@ import {
   DEFAULT_SERVICES_GRACETIME,
   DEFAULT_SYNC_GRACETIME,
 } from '../../src/supervisor/knobs.js';
+import { REPLICATOR_NODE_FLAGS } from '../../src/supervisor/builtin.js';
 import { readServicesDir } from '../../src/supervisor/service-dir.js';
 import { ROOT } from '../helpers/cli.js';
 
@@ -149,6 +150,7 @@ describe('examples/sidecar/compose.yaml', () => {
     depends_on?: Record<string, { condition: string }>;
     volumes?: string[];
     stop_grace_period?: string;
+    environment?: Record<string, string>;
   }
   const compose = parseYaml(read('examples/sidecar/compose.yaml'), { merge: true }) as { services: Record<string, Service> };
   const { restore, replicate, app } = compose.services;
@@ -164,6 +166,11 @@ describe('examples/sidecar/compose.yaml', () => {
   it('shares /data between the app and the replicator, which gets time for its final sync', () => {
     for (const s of [restore, replicate, app]) expect(s.volumes).toContain('data:/data');
     expect(seconds(replicate.stop_grace_period) * 1000).toBeGreaterThan(DEFAULT_SYNC_GRACETIME);
+  });
+
+  it('gives the replicator the replica of the others and the V8 flags the init gives its own', () => {
+    expect(replicate.environment?.REPLICA_URL).toBe(restore.environment?.REPLICA_URL);
+    expect(replicate.environment?.NODE_OPTIONS?.split(' ')).toEqual(REPLICATOR_NODE_FLAGS);
   });
 });
 

@@ -52,7 +52,7 @@ function bundleExpander(nodes: ReadonlyMap<string, S6rcNode>, provided: Readonly
     const node = nodes.get(name);
     if (!node) throw new ConfigError(`s6-rc.d/${from}`, `depends on or contains ${JSON.stringify(name)}, which is not a service`, name);
     if (node.type !== 'bundle') return [name];
-    if (path.includes(name)) throw new ConfigError(`s6-rc.d/${name}`, `bundle contains itself: ${[...path, name].join(' -> ')}`);
+    if (path.includes(name)) throw new ConfigError(`s6-rc.d/${name}`, `bundle contains itself: ${[...path.slice(path.indexOf(name)), name].join(' -> ')}`);
     return node.contents.flatMap((c) => expand(c, name, [...path, name]));
   };
   return (name, from) => expand(name, from, []);
@@ -83,6 +83,6 @@ export function topoOrder(dependsOn: ReadonlyMap<string, readonly string[]>): st
 /** dependantsOf inverts the plan: for each atom, the atoms that depend on it. */
 export function dependantsOf(plan: S6rcPlan): Map<string, string[]> {
   const out = new Map<string, string[]>(plan.order.map((n) => [n, []]));
-  for (const [name, deps] of plan.dependsOn) for (const d of deps) out.get(d)?.push(name);
+  for (const name of plan.order) for (const d of plan.dependsOn.get(name) ?? []) out.get(d)?.push(name);
   return out;
 }

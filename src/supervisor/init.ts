@@ -5,11 +5,10 @@
  * cont-finish.d, leftovers), ending with the exit code of docs/exit-codes.md. The steps
  * read top to bottom in `run`, `boot` and `shutdown`.
  */
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { noConfigFound } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { ConfigError, errorMessage } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { spawnApp, type AppProcess } from './app.js';
 import type { Prestarted } from './prestart.js';
@@ -21,18 +20,17 @@ import { clearUnhealthy, markUnhealthy } from './health.js';
 import { InitCounters, InitEndpoints } from './init-endpoints.js';
 import type { Knobs } from './knobs.js';
 import { lastFlush } from './last-flush.js';
-import { failed, listScripts, runOneshot, runScript } from './oneshot.js';
+import { failed, listScripts, runScript } from './oneshot.js';
 import { ignoreBrokenStdio } from './output.js';
 import { Reaper } from './reaper.js';
+import { runStage2Hook, startS6rc, syncDisks } from './init-s6.js';
 import { warnUnsupported } from './s6-knobs.js';
-import { findExeclineb, readS6rcTree } from './s6rc-dir.js';
-import { S6rcTree } from './s6rc-run.js';
+import type { S6rcTree } from './s6rc-run.js';
 import { startService, superviseService } from './service-logger.js';
 import { childEnv } from './replicated-by-init.js';
 import type { ServiceDef } from './service-dir.js';
 import type { Exit } from './service-table.js';
 import { Service, type ServiceOptions } from './service.js';
-import { splitShellWords } from './shell-words.js';
 import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js';
 
 /** EXIT_INIT_FAILED: the init could not do its job (restore failed, never ready, cont-init.d failed). */
@@ -147,7 +145,7 @@ class Init {
     await this.listen();
     const t0 = performance.now();
     // S6_STAGE2_HOOK, first: it may change the trees read below.
-    await this.stage2Hook();
+    await runStage2Hook(this.knobs, this.stopAbort.signal, this.log);
     // cont-init.d/*, in lexical order, each to completion.
     const initFailure = await this.contInit();
     if (initFailure || this.reason) return initFailure;
@@ -166,8 +164,11 @@ class Init {
     const replicatorNotReady = await this.waitReady(this.replicator ? [this.replicator] : []);
     if (replicatorNotReady || this.reason) return replicatorNotReady;
     // The s6-overlay v3 tree (`user` bundle) in dependency order, within S6_CMD_WAIT_FOR_SERVICES_MAXTIME.
-    const s6rcFailure = await this.startS6rc(t0);
-    if (s6rcFailure || this.reason) return s6rcFailure;
+    const onService = (s: Service): void => void s.on('restart', () => this.counters.restarted(s.name));
+    const stopService = (s: Service): Promise<void> => this.stopService(s);
+    const s6rc = await startS6rc(this.knobs, t0, { log: this.log, service: this.serviceOptions(), abort: this.stopAbort.signal, stopService, onService });
+    this.s6rc = s6rc.tree;
+    if (s6rc.failure || this.reason) return s6rc.failure;
     // The longrun services not marked `down`; then wait for those with a notification-fd.
     this.startServices();
     const notReady = await this.waitReady(this.services);
@@ -196,7 +197,7 @@ class Init {
     await killLeftovers(this.knobs.killGrace, this.reaper, this.log);
     this.reaper?.stop();
     // S6_SYNC_DISKS: flush every file system's buffers (sync(2)) before PID 1 exits.
-    if (this.knobs.syncDisks) this.syncDisks();
+    if (this.knobs.syncDisks) syncDisks(this.log);
     await this.endpoints?.close();
     // 6. The exit code: the app's (128+N for a signal), 111, and 1 instead of 0 without a final sync.
     const code = finalCode(reason, appExit, synced);
@@ -378,49 +379,6 @@ class Init {
     if (kill === undefined) this.log.warn('service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill', { service: s.name, grace_ms: this.knobs.servicesGrace });
     else this.log.error('service did not report its exit after SIGKILL: going on without it', { service: s.name });
     if (s.logger) await this.stopService(s.logger);
-  }
-
-  /** stage2Hook runs S6_STAGE2_HOOK (split on blanks, as s6-overlay's `$hook`); a failure is only a warning, as there. */
-  private async stage2Hook(): Promise<void> {
-    const hook = this.knobs.stage2Hook;
-    if (!hook) return;
-    const r = await runOneshot(splitShellWords(hook), { name: 'S6_STAGE2_HOOK', prefix: this.knobs.logPrefix, abort: this.stopAbort.signal });
-    if (failed(r)) this.log.warn('S6_STAGE2_HOOK failed: continuing', { hook, ...(r.error ? { error: r.error } : describeExit(r)) });
-  }
-
-  /**
-   * startS6rc reads and brings up the v3 tree, bounded by what is left of
-   * S6_CMD_WAIT_FOR_SERVICES_MAXTIME since `t0` (else LIFEBOAT_READY_TIMEOUT). A bad tree
-   * fails the boot; a service that fails or is late goes by LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS
-   * (S6_BEHAVIOUR_IF_STAGE2_FAILS): 2 stops the container, 1 warns, 0 carries on.
-   */
-  private async startS6rc(t0: number): Promise<string | undefined> {
-    let tree;
-    try {
-      tree = readS6rcTree(this.knobs.s6OverlayDir, findExeclineb(), this.log);
-    } catch (err) {
-      return errorMessage(err);
-    }
-    if (!tree || tree.plan.order.length === 0) return undefined;
-    const opts = this.serviceOptions();
-    const stopService = (s: Service): Promise<void> => this.stopService(s);
-    const onService = (s: Service): void => void s.on('restart', () => this.counters.restarted(s.name));
-    this.s6rc = new S6rcTree(tree, { log: this.log, prefix: this.knobs.logPrefix, service: opts, abort: this.stopAbort.signal, stopService, onService });
-    const limit = this.knobs.bootTimeout ?? this.knobs.readyTimeout;
-    const knob = this.knobs.bootTimeout ? 'S6_CMD_WAIT_FOR_SERVICES_MAXTIME' : 'LIFEBOAT_READY_TIMEOUT';
-    const r = await within(this.s6rc.start(), Math.max(1, limit - (performance.now() - t0)));
-    const failure = r.done ? r.value : `s6-rc services not up within ${limit} ms (${knob})`;
-    if (!failure || this.reason) return undefined;
-    if (this.knobs.behaviourIfInitFails === 2) return failure;
-    if (this.knobs.behaviourIfInitFails === 1) this.log.warn(`${failure}: continuing`);
-    return undefined;
-  }
-
-  /** syncDisks runs sync(1) (S6_SYNC_DISKS); a failure is logged. */
-  private syncDisks(): void {
-    const r = spawnSync('sync', { stdio: 'ignore', timeout: 30_000 });
-    if (r.error || r.status !== 0) this.log.warn('sync failed (S6_SYNC_DISKS)', { error: r.error?.message ?? `exit ${r.status}` });
-    else this.log.info('file systems synced (S6_SYNC_DISKS)');
   }
 
   private async contFinish(): Promise<void> {

@@ -173,4 +173,17 @@ describe.concurrent('lifeboat init: log/ and the leftovers', () => {
     expect(r.output).not.toMatch(/service did not stop in time: killing/);
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
+
+  it('S6_STAGE2_HOOK runs first, S6_SYNC_DISKS syncs at the end, S6_VERBOSITY sets the level; unsupported S6_* are named once', async () => {
+    const init = tmpDir();
+    writeScript(path.join(init, '10-init'), 'echo cont-init ran');
+    const env = { LIFEBOAT_CONT_INIT_DIR: init, S6_STAGE2_HOOK: 'sh -c "echo hook ran"', S6_SYNC_DISKS: '1', S6_LOGGING: '1', S6_CATCHALL_USER: 'nobody' };
+    const r = await runInit(['echo', 'app ran'], { env });
+    expect(r.code, r.output).toBe(0);
+    inOrder(r.lines, [/^S6_STAGE2_HOOK \| hook ran$/, /^cont-init.d\/10-init \| cont-init ran$/, /^app ran$/, /INFO file systems synced \(S6_SYNC_DISKS\)/]);
+    expect(r.lines.filter((l) => l.includes('not supported by Lifeboat'))).toEqual(['WARN s6-overlay variables not supported by Lifeboat: ignored variables=S6_LOGGING,S6_CATCHALL_USER']);
+    const quiet = await runInit(['echo', 'app ran'], { env: { S6_VERBOSITY: '1', S6_CMD_WAIT_FOR_SERVICES: '0' } });
+    expect(quiet.code).toBe(0);
+    expect(quiet.lines).toEqual(['WARN S6_CMD_WAIT_FOR_SERVICES=0 is not supported: Lifeboat always waits for services with a notification-fd', 'app ran']);
+  });
 });

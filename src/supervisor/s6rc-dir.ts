@@ -26,7 +26,7 @@ export const PROVIDED: ReadonlySet<string> = new Set(['base', 'fix-attrs', 'lega
 
 /** S6rcAtom is a oneshot or a longrun of the tree, ready to run. */
 export type S6rcAtom =
-  | { kind: 'longrun'; name: string; def: ServiceDef; timeoutUp: number; timeoutDown: number }
+  | { kind: 'longrun'; name: string; def: ServiceDef; timeoutUp: number; timeoutDown: number; producerFor?: string; consumer: boolean }
   | { kind: 'oneshot'; name: string; dir: string; up: ScriptCommand; down?: ScriptCommand; timeoutUp: number; timeoutDown: number };
 
 /** S6rcTreeDef is the tree to bring up: the plan and its atoms. */
@@ -52,6 +52,7 @@ export function readS6rcTree(base: string, execlineb: string | undefined, log?: 
   for (const name of fs.readdirSync(dir).filter((n) => !n.startsWith('.')).sort()) {
     if (isDir(path.join(dir, name))) nodes.set(name, readNode(dir, name));
   }
+  addPipelines(dir, nodes);
   const plan = planTree(nodes, USER_BUNDLE, PROVIDED);
   const atoms = new Map<string, S6rcAtom>();
   for (const name of plan.order) atoms.set(name, readAtom(path.join(dir, name), nodes.get(name)!.type, execlineb, log));
@@ -69,7 +70,10 @@ function readAtom(dir: string, type: S6rcType, execlineb: string | undefined, lo
   const name = path.basename(dir);
   const timeoutUp = setting(dir, 'timeout-up', parseMillis) ?? 0;
   const timeoutDown = setting(dir, 'timeout-down', parseMillis) ?? 0;
-  if (type === 'longrun') return { kind: 'longrun', name, def: { ...readServiceDir(dir, log), down: false, essential: false }, timeoutUp, timeoutDown };
+  if (type === 'longrun') {
+    const def = { ...readServiceDir(dir, log), down: false, essential: false };
+    return { kind: 'longrun', name, def, timeoutUp, timeoutDown, producerFor: producerFor(dir), consumer: fs.existsSync(path.join(dir, 'consumer-for')) };
+  }
   const up = script(path.join(dir, 'up'), execlineb);
   if (!up) throw new ConfigError(path.join(dir, 'up'), 'missing: a oneshot needs an up file');
   return { kind: 'oneshot', name, dir, up, down: script(path.join(dir, 'down'), execlineb), timeoutUp, timeoutDown };
@@ -95,6 +99,33 @@ export function script(file: string, execlineb: string | undefined): ScriptComma
   } catch (err) {
     throw new ConfigError(file, (err as Error).message);
   }
+}
+
+/**
+ * addPipelines wires s6-rc pipelines: a producer (`producer-for NAME`) depends on its
+ * consumer, so the consumer reads before the producer writes and stops after it; the last
+ * consumer's `pipeline-name` is a bundle of the whole pipeline.
+ */
+function addPipelines(dir: string, nodes: Map<string, S6rcNode>): void {
+  const feeds = new Map<string, string>();
+  for (const node of nodes.values()) {
+    const consumer = node.type === 'longrun' ? producerFor(path.join(dir, node.name)) : undefined;
+    if (!consumer) continue;
+    feeds.set(node.name, consumer);
+    if (!node.dependencies.includes(consumer)) node.dependencies.push(consumer);
+  }
+  for (const node of [...nodes.values()]) {
+    const pipeline = node.type === 'longrun' ? setting(path.join(dir, node.name), 'pipeline-name', (t) => t) : undefined;
+    if (!pipeline) continue;
+    const reaches = (n: string, seen = new Set<string>()): boolean => n === node.name || (!seen.has(n) && feeds.has(n) && reaches(feeds.get(n)!, seen.add(n)));
+    const contents = [...nodes.keys()].filter((n) => reaches(n));
+    nodes.set(pipeline, { name: pipeline, type: 'bundle', dependencies: [], contents });
+  }
+}
+
+/** producerFor is the service a longrun's stdout feeds (`producer-for`), if any. */
+function producerFor(dir: string): string | undefined {
+  return setting(dir, 'producer-for', (t) => t) || undefined;
 }
 
 /** names lists `<kind>.d/` (one empty file per name) and the lines of `<kind>`, as s6-rc-compile reads them. */

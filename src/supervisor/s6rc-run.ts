@@ -90,7 +90,7 @@ export class S6rcTree {
   }
 
   private async longrunUp(atom: Extract<S6rcAtom, { kind: 'longrun' }>): Promise<boolean> {
-    const s = superviseService(atom.def, this.opts.service);
+    const s = superviseService(atom.def, this.pipeOptions(atom));
     this.services.push(s);
     this.byName.set(atom.name, s);
     this.cameUp.add(atom.name);
@@ -102,6 +102,13 @@ export class S6rcTree {
     if (ready) this.opts.log.info('longrun ready', { service: atom.name });
     else if (!this.opts.abort.aborted) this.opts.log.error('longrun not ready within timeout-up', { service: atom.name, timeout_ms: atom.timeoutUp });
     return ready;
+  }
+
+  /** pipeOptions: a consumer's stdin is a pipe; a producer's stdout goes to its consumer (started before it: a dependency). */
+  private pipeOptions(atom: Extract<S6rcAtom, { kind: 'longrun' }>): ServiceOptions {
+    const consumer = atom.producerFor;
+    const opts: ServiceOptions = { ...this.opts.service, input: atom.consumer || undefined };
+    return consumer ? { ...opts, logTo: (chunk) => this.byName.get(consumer)?.write(chunk) } : opts;
   }
 
   private async bringDown(atom: S6rcAtom): Promise<void> {

@@ -91,6 +91,30 @@ describe.concurrent('lifeboat init: an s6-overlay v3 tree', () => {
     ]);
   });
 
+  it('a producer-for / consumer-for pipeline: the consumer reads the producer stdout; its pipeline-name is a bundle', async () => {
+    const base = makeTree({
+      user: { type: 'bundle', contents: ['app-pipeline'] },
+      app: { type: 'longrun', scripts: { run: 'echo app line one\necho app line two\nexec forever.js' }, files: { 'producer-for': 'app-log\n' } },
+      'app-log': {
+        type: 'longrun',
+        scripts: { run: 'while read -r l; do echo "piped: $l"; done; echo consumer got EOF' },
+        files: { 'consumer-for': 'app\n', 'pipeline-name': 'app-pipeline\n' },
+      },
+    });
+    const r = await runInit(['sh', '-c', 'sleep 1'], { env: { LIFEBOAT_S6_OVERLAY_DIR: base } });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).not.toMatch(/^app \| app line/m);
+    inOrder(r.lines, [
+      /INFO longrun start service=app-log$/,
+      /INFO longrun start service=app$/,
+      /^app-log \| piped: app line one$/,
+      /^app-log \| piped: app line two$/,
+      /INFO longrun stop service=app$/,
+      /INFO longrun stop service=app-log$/,
+      /^app-log \| consumer got EOF$/,
+    ]);
+  });
+
   it('a cycle or a missing dependency fails the boot with one line naming it; nothing starts', async () => {
     const cycle = makeTree({
       user: { type: 'bundle', contents: ['a'] },

@@ -376,7 +376,10 @@ class Init {
       if (s.logger) await this.stopService(s.logger);
       return;
     }
-    if (kill === undefined) this.log.warn('service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill', { service: s.name, grace_ms: this.knobs.servicesGrace });
+    if (kill === undefined) {
+      this.log.warn('service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill', { service: s.name, grace_ms: this.knobs.servicesGrace });
+      s.abandon();
+    }
     else this.log.error('service did not report its exit after SIGKILL: going on without it', { service: s.name });
     if (s.logger) await this.stopService(s.logger);
   }

@@ -56,6 +56,8 @@ export class Service extends EventEmitter {
   private resolveStopped!: (exit: Exit | undefined) => void;
   /** lastErrorLine is the last line the service wrote on stderr (the crash-loop report quotes it). */
   private lastErrorLine = '';
+  /** abandoned: the shutdown went on without this service (abandon); its `finish` will not run. */
+  private abandoned = false;
   /** logger is this service's `log/` service, stopped after it (service-logger.ts). */
   logger?: Service;
 
@@ -102,6 +104,11 @@ export class Service extends EventEmitter {
     if (stdin && stdin.writable) stdin.write(chunk);
   }
 
+  /** abandon is for a stop that went on without the service (s6: the supervisor is gone): its `finish` will not run. */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
   /** stop stops it: down-signal and SIGCONT, SIGKILL after timeout-kill (if any), then `finish`; resolves with how it answered. */
   stop(): Promise<Exit | undefined> {
     this.dispatch({ type: 'stop', now: performance.now() });
@@ -141,6 +148,8 @@ export class Service extends EventEmitter {
         if (this.child?.pid !== undefined) signalGroup(this.child.pid, 'SIGKILL');
         return;
       case 'finish':
+        // Left to the final kill: the shutdown went on, nothing more is started for it.
+        if (this.abandoned) return this.dispatch({ type: 'finished', now: performance.now(), code: 0 });
         return this.spawnFinish(action.exit);
       case 'killFinish':
         log.warn('finish did not end in time: killing', { timeout_ms: this.policy.timeoutFinish });

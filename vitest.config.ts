@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'suite',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/container/image.test.ts'],
+          exclude: ['test/container/image.test.ts', 'test/container/s6-overlay.test.ts'],
           fileParallelism: true,
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
@@ -30,7 +30,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'container',
-          include: ['test/container/image.test.ts'],
+          include: ['test/container/image.test.ts', 'test/container/s6-overlay.test.ts'],
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
         },

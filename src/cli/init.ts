@@ -12,6 +12,7 @@ import { log } from '../log.js';
 import { REPLICATOR_NAME, REPLICATOR_NOTIFY_FD, replicatorDef } from '../supervisor/builtin.js';
 import { type Knobs, readKnobs } from '../supervisor/knobs.js';
 import { listScripts } from '../supervisor/oneshot.js';
+import { readS6Knobs, verbosityLevel } from '../supervisor/s6-knobs.js';
 import { Prestarted } from '../supervisor/prestart.js';
 import { INIT_REPLICATES_ENV } from '../supervisor/replicated-by-init.js';
 import { readServicesDir } from '../supervisor/service-dir.js';
@@ -53,7 +54,8 @@ export async function run(argv: string[]): Promise<number> {
   const { runInit } = await import('../supervisor/init.js');
   let config: Config | undefined;
   if (resolved) config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true });
-  setupLogging(config ?? { logging: defaultLogging(process.env) });
+  // S6_VERBOSITY, when set, is the init's log level (over the config's).
+  setupLogging(config ?? { logging: defaultLogging(process.env) }, log, verbosityLevel(readS6Knobs(process.env).verbosity));
   if (resolved?.fallback) log.info(`no config file given: using the default, ${resolved.path} ($${DEFAULT_CONFIG_ENV})`);
   const services = readServicesDir(knobs.servicesDir, log);
   return runInit({

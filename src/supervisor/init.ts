@@ -23,6 +23,10 @@ import { lastFlush } from './last-flush.js';
 import { failed, listScripts, runScript } from './oneshot.js';
 import { ignoreBrokenStdio } from './output.js';
 import { Reaper } from './reaper.js';
+import { runStage2Hook, startS6rc, syncDisks } from './init-s6.js';
+import { warnUnsupported } from './s6-knobs.js';
+import type { S6rcTree } from './s6rc-run.js';
+import { startService, superviseService } from './service-logger.js';
 import { childEnv } from './replicated-by-init.js';
 import type { ServiceDef } from './service-dir.js';
 import type { Exit } from './service-table.js';
@@ -92,6 +96,8 @@ class Init {
   private reaper?: Reaper;
   private replicator?: Service;
   private services: Service[] = [];
+  /** s6rc is the s6-overlay v3 tree (s6rc-run.ts), when there is one. */
+  private s6rc?: S6rcTree;
   private app?: AppProcess;
   /** counters feed the init's /metrics (init-endpoints.ts). */
   private readonly counters = new InitCounters();
@@ -114,6 +120,7 @@ class Init {
     // Reap orphans: as PID 1, or as a child subreaper so orphans of our services come to us.
     this.reaper = Reaper.start(this.log);
     this.log.info('init started', { pid: process.pid, reaper: this.reaper.role });
+    warnUnsupported(process.env, this.log);
     // The environment where s6-overlay keeps it, for with-contenv: before any script runs.
     saveContainerEnv(this.knobs.containerEnvDirs, process.env, this.log);
     this.logReplicationOff();
@@ -136,6 +143,9 @@ class Init {
   private async boot(): Promise<string | undefined> {
     // The config's addr first: /healthz answers (503) from the first moment of the boot.
     await this.listen();
+    const t0 = performance.now();
+    // S6_STAGE2_HOOK, first: it may change the trees read below.
+    await runStage2Hook(this.knobs, this.stopAbort.signal, this.log);
     // cont-init.d/*, in lexical order, each to completion.
     const initFailure = await this.contInit();
     if (initFailure || this.reason) return initFailure;
@@ -153,6 +163,12 @@ class Init {
     this.startReplicator();
     const replicatorNotReady = await this.waitReady(this.replicator ? [this.replicator] : []);
     if (replicatorNotReady || this.reason) return replicatorNotReady;
+    // The s6-overlay v3 tree (`user` bundle) in dependency order, within S6_CMD_WAIT_FOR_SERVICES_MAXTIME.
+    const onService = (s: Service): void => void s.on('restart', () => this.counters.restarted(s.name));
+    const stopService = (s: Service): Promise<void> => this.stopService(s);
+    const s6rc = await startS6rc(this.knobs, t0, { log: this.log, service: this.serviceOptions(), abort: this.stopAbort.signal, stopService, onService });
+    this.s6rc = s6rc.tree;
+    if (s6rc.failure || this.reason) return s6rc.failure;
     // The longrun services not marked `down`; then wait for those with a notification-fd.
     this.startServices();
     const notReady = await this.waitReady(this.services);
@@ -171,6 +187,8 @@ class Init {
     // 2. The other services, together: their down-signal, then SIGKILL after timeout-kill.
     if (this.services.length > 0) this.log.info('stopping services', { count: this.services.length });
     await Promise.all(this.services.map((s) => this.stopService(s)));
+    // 2b. The v3 tree, in reverse dependency order (oneshots' `down` included).
+    await this.s6rc?.stop();
     // 3. The final sync last, bounded by LIFEBOAT_SYNC_GRACETIME: the replicator's, or a one-shot run.
     const synced = await this.finalSync();
     // 4. cont-finish.d/*, each bounded.
@@ -178,6 +196,8 @@ class Init {
     // 5. TERM every remaining descendant, KILL after LIFEBOAT_KILL_GRACETIME, reap.
     await killLeftovers(this.knobs.killGrace, this.reaper, this.log);
     this.reaper?.stop();
+    // S6_SYNC_DISKS: flush every file system's buffers (sync(2)) before PID 1 exits.
+    if (this.knobs.syncDisks) syncDisks(this.log);
     await this.endpoints?.close();
     // 6. The exit code: the app's (128+N for a signal), 111, and 1 instead of 0 without a final sync.
     const code = finalCode(reason, appExit, synced);
@@ -220,7 +240,7 @@ class Init {
   private serviceOptions(): ServiceOptions {
     const crashLoop = { deaths: this.knobs.crashLoopDeaths, windowMs: this.knobs.crashLoopWindow };
     const env = childEnv(this.replicatedPaths());
-    return { log: this.log, prefix: this.knobs.logPrefix, servicesGrace: this.knobs.servicesGrace, crashLoop, env };
+    return { log: this.log, prefix: this.knobs.logPrefix, crashLoop, env };
   }
 
   /** replicatedPaths are the databases the built-in replicator replicates (none without a config). */
@@ -274,13 +294,13 @@ class Init {
   private startServices(): void {
     const opts = this.serviceOptions();
     for (const def of this.setup.services) {
-      const service = new Service(def, opts);
+      const service = superviseService(def, opts);
       this.services.push(service);
       service.on('restart', () => this.counters.restarted(def.name));
       service.on('failed', (exit: Exit) => {
         if (def.essential) this.requestStop({ kind: 'essential', service: def.name, exit });
       });
-      if (!def.down) service.start();
+      if (!def.down) startService(service);
     }
   }
 
@@ -343,12 +363,25 @@ class Init {
     return lastFlush(this.replicator, { ...opts, lostExitMs: LOST_EXIT_MS });
   }
 
-  /** stopService stops one service: its timeout-kill, then its finish's timeout, then LOST_EXIT_MS at most. */
+  /**
+   * stopService stops one service, then its logger: with a timeout-kill, its timeout-kill,
+   * its finish's timeout, then LOST_EXIT_MS at most; without (s6: never SIGKILLed), at most
+   * LIFEBOAT_SERVICES_GRACETIME, after which it is left to the leftovers' TERM and KILL.
+   */
   private async stopService(s: Service): Promise<void> {
-    const kill = s.def.timeoutKill ?? this.knobs.servicesGrace;
     const finish = s.def.finish === undefined ? 0 : s.def.timeoutFinish;
-    const stopped = await within(s.stop(), kill + finish + LOST_EXIT_MS);
-    if (!stopped.done) this.log.error('service did not report its exit after SIGKILL: going on without it', { service: s.name });
+    const kill = s.def.timeoutKill;
+    const stopped = await within(s.stop(), kill === undefined ? Math.max(1, this.knobs.servicesGrace) : kill + finish + LOST_EXIT_MS);
+    if (stopped.done) {
+      if (s.logger) await this.stopService(s.logger);
+      return;
+    }
+    if (kill === undefined) {
+      this.log.warn('service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill', { service: s.name, grace_ms: this.knobs.servicesGrace });
+      s.abandon();
+    }
+    else this.log.error('service did not report its exit after SIGKILL: going on without it', { service: s.name });
+    if (s.logger) await this.stopService(s.logger);
   }
 
   private async contFinish(): Promise<void> {

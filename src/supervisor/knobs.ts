@@ -4,6 +4,7 @@
  * the value (the init exits 2). `LIFEBOAT_CONFIG` is resolved by src/config/load.ts.
  */
 import { ConfigError } from '../errors.js';
+import { readS6Knobs } from './s6-knobs.js';
 
 /** DEFAULT_SERVICES_DIR holds one directory per longrun service (`LIFEBOAT_SERVICES_DIR`). */
 export const DEFAULT_SERVICES_DIR = '/etc/services.d';
@@ -13,6 +14,9 @@ export const DEFAULT_CONT_INIT_DIR = '/etc/cont-init.d';
 
 /** DEFAULT_CONT_FINISH_DIR holds scripts run once, in lexical order, after everything stopped. */
 export const DEFAULT_CONT_FINISH_DIR = '/etc/cont-finish.d';
+
+/** DEFAULT_S6_OVERLAY_DIR holds the s6-overlay v3 tree, `s6-rc.d/` (`LIFEBOAT_S6_OVERLAY_DIR`). */
+export const DEFAULT_S6_OVERLAY_DIR = '/etc/s6-overlay';
 
 /** DEFAULT_BEHAVIOUR_IF_INIT_FAILS: 0 continue, 1 warn and continue, 2 stop (exit 111). */
 export const DEFAULT_BEHAVIOUR_IF_INIT_FAILS = 2;
@@ -65,6 +69,8 @@ export type InitFailBehaviour = 0 | 1 | 2;
 /** Knobs are the init's settings from the environment, defaults filled in (durations in ms). */
 export interface Knobs {
   servicesDir: string;
+  /** s6OverlayDir is the base of the v3 tree (`s6-rc.d/` under it). */
+  s6OverlayDir: string;
   contInitDir: string;
   contFinishDir: string;
   behaviourIfInitFails: InitFailBehaviour;
@@ -81,23 +87,39 @@ export interface Knobs {
   stopOnCrashLoop: boolean;
   /** containerEnvDirs are where the init saves its environment (LIFEBOAT_CONTAINER_ENV_DIR, S6_KEEP_ENV); none: not saved. */
   containerEnvDirs: readonly string[];
+  /** bootTimeout bounds the boot until the app starts (S6_CMD_WAIT_FOR_SERVICES_MAXTIME; undefined or 0: none). */
+  bootTimeout?: number;
+  /** syncDisks: sync() the file systems at the end of the shutdown (S6_SYNC_DISKS). */
+  syncDisks: boolean;
+  /** stage2Hook is run (split on blanks) before anything else of the boot (S6_STAGE2_HOOK). */
+  stage2Hook?: string;
   /** testFail is the test-only failure hook (LIFEBOAT_TEST_FAIL); never set it in production. */
   testFail?: (typeof TEST_FAIL_MODES)[number];
 }
 
-/** readKnobs parses the `LIFEBOAT_*` variables of `env` (and S6_KEEP_ENV) for an init of process id `pid`; throws ConfigError on a bad value. */
+/**
+ * readKnobs parses the `LIFEBOAT_*` variables of `env` for an init of process id `pid`,
+ * and the `S6_*` ones (s6-knobs.ts): an S6 variable gives the value of the LIFEBOAT knob of
+ * the same meaning, which wins when both are set. Throws ConfigError on a bad value.
+ */
 export function readKnobs(env: NodeJS.ProcessEnv = process.env, pid = process.pid): Knobs {
+  const s6 = readS6Knobs(env);
+  const profile = s6.runtimeProfile === undefined ? DEFAULT_S6_OVERLAY_DIR : `/etc/cont-profile.d/${s6.runtimeProfile}/s6-overlay`;
   return {
     servicesDir: dir(env, 'LIFEBOAT_SERVICES_DIR', DEFAULT_SERVICES_DIR),
+    s6OverlayDir: dir(env, 'LIFEBOAT_S6_OVERLAY_DIR', profile),
     contInitDir: dir(env, 'LIFEBOAT_CONT_INIT_DIR', DEFAULT_CONT_INIT_DIR),
     contFinishDir: dir(env, 'LIFEBOAT_CONT_FINISH_DIR', DEFAULT_CONT_FINISH_DIR),
-    behaviourIfInitFails: behaviour(env),
+    behaviourIfInitFails: behaviour(env, s6.behaviourIfStage2Fails ?? DEFAULT_BEHAVIOUR_IF_INIT_FAILS),
     readyTimeout: millis(env, 'LIFEBOAT_READY_TIMEOUT', DEFAULT_READY_TIMEOUT),
     appGrace: millis(env, 'LIFEBOAT_APP_GRACETIME', DEFAULT_APP_GRACETIME),
-    servicesGrace: millis(env, 'LIFEBOAT_SERVICES_GRACETIME', DEFAULT_SERVICES_GRACETIME),
+    servicesGrace: millis(env, 'LIFEBOAT_SERVICES_GRACETIME', s6.servicesGrace ?? DEFAULT_SERVICES_GRACETIME),
     syncGrace: millis(env, 'LIFEBOAT_SYNC_GRACETIME', DEFAULT_SYNC_GRACETIME),
-    killGrace: millis(env, 'LIFEBOAT_KILL_GRACETIME', DEFAULT_KILL_GRACETIME),
-    contFinishTimeout: millis(env, 'LIFEBOAT_CONT_FINISH_TIMEOUT', DEFAULT_CONT_FINISH_TIMEOUT),
+    killGrace: millis(env, 'LIFEBOAT_KILL_GRACETIME', s6.killGrace ?? DEFAULT_KILL_GRACETIME),
+    contFinishTimeout: millis(env, 'LIFEBOAT_CONT_FINISH_TIMEOUT', s6.killFinishMaxTime ?? DEFAULT_CONT_FINISH_TIMEOUT),
+    bootTimeout: s6.cmdWaitMaxTime || undefined,
+    syncDisks: s6.syncDisks,
+    stage2Hook: s6.stage2Hook,
     logPrefix: flag(env, 'LIFEBOAT_LOG_PREFIX', DEFAULT_LOG_PREFIX),
     crashLoopDeaths: count(env, 'LIFEBOAT_CRASH_LOOP_DEATHS', DEFAULT_CRASH_LOOP_DEATHS),
     crashLoopWindow: millis(env, 'LIFEBOAT_CRASH_LOOP_WINDOW', DEFAULT_CRASH_LOOP_WINDOW),
@@ -144,10 +166,10 @@ function flag(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
   throw new ConfigError(name, `not 0 or 1: ${JSON.stringify(v)}`, v);
 }
 
-function behaviour(env: NodeJS.ProcessEnv): InitFailBehaviour {
+function behaviour(env: NodeJS.ProcessEnv, def: InitFailBehaviour): InitFailBehaviour {
   const name = 'LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS';
   const v = raw(env, name);
-  if (v === undefined) return DEFAULT_BEHAVIOUR_IF_INIT_FAILS;
+  if (v === undefined) return def;
   if (v === '0' || v === '1' || v === '2') return Number(v) as InitFailBehaviour;
   throw new ConfigError(name, `not 0, 1 or 2: ${JSON.stringify(v)}`, v);
 }

@@ -43,9 +43,9 @@ export function runStdio(prefix: boolean, pipes: readonly number[]): StdioOption
   return stdio;
 }
 
-/** pipeOutput prefixes a spawned child's piped stdout and stderr (no-op for inherited ones). */
-export function pipeOutput(child: ChildProcess, name: string): void {
-  if (child.stdout) prefixLines(child.stdout, process.stdout, name, { stream: 'stdout' });
+/** pipeOutput prefixes a spawned child's piped stdout (unless `stdout: false`: it goes elsewhere) and stderr (no-op for inherited ones). */
+export function pipeOutput(child: ChildProcess, name: string, opts: { stdout?: boolean } = {}): void {
+  if (child.stdout && opts.stdout !== false) prefixLines(child.stdout, process.stdout, name, { stream: 'stdout' });
   if (child.stderr) prefixLines(child.stderr, process.stderr, name, { stream: 'stderr' });
 }
 

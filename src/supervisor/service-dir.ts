@@ -30,11 +30,15 @@ export interface ServiceDef {
   finish?: ScriptCommand;
   down: boolean;
   notificationFd?: number;
-  /** timeoutKill is ms from the down-signal to SIGKILL; undefined takes LIFEBOAT_SERVICES_GRACETIME. */
+  /** timeoutKill is ms from the down-signal to SIGKILL; undefined (no file, or 0): never, as s6. */
   timeoutKill?: number;
   timeoutFinish: number;
   downSignal: NodeJS.Signals;
   essential: boolean;
+  /** maxDeathTally is how many deaths s6 keeps on record (`max-death-tally`, 0–4096); the crash-loop tally keeps no more. */
+  maxDeathTally?: number;
+  /** logger is the `log/` subdirectory: a service of its own whose stdin is this service's stdout. */
+  logger?: ServiceDef;
 }
 
 /** readServicesDir reads every service under `dir` in lexical order; a missing dir has none. `log` notes run files made executable. */
@@ -72,11 +76,24 @@ export function readServiceDir(given: string, log?: Logger): ServiceDef {
     finish: fs.existsSync(finish) ? scriptCommand(finish, log) : undefined,
     down: fs.existsSync(path.join(dir, 'down')),
     notificationFd: setting(dir, 'notification-fd', parseFd),
-    timeoutKill: setting(dir, 'timeout-kill', parseMillis),
+    timeoutKill: setting(dir, 'timeout-kill', parseMillis) || undefined,
     timeoutFinish: setting(dir, 'timeout-finish', parseMillis) ?? DEFAULT_TIMEOUT_FINISH,
     downSignal: setting(dir, 'down-signal', parseSignal) ?? DEFAULT_DOWN_SIGNAL,
     essential: fs.existsSync(path.join(dir, 'essential')),
+    maxDeathTally: setting(dir, 'max-death-tally', parseTally),
+    logger: readLogger(dir, name, log),
   };
+}
+
+/** LOGGER_DIR is the subdirectory that holds a service's logger (s6: `log/run` reads the service's stdout). */
+export const LOGGER_DIR = 'log';
+
+/** readLogger reads `dir/log/` as the logger of service `name` (named `name/log`); undefined without `log/run`. */
+function readLogger(dir: string, name: string, log?: Logger): ServiceDef | undefined {
+  const sub = path.join(dir, LOGGER_DIR);
+  if (!fs.existsSync(path.join(sub, 'run'))) return undefined;
+  const def = readServiceDir(sub, log);
+  return { ...def, name: `${name}/${LOGGER_DIR}`, command: [...def.command.slice(0, -1), name], logger: undefined };
 }
 
 /** parseSignal accepts `SIGTERM`, `TERM` or a number; returns the signal's name. */
@@ -96,13 +113,18 @@ function parseMillis(text: string): number {
   return Number(text);
 }
 
+function parseTally(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 4096) throw new Error('not a whole number from 0 to 4096');
+  return Number(text);
+}
+
 function parseFd(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 3 || Number(text) > 255) throw new Error('not a file descriptor from 3 to 255');
   return Number(text);
 }
 
-/** setting reads `dir/file` (trimmed) through `parse`; undefined when the file is absent. */
-function setting<T>(dir: string, file: string, parse: (text: string) => T): T | undefined {
+/** setting reads `dir/file` (trimmed) through `parse`; undefined when the file is absent; a bad value is a ConfigError naming the file. */
+export function setting<T>(dir: string, file: string, parse: (text: string) => T): T | undefined {
   const p = path.join(dir, file);
   let text: string;
   try {

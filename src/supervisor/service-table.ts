@@ -67,8 +67,11 @@ export interface ServicePolicy {
   hasFinish: boolean;
   notifies: boolean;
   downSignal: NodeJS.Signals;
-  timeoutKill: number;
+  /** timeoutKill is ms from the down-signal to SIGKILL; undefined: never (s6 without a timeout-kill file). */
+  timeoutKill?: number;
   timeoutFinish: number;
+  /** maxDeathTally caps the deaths on record (s6's max-death-tally); 0 keeps none, so no crash loop is seen. */
+  maxDeathTally?: number;
   /** crashLoop turns on the death tally (none: never unhealthy). */
   crashLoop?: CrashLoopPolicy;
 }
@@ -224,7 +227,8 @@ function exitedOnStop(s: ServiceState, e: ServiceEvent): ServiceState {
 function died(p: ServicePolicy, s: ServiceState, e: ServiceEvent, then: (s: ServiceState) => Transition): Transition {
   const deaths = quickDeath(s, e.now) ? s.deaths + 1 : 0;
   const loop = p.crashLoop;
-  const deathTimes = loop ? [...s.deathTimes.filter((t) => e.now - t < loop.windowMs), e.now] : [];
+  const cap = p.maxDeathTally ?? Infinity;
+  const deathTimes = loop && cap > 0 ? [...s.deathTimes.filter((t) => e.now - t < loop.windowMs), e.now].slice(-cap) : [];
   const trips = loop !== undefined && !s.unhealthy && deathTimes.length >= loop.deaths;
   const next = then({ ...exited(s, e), deaths, deathTimes, unhealthy: s.unhealthy || trips });
   if (!trips) return next;
@@ -253,5 +257,6 @@ function stopped(s: ServiceState): Transition {
 
 function stopSignal(p: ServicePolicy, s: ServiceState): Transition {
   const next: ServiceState = { ...s, phase: 'stopping', wantUp: false };
+  if (p.timeoutKill === undefined) return go(next, { type: 'signal', signal: p.downSignal });
   return go(next, { type: 'signal', signal: p.downSignal }, { type: 'timer', ms: p.timeoutKill });
 }

@@ -28,8 +28,10 @@ export interface ServiceOptions {
   log: Logger;
   /** prefix: pipe output and prefix lines `name | ` (LIFEBOAT_LOG_PREFIX). */
   prefix: boolean;
-  /** servicesGrace is the timeout-kill of a service without its own (LIFEBOAT_SERVICES_GRACETIME). */
-  servicesGrace: number;
+  /** logTo receives the run's stdout instead of the init's output: its logger's input (`log/`). */
+  logTo?: (chunk: Buffer) => void;
+  /** input gives the run a stdin pipe, fed by `write` (a logger). */
+  input?: boolean;
   env?: NodeJS.ProcessEnv;
   /** prestarted is this service's first run, started ahead of time (the built-in replicator). */
   prestarted?: Prestarted;
@@ -54,6 +56,10 @@ export class Service extends EventEmitter {
   private resolveStopped!: (exit: Exit | undefined) => void;
   /** lastErrorLine is the last line the service wrote on stderr (the crash-loop report quotes it). */
   private lastErrorLine = '';
+  /** abandoned: the shutdown went on without this service (abandon); its `finish` will not run. */
+  private abandoned = false;
+  /** logger is this service's `log/` service, stopped after it (service-logger.ts). */
+  logger?: Service;
 
   constructor(
     readonly def: ServiceDef,
@@ -64,8 +70,9 @@ export class Service extends EventEmitter {
       hasFinish: def.finish !== undefined,
       notifies: def.notificationFd !== undefined,
       downSignal: def.downSignal,
-      timeoutKill: def.timeoutKill ?? opts.servicesGrace,
+      timeoutKill: def.timeoutKill,
       timeoutFinish: def.timeoutFinish,
+      maxDeathTally: def.maxDeathTally,
       crashLoop: opts.crashLoop,
     };
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
@@ -91,7 +98,18 @@ export class Service extends EventEmitter {
     this.dispatch({ type: 'start', now: performance.now() });
   }
 
-  /** stop stops it: down-signal, SIGKILL after timeout-kill, then `finish`; resolves with how it answered. */
+  /** write feeds the run's stdin (a logger's input); dropped while no run is up. */
+  write(chunk: Buffer): void {
+    const stdin = this.child?.stdin;
+    if (stdin && stdin.writable) stdin.write(chunk);
+  }
+
+  /** abandon is for a stop that went on without the service (s6: the supervisor is gone): its `finish` will not run. */
+  abandon(): void {
+    this.abandoned = true;
+  }
+
+  /** stop stops it: down-signal and SIGCONT, SIGKILL after timeout-kill (if any), then `finish`; resolves with how it answered. */
   stop(): Promise<Exit | undefined> {
     this.dispatch({ type: 'stop', now: performance.now() });
     return this.stoppedPromise;
@@ -124,13 +142,14 @@ export class Service extends EventEmitter {
         log.debug('service ready');
         return void this.emit('ready');
       case 'signal':
-      case 'kill': {
-        const sig = action.type === 'kill' ? 'SIGKILL' : action.signal;
-        if (action.type === 'kill') log.warn('service did not stop in time: killing', { timeout_ms: this.policy.timeoutKill });
-        if (this.child?.pid !== undefined) signalGroup(this.child.pid, sig);
+        return this.downSignal(action.signal);
+      case 'kill':
+        log.warn('service did not stop in time: killing', { timeout_ms: this.policy.timeoutKill });
+        if (this.child?.pid !== undefined) signalGroup(this.child.pid, 'SIGKILL');
         return;
-      }
       case 'finish':
+        // Left to the final kill: the shutdown went on, nothing more is started for it.
+        if (this.abandoned) return this.dispatch({ type: 'finished', now: performance.now(), code: 0 });
         return this.spawnFinish(action.exit);
       case 'killFinish':
         log.warn('finish did not end in time: killing', { timeout_ms: this.policy.timeoutFinish });
@@ -159,6 +178,24 @@ export class Service extends EventEmitter {
         this.resolveStopped(action.exit);
         return void this.emit('stopped', action.exit);
     }
+  }
+
+  /**
+   * downSignal sends the down-signal, then SIGCONT (s6: a stopped process gets it). A
+   * logger's stdin is closed first so it reads to the end; the signal follows LOGGER_EOF_MS
+   * later if it is still running.
+   */
+  private downSignal(sig: NodeJS.Signals): void {
+    const child = this.child;
+    const send = (): void => {
+      if (child?.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+      signalGroup(child.pid, sig);
+      if (sig !== 'SIGCONT') signalGroup(child.pid, 'SIGCONT');
+    };
+    if (!this.opts.input || !child?.stdin) return send();
+    child.stdin.end();
+    const timer = setTimeout(send, LOGGER_EOF_MS);
+    child.once('exit', () => clearTimeout(timer));
   }
 
   /** spawnRun starts `run` in its own process group, wiring output, readiness and exit. */
@@ -190,14 +227,19 @@ export class Service extends EventEmitter {
 
   private spawnChild(argv: string[], stdio: StdioOptions): ChildProcess {
     const child = spawn(argv[0], argv.slice(1), { cwd: this.def.cwd, env: outputEnv(this.opts.prefix, this.opts.env), detached: true, stdio });
-    pipeOutput(child, this.name);
+    pipeOutput(child, this.name, { stdout: this.opts.logTo === undefined });
+    if (this.opts.logTo) child.stdout?.on('data', this.opts.logTo);
+    child.stdin?.on('error', () => {});
     return child;
   }
 
-  /** stdio is fds 0–2 as output.ts says, plus a pipe at the notification fd. */
+  /** stdio is fds 0–2 as output.ts says (stdin and stdout piped for a logger and a logged service), plus a pipe at the notification fd. */
   private stdio(): StdioOptions {
     const fd = this.def.notificationFd;
-    return runStdio(this.opts.prefix, fd === undefined ? [] : [fd]);
+    const stdio = runStdio(this.opts.prefix, fd === undefined ? [] : [fd]) as string[];
+    if (this.opts.input) stdio[0] = 'pipe';
+    if (this.opts.logTo) stdio[1] = 'pipe';
+    return stdio as StdioOptions;
   }
 
   /** noteErrorLine keeps the last complete, non-empty line of a stderr chunk (bounded). */
@@ -211,6 +253,9 @@ export class Service extends EventEmitter {
     this.timer = undefined;
   }
 }
+
+/** LOGGER_EOF_MS is how long a logger may take to exit on the end of its input before its down-signal. */
+export const LOGGER_EOF_MS = 1_000;
 
 /** onExit calls `done` once when the child exits, or with 127/126 when it could not start (logging `describe(err)`). */
 function onExit(child: ChildProcess, describe: (err: NodeJS.ErrnoException) => string, log: Logger, done: (exit: Exit) => void): void {

@@ -20,8 +20,40 @@ describe('readKnobs', () => {
       crashLoopWindow: 120000,
       stopOnCrashLoop: false,
       containerEnvDirs: [],
+      s6OverlayDir: '/etc/s6-overlay',
+      bootTimeout: undefined,
+      syncDisks: false,
+      stage2Hook: undefined,
       testFail: undefined,
     });
+  });
+
+  it("takes the S6_* variables in s6-overlay's units, and the LIFEBOAT_* ones win when both are set", () => {
+    const s6 = {
+      S6_KILL_GRACETIME: '0',
+      S6_SERVICES_GRACETIME: '3000',
+      S6_KILL_FINISH_MAXTIME: '7000',
+      S6_BEHAVIOUR_IF_STAGE2_FAILS: '0',
+      S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '2500',
+      S6_SYNC_DISKS: '1',
+      S6_STAGE2_HOOK: '/hook arg',
+      S6_RUNTIME_PROFILE: 'dev',
+    };
+    expect(readKnobs(s6)).toMatchObject({
+      killGrace: 0,
+      servicesGrace: 3000,
+      contFinishTimeout: 7000,
+      behaviourIfInitFails: 0,
+      bootTimeout: 2500,
+      syncDisks: true,
+      stage2Hook: '/hook arg',
+      s6OverlayDir: '/etc/cont-profile.d/dev/s6-overlay',
+    });
+    const both = readKnobs({ ...s6, LIFEBOAT_KILL_GRACETIME: '9', LIFEBOAT_SERVICES_GRACETIME: '8', LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS: '2', LIFEBOAT_S6_OVERLAY_DIR: '/x' });
+    expect(both).toMatchObject({ killGrace: 9, servicesGrace: 8, behaviourIfInitFails: 2, s6OverlayDir: '/x' });
+    expect(readKnobs({ S6_BEHAVIOUR_IF_STAGE2_FAILS: '5' }).behaviourIfInitFails).toBe(2);
+    expect(readKnobs({ S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '0' }).bootTimeout).toBeUndefined();
+    expect(() => readKnobs({ S6_KILL_GRACETIME: '3s' })).toThrow('S6_KILL_GRACETIME: not a whole number: "3s"');
   });
 
   it('keeps the grace defaults inside Docker stop timeout of 10 s', () => {
@@ -47,8 +79,13 @@ describe('readKnobs', () => {
       LIFEBOAT_STOP_ON_CRASH_LOOP: '1',
       LIFEBOAT_TEST_FAIL: 'uncaught',
       LIFEBOAT_CONTAINER_ENV_DIR: '/e',
+      LIFEBOAT_S6_OVERLAY_DIR: '/v3',
     });
     expect(k).toEqual({
+      s6OverlayDir: '/v3',
+      bootTimeout: undefined,
+      syncDisks: false,
+      stage2Hook: undefined,
       servicesDir: '/s',
       contInitDir: '/i',
       contFinishDir: '/f',

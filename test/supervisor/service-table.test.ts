@@ -146,6 +146,13 @@ describe('service table: finish', () => {
 });
 
 describe('service table: stop', () => {
+  it('without a timeout-kill (s6: none, or 0) sends the down-signal and never sets a SIGKILL timer', () => {
+    const up = run(plain, [{ type: 'start', now: 0 }]).state;
+    const a = run({ ...plain, timeoutKill: undefined }, [{ type: 'stop', now: 10 }], up);
+    expect(a.state.phase).toBe('stopping');
+    expect(a.actions).toEqual([{ type: 'signal', signal: 'SIGTERM' }]);
+  });
+
   it('sends the down-signal, SIGKILL after timeout-kill, and reports how it answered', () => {
     const up = run(plain, [{ type: 'start', now: 0 }]).state;
     const a = run({ ...plain, downSignal: 'SIGINT', timeoutKill: 250 }, [{ type: 'stop', now: 10 }], up);
@@ -225,6 +232,22 @@ describe('service table: stop', () => {
       const more = dies(3, three.state, three.now);
       expect(more.actions.some((a) => a.type === 'crashLoop')).toBe(false);
       expect(more.actions.filter((a) => a.type === 'spawn')).toHaveLength(3);
+    });
+
+    it('max-death-tally caps the deaths on record: fewer than N kept is never a crash loop', () => {
+      for (const maxDeathTally of [0, 2]) {
+        const capped: ServicePolicy = { ...looping, maxDeathTally };
+        let state = initialState();
+        let now = 0;
+        for (let i = 0; i < 5; i++) {
+          const startEvent: ServiceEvent = state.phase === 'backoff' ? { type: 'timeout', now } : { type: 'start', now };
+          const r = run(capped, [startEvent, { type: 'exit', now: now + 10, exit: exit1 }], state);
+          state = r.state;
+          expect(r.actions.some((a) => a.type === 'crashLoop')).toBe(false);
+          expect(state.deathTimes.length).toBeLessThanOrEqual(maxDeathTally);
+          now += 10_000;
+        }
+      }
     });
 
     it('deaths spread wider than the window are no crash loop', () => {

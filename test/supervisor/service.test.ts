@@ -19,9 +19,9 @@ afterEach(async () => {
 });
 
 /** service builds a Service from a fresh services.d/<name>/ with `run` and setting files. */
-function service(name: string, run: string, files: Record<string, string> = {}, servicesGrace = 1000): { svc: Service; dir: string } {
+function service(name: string, run: string, files: Record<string, string> = {}): { svc: Service; dir: string } {
   const dir = makeService(tmpDir(), name, run, files);
-  const svc = new Service(readServiceDir(dir), { log, prefix: true, servicesGrace, env: fixturesEnv() });
+  const svc = new Service(readServiceDir(dir), { log, prefix: true, env: fixturesEnv() });
   running.push(svc);
   return { svc, dir };
 }
@@ -129,15 +129,21 @@ describe('Service with real processes', () => {
     expect(fs.readFileSync(path.join(dir, 'signals'), 'utf8')).toBe('HUP\n');
   });
 
-  it('uses LIFEBOAT_SERVICES_GRACETIME when the service has no timeout-kill', async () => {
-    const { svc, dir } = service('grace', "trap '' TERM\ntouch trapped\nwhile :; do sleep 0.05; done", {}, 200);
+  it('sends SIGCONT after the down-signal and never SIGKILLs a service without timeout-kill (s6)', async () => {
+    const run = "trap 'echo TERM >> signals' TERM\ntrap 'echo CONT >> signals' CONT\ntouch trapped\nwhile :; do sleep 0.05; done";
+    const { svc, dir } = service('nokill', run);
     svc.start();
     await waitForFile(dir, 'trapped');
-    const t0 = performance.now();
-    expect(await svc.stop()).toEqual({ code: null, signal: 'SIGKILL' });
-    const took = performance.now() - t0;
-    expect(took).toBeGreaterThanOrEqual(190);
-    expect(took).toBeLessThan(3000);
+    const stopped = svc.stop();
+    const signals = path.join(dir, 'signals');
+    await waitUntil(() => fs.existsSync(signals) && fs.readFileSync(signals, 'utf8').includes('CONT'), { what: 'TERM then CONT' });
+    expect(fs.readFileSync(signals, 'utf8').trim().split('\n').slice(0, 2)).toEqual(['TERM', 'CONT']);
+    // Still running well past the old 1 s default grace, in `stopping`: no SIGKILL timer.
+    await sleep(1_500);
+    expect(svc.state.phase).toBe('stopping');
+    expect(procStat(svc.pid!)?.state).not.toBe('Z');
+    process.kill(-svc.pid!, 'SIGKILL');
+    expect(await stopped).toEqual({ code: null, signal: 'SIGKILL' });
   });
 
   it('signals the whole process group of a run script that does not exec', async () => {

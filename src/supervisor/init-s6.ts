@@ -1,0 +1,61 @@
+/**
+ * init-s6: the init's steps that exist for s6-overlay trees — S6_STAGE2_HOOK before the
+ * boot, the v3 tree brought up within S6_CMD_WAIT_FOR_SERVICES_MAXTIME with
+ * S6_BEHAVIOUR_IF_STAGE2_FAILS deciding what a failure does, and S6_SYNC_DISKS at the end.
+ */
+import { spawnSync } from 'node:child_process';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Knobs } from './knobs.js';
+import { failed, runOneshot } from './oneshot.js';
+import { findExeclineb, readS6rcTree } from './s6rc-dir.js';
+import { S6rcTree, type S6rcRunOptions } from './s6rc-run.js';
+import { splitShellWords } from './shell-words.js';
+import { describeExit } from './signals.js';
+
+/** runStage2Hook runs S6_STAGE2_HOOK (split into words, as s6-overlay's `$hook`); a failure is only a warning, as there. */
+export async function runStage2Hook(knobs: Knobs, abort: AbortSignal, log: Logger): Promise<void> {
+  const hook = knobs.stage2Hook;
+  if (!hook) return;
+  const r = await runOneshot(splitShellWords(hook), { name: 'S6_STAGE2_HOOK', prefix: knobs.logPrefix, abort });
+  if (failed(r)) log.warn('S6_STAGE2_HOOK failed: continuing', { hook, ...(r.error ? { error: r.error } : describeExit(r)) });
+}
+
+/** S6rcStart is the tree (when there is one) and the failure that stops the boot, if any. */
+export interface S6rcStart {
+  tree?: S6rcTree;
+  failure?: string;
+}
+
+/**
+ * startS6rc reads and brings up the v3 tree, bounded by what is left of
+ * S6_CMD_WAIT_FOR_SERVICES_MAXTIME since `t0` (else LIFEBOAT_READY_TIMEOUT). A bad tree
+ * fails the boot; a service that fails or is late goes by LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS
+ * (S6_BEHAVIOUR_IF_STAGE2_FAILS): 2 stops the container, 1 warns, 0 carries on.
+ */
+export async function startS6rc(knobs: Knobs, t0: number, opts: Omit<S6rcRunOptions, 'prefix'>): Promise<S6rcStart> {
+  let def;
+  try {
+    def = readS6rcTree(knobs.s6OverlayDir, findExeclineb(), opts.log);
+  } catch (err) {
+    return { failure: errorMessage(err) };
+  }
+  if (!def || def.plan.order.length === 0) return {};
+  const tree = new S6rcTree(def, { ...opts, prefix: knobs.logPrefix });
+  const limit = knobs.bootTimeout ?? knobs.readyTimeout;
+  const knob = knobs.bootTimeout ? 'S6_CMD_WAIT_FOR_SERVICES_MAXTIME' : 'LIFEBOAT_READY_TIMEOUT';
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`s6-rc services not up within ${limit} ms (${knob})`), Math.max(0, limit - (performance.now() - t0)))));
+  const failure = await Promise.race([tree.start(), late]);
+  clearTimeout(timer);
+  if (!failure || opts.abort.aborted || knobs.behaviourIfInitFails === 0) return { tree };
+  if (knobs.behaviourIfInitFails === 1) opts.log.warn(`${failure}: continuing`);
+  return knobs.behaviourIfInitFails === 2 ? { tree, failure } : { tree };
+}
+
+/** syncDisks runs sync(1) (S6_SYNC_DISKS); a failure is logged. */
+export function syncDisks(log: Logger): void {
+  const r = spawnSync('sync', { stdio: 'ignore', timeout: 30_000 });
+  if (r.error || r.status !== 0) log.warn('sync failed (S6_SYNC_DISKS)', { error: r.error?.message ?? `exit ${r.status}` });
+  else log.info('file systems synced (S6_SYNC_DISKS)');
+}

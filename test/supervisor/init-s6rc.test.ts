@@ -1,0 +1,215 @@
+/**
+ * End-to-end: the built `lifeboat init` running an s6-overlay v3 tree (s6-rc.d) with real
+ * child processes — dependency order up, reverse order down, readiness through
+ * notification-fd, a `log/` logger, the `user` bundle, and the S6_* knobs that change what
+ * a failure does.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { indexOf, makeService, runInit, writeScript } from '../helpers/procs.js';
+import { tmpDir } from '../helpers/tmp.js';
+
+/** Svc is one s6-rc.d/<name>/: its type, names in dependencies.d and contents.d, scripts and setting files. */
+interface Svc {
+  type: 'longrun' | 'oneshot' | 'bundle';
+  deps?: string[];
+  contents?: string[];
+  /** scripts are written as `#!/bin/sh` files (run, finish, log/run); files as they are. */
+  scripts?: Record<string, string>;
+  files?: Record<string, string>;
+}
+
+/** makeTree writes `<base>/s6-rc.d/` from `spec`; returns base (LIFEBOAT_S6_OVERLAY_DIR). */
+function makeTree(spec: Record<string, Svc>): string {
+  const base = tmpDir('lifeboat-s6rc-');
+  for (const [name, svc] of Object.entries(spec)) {
+    const dir = path.join(base, 's6-rc.d', name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'type'), `${svc.type}\n`);
+    for (const [kind, names] of [['dependencies.d', svc.deps], ['contents.d', svc.contents]] as const) {
+      for (const n of names ?? []) {
+        fs.mkdirSync(path.join(dir, kind), { recursive: true });
+        fs.writeFileSync(path.join(dir, kind, n), '');
+      }
+    }
+    for (const [file, body] of Object.entries(svc.scripts ?? {})) writeScript(path.join(dir, file), body);
+    for (const [file, body] of Object.entries(svc.files ?? {})) fs.writeFileSync(path.join(dir, file), body);
+  }
+  return base;
+}
+
+/** inOrder expects every pattern to match a line, each after the one before. */
+function inOrder(lines: string[], order: RegExp[]): void {
+  const at = order.map((re) => indexOf(lines, re));
+  expect(at.map((i, k) => (i < 0 ? `missing ${order[k]}` : i)).filter((x) => typeof x === 'string'), lines.join('\n')).toEqual([]);
+  expect([...at].sort((x, y) => x - y), lines.join('\n')).toEqual(at);
+}
+
+describe.concurrent('lifeboat init: an s6-overlay v3 tree', () => {
+  it('starts in dependency order, waits for readiness, logs through log/, stops in reverse; the CMD code is the exit code', async () => {
+    const work = tmpDir();
+    const made = path.join(work, 'made');
+    const scripts = tmpDir();
+    writeScript(path.join(scripts, 'prepare'), `mkdir ${made}\necho prepared`);
+    writeScript(path.join(scripts, 'unprepare'), `rmdir ${made}\necho unprepared`);
+    const base = makeTree({
+      user: { type: 'bundle', contents: ['web-bundle'] },
+      'web-bundle': { type: 'bundle', contents: ['web', 'after-web'] },
+      prepare: { type: 'oneshot', deps: ['base'], files: { up: `${scripts}/prepare\n`, down: `${scripts}/unprepare\n` } },
+      web: {
+        type: 'longrun',
+        deps: ['prepare', 'base'],
+        scripts: { run: `test -d ${made} || exit 9\necho web saw the directory\nexec ready-after.js 300 5`, 'log/run': 'while read -r l; do echo "logged: $l"; done; echo logger got EOF' },
+        files: { 'notification-fd': '5\n', 'timeout-kill': '3000' },
+      },
+      'after-web': { type: 'longrun', deps: ['web'], scripts: { run: 'echo after-web started\nexec forever.js' } },
+      unused: { type: 'longrun', scripts: { run: 'echo unused started\nexec forever.js' } },
+    });
+    const r = await runInit(['sh', '-c', `test -d ${made} && echo app saw the directory; exit 7`], { env: { LIFEBOAT_S6_OVERLAY_DIR: base } });
+    expect(r.code, r.output).toBe(7);
+    expect(r.output).not.toContain('unused started');
+    // Output reaches us through pipes: these lines are there, in no fixed place.
+    expect(r.lines).toContain('web/log | logged: ready-after: ready');
+    expect(r.lines).toContain('after-web | after-web started');
+    expect(fs.existsSync(made)).toBe(false);
+    inOrder(r.lines, [
+      /INFO oneshot up service=prepare/,
+      /^prepare \| prepared$/,
+      /INFO longrun start service=web$/,
+      /^web\/log \| logged: web saw the directory$/,
+      /INFO longrun ready service=web$/,
+      /INFO longrun start service=after-web$/,
+      /^app saw the directory$/,
+      /INFO app exited code=7/,
+      /INFO longrun stop service=after-web$/,
+      /INFO longrun stop service=web$/,
+      /^web\/log \| logger got EOF$/,
+      /INFO oneshot down service=prepare$/,
+      /^prepare \| unprepared$/,
+      /INFO init exiting code=7/,
+    ]);
+  });
+
+  it('a producer-for / consumer-for pipeline: the consumer reads the producer stdout; its pipeline-name is a bundle', async () => {
+    const base = makeTree({
+      user: { type: 'bundle', contents: ['app-pipeline'] },
+      app: { type: 'longrun', scripts: { run: 'echo app line one\necho app line two\nexec forever.js' }, files: { 'producer-for': 'app-log\n' } },
+      'app-log': {
+        type: 'longrun',
+        scripts: { run: 'while read -r l; do echo "piped: $l"; done; echo consumer got EOF' },
+        files: { 'consumer-for': 'app\n', 'pipeline-name': 'app-pipeline\n' },
+      },
+    });
+    const r = await runInit(['sh', '-c', 'sleep 1'], { env: { LIFEBOAT_S6_OVERLAY_DIR: base } });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).not.toMatch(/^app \| app line/m);
+    inOrder(r.lines, [
+      /INFO longrun start service=app-log$/,
+      /INFO longrun start service=app$/,
+      /^app-log \| piped: app line one$/,
+      /^app-log \| piped: app line two$/,
+      /INFO longrun stop service=app$/,
+      /INFO longrun stop service=app-log$/,
+      /^app-log \| consumer got EOF$/,
+    ]);
+  });
+
+  it('a cycle or a missing dependency fails the boot with one line naming it; nothing starts', async () => {
+    const cycle = makeTree({
+      user: { type: 'bundle', contents: ['a'] },
+      a: { type: 'longrun', deps: ['b'], scripts: { run: 'echo a started\nexec forever.js' } },
+      b: { type: 'oneshot', deps: ['a'], files: { up: 'echo b up\n' } },
+    });
+    const r1 = await runInit(['echo', 'app started'], { env: { LIFEBOAT_S6_OVERLAY_DIR: cycle } });
+    expect(r1.code).toBe(111);
+    expect(r1.lines).toContain('ERROR init failed: s6-rc.d/a: dependency cycle: a -> b -> a');
+    expect(r1.output).not.toMatch(/a started|b up|app started/);
+    const missing = makeTree({ user: { type: 'bundle', contents: ['a'] }, a: { type: 'longrun', deps: ['db'], scripts: { run: 'exec forever.js' } } });
+    const r2 = await runInit(['echo', 'app started'], { env: { LIFEBOAT_S6_OVERLAY_DIR: missing } });
+    expect(r2.code).toBe(111);
+    expect(r2.lines).toContain('ERROR init failed: s6-rc.d/a: depends on or contains "db", which is not a service');
+  });
+
+  it('a failed oneshot: its dependants never start; S6_BEHAVIOUR_IF_STAGE2_FAILS 2 stops the container, 1 warns, 0 carries on', async () => {
+    const base = makeTree({
+      user: { type: 'bundle', contents: ['svc'] },
+      setup: { type: 'oneshot', files: { up: 'false\n' } },
+      svc: { type: 'longrun', deps: ['setup'], scripts: { run: 'echo svc started\nexec forever.js' } },
+    });
+    const run = (v: string) => runInit(['echo', 'app ran'], { env: { LIFEBOAT_S6_OVERLAY_DIR: base, S6_BEHAVIOUR_IF_STAGE2_FAILS: v } });
+    const [stop, warn, quiet] = await Promise.all([run('2'), run('1'), run('0')]);
+    for (const r of [stop, warn, quiet]) {
+      expect(r.output).toMatch(/ERROR oneshot up failed service=setup code=1/);
+      expect(r.output).toMatch(/WARN s6-rc service not started: a dependency failed service=svc/);
+      expect(r.output).not.toContain('svc started');
+    }
+    expect(stop.code).toBe(111);
+    expect(stop.lines).toContain('ERROR init failed: s6-rc services failed to come up: setup, svc');
+    expect(stop.output).not.toContain('app ran');
+    expect([warn.code, quiet.code]).toEqual([0, 0]);
+    expect(warn.lines).toContain('WARN s6-rc services failed to come up: setup, svc: continuing');
+    expect(warn.lines).toContain('app ran');
+    expect(quiet.output).not.toContain('continuing');
+    expect(quiet.lines).toContain('app ran');
+  });
+
+  it('S6_CMD_WAIT_FOR_SERVICES_MAXTIME bounds the wait for readiness: 2 stops the container, 0 starts the CMD anyway', async () => {
+    const base = makeTree({
+      user: { type: 'bundle', contents: ['never'] },
+      never: { type: 'longrun', scripts: { run: 'exec forever.js' }, files: { 'notification-fd': '3', 'timeout-kill': '2000' } },
+    });
+    const env = { LIFEBOAT_S6_OVERLAY_DIR: base, S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '700', LIFEBOAT_READY_TIMEOUT: '60000' };
+    const t0 = Date.now();
+    const [stop, carryOn] = await Promise.all([
+      runInit(['echo', 'app ran'], { env: { ...env, S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' } }),
+      runInit(['echo', 'app ran'], { env: { ...env, S6_BEHAVIOUR_IF_STAGE2_FAILS: '0' } }),
+    ]);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(stop.code).toBe(111);
+    expect(stop.lines).toContain('ERROR init failed: s6-rc services not up within 700 ms (S6_CMD_WAIT_FOR_SERVICES_MAXTIME)');
+    expect(stop.output).not.toContain('app ran');
+    expect(carryOn.code).toBe(0);
+    expect(carryOn.lines).toContain('app ran');
+  });
+});
+
+describe.concurrent('lifeboat init: log/ and the leftovers', () => {
+  it('services.d/<name>/log/run reads the service output (v2)', async () => {
+    const services = tmpDir();
+    const dir = makeService(services, 'svc', 'echo one\necho two\nexec forever.js');
+    writeScript(path.join(dir, 'log', 'run'), 'while read -r l; do echo "[log] $l"; done');
+    const r = await runInit(['-services', services, 'sh', '-c', 'sleep 1'], {});
+    expect(r.code, r.output).toBe(0);
+    inOrder(r.lines, [/^svc\/log \| \[log\] one$/, /^svc\/log \| \[log\] two$/]);
+    expect(r.output).not.toMatch(/^svc \| one$/m);
+  });
+
+  it('S6_KILL_GRACETIME=0: a leftover that ignores SIGTERM is killed at once; a service without timeout-kill is left to it', async () => {
+    const services = tmpDir();
+    makeService(services, 'stubborn', "trap '' TERM\necho trapped\nwhile :; do sleep 0.05; done", { finish: 'echo finish ran' });
+    const env = { S6_KILL_GRACETIME: '0', S6_SERVICES_GRACETIME: '300', LIFEBOAT_KILL_GRACETIME: '', LIFEBOAT_SERVICES_GRACETIME: '' };
+    const t0 = Date.now();
+    const r = await runInit(['-services', services, 'sh', '-c', 'sleep 0.5'], { env });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/WARN service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill service=stubborn grace_ms=300/);
+    expect(r.output).toMatch(/INFO terminating leftover processes count=\d+ grace_ms=0/);
+    expect(r.output).not.toMatch(/service did not stop in time: killing/);
+    // Left to the final kill, as when s6's supervisor is gone: its finish does not run.
+    expect(r.output).not.toContain('finish ran');
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('S6_STAGE2_HOOK runs first, S6_SYNC_DISKS syncs at the end, S6_VERBOSITY sets the level; unsupported S6_* are named once', async () => {
+    const init = tmpDir();
+    writeScript(path.join(init, '10-init'), 'echo cont-init ran');
+    const env = { LIFEBOAT_CONT_INIT_DIR: init, S6_STAGE2_HOOK: 'sh -c "echo hook ran"', S6_SYNC_DISKS: '1', S6_LOGGING: '1', S6_CATCHALL_USER: 'nobody' };
+    const r = await runInit(['echo', 'app ran'], { env });
+    expect(r.code, r.output).toBe(0);
+    inOrder(r.lines, [/^S6_STAGE2_HOOK \| hook ran$/, /^cont-init.d\/10-init \| cont-init ran$/, /^app ran$/, /INFO file systems synced \(S6_SYNC_DISKS\)/]);
+    expect(r.lines.filter((l) => l.includes('not supported by Lifeboat'))).toEqual(['WARN s6-overlay variables not supported by Lifeboat: ignored variables=S6_LOGGING,S6_CATCHALL_USER']);
+    const quiet = await runInit(['echo', 'app ran'], { env: { S6_VERBOSITY: '1', S6_CMD_WAIT_FOR_SERVICES: '0' } });
+    expect(quiet.code).toBe(0);
+    expect(quiet.lines).toEqual(['WARN S6_CMD_WAIT_FOR_SERVICES=0 is not supported: Lifeboat always waits for services with a notification-fd', 'app ran']);
+  });
+});

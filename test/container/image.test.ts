@@ -10,7 +10,6 @@
  * except with CI=true, where that is a failure. Slow: ~4 min to build on a fresh machine
  * (the base image is reused when it exists), ~3 min to run.
  */
-import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -20,7 +19,8 @@ import { TEST_S3_ENV } from '../helpers/credentials.js';
 import { startS3rver, type S3rver } from '../helpers/s3rver.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { freePort, getNotes, postNote, type Note } from './demo-client.js';
-import { BUILD_SCRIPT, IMAGE, logs, podmanOk, remove, runDetached, runOnce as runOnceRaw, skipReason, stop, waitHttp, type RunOptions } from './podman.js';
+import { ensureImage } from './image-once.js';
+import { IMAGE, logs, podmanOk, remove, runDetached, runOnce as runOnceRaw, skipReason, stop, waitHttp, type RunOptions } from './podman.js';
 
 const reason = skipReason();
 const MINUTE = 60_000;
@@ -121,11 +121,7 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
   let s3: S3rver | undefined;
 
   beforeAll(async () => {
-    const t0 = Date.now();
-    const r = await execa(BUILD_SCRIPT, { all: true, reject: false, timeout: 30 * MINUTE });
-    const summary = String(r.all).split('\n').filter((l) => l.includes('build-image:'));
-    console.log([...summary, `build-image.sh: ${Math.round((Date.now() - t0) / 1000)} s`].join('\n'));
-    if (r.exitCode !== 0) throw new Error(`build-image.sh failed (exit ${r.exitCode}):\n${String(r.all).slice(-6000)}`);
+    await ensureImage();
     testConfig = writeTestConfig();
   }, 35 * MINUTE);
 

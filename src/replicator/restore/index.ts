@@ -177,7 +177,7 @@ async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start
     const onRetry = (piece: string, attempt: number, err: Error): void => logger.warn('download broke off: starting it over', { piece, attempt, error: err.message });
     const res = await transfer(plan, { client, dbPath, tempDir, parallelism: opts.parallelism ?? DEFAULT_PARALLELISM, queueBudget: opts.queueBudget, tracker, signal: opts.signal, onRetry });
     const t = Date.now();
-    if (opts.integrityCheck) integrityCheck(dbPath);
+    if (opts.integrityCheck) await integrityCheck(dbPath);
     const checkMs = opts.integrityCheck ? Date.now() - t : 0;
     opts.signal?.throwIfAborted();
     await install(dbPath, out);

@@ -16,13 +16,11 @@ import { GENERATIONS_DIR, claimsKey, generationKey, isClaimName, isLegacyWALName
 import { isGeneration, type Pos } from '../pos.js';
 import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
 import { checkGeneration, claimKey, LEGACY_LAYOUT_MESSAGE } from './common.js';
+import { FolderLooks, LinkFound } from './file-links.js';
 
 /** READ_CHUNK and MIN_READ bound the reads a stored object streams through (readChunks). */
 const READ_CHUNK = 1 << 20;
 const MIN_READ = 1 << 16;
-
-/** LINK_CHECK_TTL_MS is how long a folder found not to be a link is trusted (refuseLinks). */
-const LINK_CHECK_TTL_MS = 1000;
 
 /** STAT_BATCH is how many files a listing stats at once. */
 const STAT_BATCH = 64;
@@ -39,8 +37,8 @@ export function isMissingFileReplica(client: ReplicaClient): boolean {
 export class FileReplicaClient implements ReplicaClient {
   readonly type = 'file';
   readonly location: string;
-  /** linkFree: layout folders found not to be links, and when (refuseLinks). */
-  readonly #linkFree = new Map<string, number>();
+  /** looks: the shared looks at the layout's folders (refuseLinks). */
+  readonly #looks = new FolderLooks();
 
   constructor(readonly root: string) {
     this.location = root;
@@ -186,30 +184,19 @@ export class FileReplicaClient implements ReplicaClient {
    * refuseLinks fails `op` on `rel` when a folder of the layout on its way (`generations`,
    * a generation, `snapshots`, `wal`) is a symbolic link: reading or writing through it
    * would leave the replica's directory (the root itself may be a link: that is the
-   * user's choice of where the replica lives). A folder found not to be a link is taken
-   * on trust for LINK_CHECK_TTL_MS: a restore reading hundreds of segments looks once,
-   * not three times per segment (a swap within that window is the same race as one
-   * between the look and the open).
+   * user's choice of where the replica lives). Looks are shared (file-links.ts).
    */
   private async refuseLinks(op: string, rel: string, self = false): Promise<void> {
     const parts = rel.split('/');
     const upTo = self ? parts.length : parts.length - 1;
-    const now = Date.now();
     for (let i = 1; i <= upTo; i++) {
-      const dir = parts.slice(0, i).join('/');
-      if (now - (this.#linkFree.get(dir) ?? -Infinity) < LINK_CHECK_TTL_MS) continue;
-      let st: fs.Stats;
+      let exists: boolean;
       try {
-        st = await fsp.lstat(this.path(dir));
+        exists = await this.#looks.folder(this.path(parts.slice(0, i).join('/')));
       } catch (err) {
-        if (errCode(err) === 'ENOENT') return;
-        throw new ReplicaError(op, rel, err);
+        throw new ReplicaError(op, rel, err instanceof LinkFound ? err.message : err);
       }
-      if (st.isSymbolicLink()) {
-        const target = await fsp.readlink(this.path(dir)).catch(() => '?');
-        throw new ReplicaError(op, rel, `${path.join(this.root, dir)} is a symbolic link (to ${target}): a file replica does not follow links out of its directory`);
-      }
-      this.#linkFree.set(dir, now);
+      if (!exists) return;
     }
   }
 

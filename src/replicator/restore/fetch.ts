@@ -63,7 +63,8 @@ async function fetchSnapshotOnce(ctx: FetchContext, snapshot: SnapshotInfo, path
   const head = Buffer.alloc(100);
   try {
     const body = await open(name, () => ctx.client.readSnapshot(ctx.generation, snapshot.index, ctx.signal));
-    await decodeInto(name, body, ctx, (block) => {
+    // Nothing else covers a snapshot's bytes: its LZ4 content checksum is verified.
+    await decodeInto(name, body, ctx, true, (block) => {
       if (size < head.length) head.set(block.subarray(0, head.length - size), size);
       writeAll(fh.fd, block, size);
       size += block.length;
@@ -94,7 +95,9 @@ async function fetchSegmentOnce(ctx: FetchContext, a: IndexAssembly, seg: WALSeg
   const fh = await a.handle();
   const body = await open(name, () => ctx.client.readWALSegment({ generation: ctx.generation, index: seg.index, offset: seg.offset }, ctx.signal));
   let len = 0;
-  await decodeInto(name, body, ctx, (block) => {
+  // Every decoded byte of a segment is covered by the WAL header's and the frames'
+  // chained checksums (checked by the assembly): LZ4's content checksum is redundant.
+  await decodeInto(name, body, ctx, false, (block) => {
     if (len + block.length > limit) throw a.overlap(j);
     writeAll(fh.fd, block, seg.offset + len);
     len += block.length;
@@ -138,15 +141,14 @@ async function open(name: string, fn: () => Promise<Readable>): Promise<Readable
 }
 
 /**
- * decodeInto streams a stored body through the LZ4 decoder into `sink`, block by block.
+ * decodeInto streams a stored body through the LZ4 decoder into `sink`, block by block
+ * (checking the frames' content checksums or not).
  * Each decoded block is a borrowed view of the decoder's scratch, valid only until the
  * next block: `sink` uses it synchronously (a positional write to a local file), so no
  * block is copied and no stream machinery runs per block.
  */
-async function decodeInto(name: string, body: Readable, ctx: FetchContext, sink: (block: Uint8Array) => void): Promise<void> {
-  // Every decoded byte of a segment is covered by the WAL header's and the frames'
-  // chained checksums (checked by the assembly), so LZ4's content checksum is redundant.
-  const decoder = new FrameReader({ verifyContentChecksum: false, borrow: true });
+async function decodeInto(name: string, body: Readable, ctx: FetchContext, verifyContentChecksum: boolean, sink: (block: Uint8Array) => void): Promise<void> {
+  const decoder = new FrameReader({ verifyContentChecksum, borrow: true });
   if (ctx.signal) addAbortSignal(ctx.signal, body);
   // Only a failure while reading the body is a download that broke off (started over).
   let reading = true;

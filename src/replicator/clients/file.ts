@@ -9,13 +9,21 @@ import { randomHex } from '../../random.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { addAbortSignal, type Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { ReplicaError } from '../../errors.js';
 import { fsyncDir } from '../../fsync.js';
 import { GENERATIONS_DIR, claimsKey, generationKey, isClaimName, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
 import { isGeneration, type Pos } from '../pos.js';
 import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
 import { checkGeneration, claimKey, LEGACY_LAYOUT_MESSAGE } from './common.js';
+import { FolderLooks, LinkFound } from './file-links.js';
+
+/** READ_CHUNK and MIN_READ bound the reads a stored object streams through (readChunks). */
+const READ_CHUNK = 1 << 20;
+const MIN_READ = 1 << 16;
+
+/** STAT_BATCH is how many files a listing stats at once. */
+const STAT_BATCH = 64;
 
 /** DELETE_CONCURRENCY bounds parallel unlinks. */
 const DELETE_CONCURRENCY = 32;
@@ -29,6 +37,8 @@ export function isMissingFileReplica(client: ReplicaClient): boolean {
 export class FileReplicaClient implements ReplicaClient {
   readonly type = 'file';
   readonly location: string;
+  /** looks: the shared looks at the layout's folders (refuseLinks). */
+  readonly #looks = new FolderLooks();
 
   constructor(readonly root: string) {
     this.location = root;
@@ -57,12 +67,16 @@ export class FileReplicaClient implements ReplicaClient {
     const dir = walKey(checkGeneration('list', generation));
     const entries = await this.readdir(dir);
     if (entries.some((e) => isLegacyWALName(e.name))) throw new ReplicaError('list', dir, LEGACY_LAYOUT_MESSAGE);
-    for (const e of entries) {
+    const files = entries.flatMap((e) => {
+      const parsed = e.isFile() ? parseWALSegmentName(e.name) : undefined;
+      return parsed ? [{ name: e.name, parsed }] : [];
+    });
+    // Stats in batches: a generation may hold thousands of segments.
+    for (let i = 0; i < files.length; i += STAT_BATCH) {
       signal?.throwIfAborted();
-      const parsed = parseWALSegmentName(e.name);
-      if (!parsed || !e.isFile()) continue;
-      const st = await this.stat('list', `${dir}/${e.name}`);
-      if (st) yield { generation, ...parsed, size: st.size, createdAt: st.mtime };
+      const batch = files.slice(i, i + STAT_BATCH);
+      const stats = await Promise.all(batch.map((f) => this.stat('list', `${dir}/${f.name}`)));
+      for (const [k, st] of stats.entries()) if (st) yield { generation, ...batch[k].parsed, size: st.size, createdAt: st.mtime };
     }
   }
 
@@ -170,24 +184,19 @@ export class FileReplicaClient implements ReplicaClient {
    * refuseLinks fails `op` on `rel` when a folder of the layout on its way (`generations`,
    * a generation, `snapshots`, `wal`) is a symbolic link: reading or writing through it
    * would leave the replica's directory (the root itself may be a link: that is the
-   * user's choice of where the replica lives).
+   * user's choice of where the replica lives). Looks are shared (file-links.ts).
    */
   private async refuseLinks(op: string, rel: string, self = false): Promise<void> {
     const parts = rel.split('/');
     const upTo = self ? parts.length : parts.length - 1;
     for (let i = 1; i <= upTo; i++) {
-      const dir = parts.slice(0, i).join('/');
-      let st: fs.Stats;
+      let exists: boolean;
       try {
-        st = await fsp.lstat(this.path(dir));
+        exists = await this.#looks.folder(this.path(parts.slice(0, i).join('/')));
       } catch (err) {
-        if (errCode(err) === 'ENOENT') return;
-        throw new ReplicaError(op, rel, err);
+        throw new ReplicaError(op, rel, err instanceof LinkFound ? err.message : err);
       }
-      if (st.isSymbolicLink()) {
-        const target = await fsp.readlink(this.path(dir)).catch(() => '?');
-        throw new ReplicaError(op, rel, `${path.join(this.root, dir)} is a symbolic link (to ${target}): a file replica does not follow links out of its directory`);
-      }
+      if (!exists) return;
     }
   }
 
@@ -223,7 +232,7 @@ export class FileReplicaClient implements ReplicaClient {
       if (errCode(err) === 'ENOENT') throw new ReplicaError(op, rel, 'not found', { notFound: true });
       throw new ReplicaError(op, rel, err);
     }
-    const stream = fh.createReadStream();
+    const stream = Readable.from(readChunks(fh), { objectMode: false });
     return signal ? addAbortSignal(signal, stream) : stream;
   }
 
@@ -275,6 +284,27 @@ async function writeAll(fh: fsp.FileHandle, buf: Uint8Array): Promise<void> {
 /** writeStream writes a stream's chunks in order (each awaited: the source is read no faster than the disk takes it). */
 async function writeStream(fh: fsp.FileHandle, body: Readable): Promise<void> {
   for await (const chunk of body) await writeAll(fh, typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array));
+}
+
+/**
+ * readChunks reads a whole stored object in chunks of up to READ_CHUNK, each sized to what is
+ * left (a small segment takes one read into a buffer of its size: fs streams allocate
+ * a full-size buffer per read), and closes it at the end or when the reader stops.
+ */
+async function* readChunks(fh: fsp.FileHandle): AsyncGenerator<Buffer> {
+  try {
+    const { size } = await fh.stat();
+    // A stored object is written once, whole (a rename into place): its size is final.
+    for (let pos = 0; pos < size; ) {
+      const buf = Buffer.allocUnsafe(Math.max(MIN_READ, Math.min(READ_CHUNK, size - pos)));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) return;
+      pos += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 /** mkdirDurable creates `dir` and its missing parents, fsyncing the parent of each new directory. */

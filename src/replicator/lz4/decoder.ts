@@ -25,6 +25,12 @@ const LEGACY_FRAME: FrameDescriptor = {
 type State = 'magic' | 'skipSize' | 'skip' | 'flags' | 'descriptor' | 'blockSize' | 'block' | 'checksum' | 'legacySize' | 'legacyBlock';
 type TakeState = Exclude<State, 'skip'>;
 
+/** FrameReaderOptions: see the FrameReader constructor. */
+export interface FrameReaderOptions {
+  verifyContentChecksum?: boolean;
+  borrow?: boolean;
+}
+
 /** FrameReader decodes LZ4 frames back to back; each next() returns one decoded block. */
 export class FrameReader implements Stage {
   readonly #in = new ByteReader();
@@ -41,14 +47,19 @@ export class FrameReader implements Stage {
   #window = new Uint8Array(0);
   #windowLen = 0;
   readonly #verifyContent: boolean;
+  readonly #borrow: boolean;
 
   /**
    * With `verifyContentChecksum: false` the frames' content checksums are read but not
    * computed — for callers that verify every decoded byte themselves (restore checks each
-   * WAL frame's chained checksum, which covers every byte of a segment).
+   * WAL frame's chained checksum, which covers every byte of a segment). With `borrow:
+   * true` each block is returned as a view of the shared scratch (or of the input, for a
+   * stored block) instead of a copy: valid only until the next call of any decoder or
+   * encoder in the process, for callers that use it synchronously.
    */
-  constructor(opts: { verifyContentChecksum?: boolean } = {}) {
+  constructor(opts: FrameReaderOptions = {}) {
     this.#verifyContent = opts.verifyContentChecksum ?? true;
+    this.#borrow = opts.borrow ?? false;
   }
 
   /** feed sets the next chunk of frame bytes. */
@@ -172,9 +183,11 @@ export class FrameReader implements Stage {
 
   /**
    * decode expands one block into the shared scratch (reused, so no fresh memory to fault
-   * in), after a copy of the window when blocks are linked, and copies it out.
+   * in), after a copy of the window when blocks are linked, and copies it out (unless
+   * borrowing: then the view itself, or a stored block's input bytes).
    */
   #decode(b: Uint8Array, i: number, len: number): Uint8Array {
+    if (this.#raw && this.#borrow && this.#frame.independent) return b.subarray(i, i + len);
     const prefix = this.#frame.independent ? 0 : this.#windowLen;
     const cap = this.#raw ? len : Math.min(this.#frame.blockMax, len * MAX_RATIO);
     const buf = scratch(prefix + cap);
@@ -184,6 +197,7 @@ export class FrameReader implements Stage {
     else end = decodeBlock(b, i, i + len, buf, prefix, prefix + cap);
     if (end < 0) throw new Lz4Error(`malformed lz4 block at offset ${this.#in.start + (-end - 1 - i)}`);
     if (!this.#frame.independent) this.#keepWindow(buf, end);
+    if (this.#borrow) return buf.subarray(prefix, end);
     const out = Buffer.allocUnsafe(end - prefix);
     out.set(buf.subarray(prefix, end));
     return out;

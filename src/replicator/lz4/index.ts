@@ -4,3 +4,4 @@ export {
   createFrameDecoder, createFrameEncoder, decodeFrame, encodeFrame, encodeFrameInSteps, Lz4Error, type FrameEncoderOptions,
 } from './frame.js';
 export { XXH32, xxh32 } from './xxhash32.js';
+export { FrameReader, type FrameReaderOptions } from './decoder.js';

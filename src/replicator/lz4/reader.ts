@@ -5,7 +5,8 @@ const EMPTY = new Uint8Array(0);
 /**
  * ByteReader gives the decoder `n` contiguous bytes at a time. A range inside the current
  * chunk is returned in place; one that spans chunks is gathered into a scratch buffer
- * (reused; it grows to the largest range asked, at most one block).
+ * (reused; it grows to the largest range asked, at most one block; not zeroed: every
+ * byte handed out was copied in first).
  */
 export class ByteReader {
   /** buf and off locate the range the last successful take() returned. */
@@ -41,7 +42,7 @@ export class ByteReader {
         this.#pos += n;
         return true;
       }
-      if (this.#scratch.length < n) this.#scratch = new Uint8Array(n);
+      if (this.#scratch.length < n) this.#scratch = Buffer.allocUnsafe(n);
       this.#want = n;
     }
     const k = Math.min(this.#want - this.#staged, this.#chunk.length - this.#pos);

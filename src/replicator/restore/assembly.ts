@@ -64,10 +64,15 @@ export class IndexAssembly {
     const indexer = new WALIndexer(this.#plan.index);
     const fh = await fsp.open(this.#path, 'r');
     try {
-      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      const window = new ReadWindow(fh);
       for (const [j, seg] of this.#plan.segments.entries()) {
         indexer.beginSegment(this.key(j), seg.offset);
-        await feed(fh, buf, seg.offset, this.#lengths[j]!, indexer);
+        const end = seg.offset + this.#lengths[j]!;
+        for (let pos = seg.offset; pos < end; ) {
+          const chunk = await window.at(pos, end);
+          indexer.push(chunk);
+          pos += chunk.length;
+        }
         indexer.endSegment();
       }
     } finally {
@@ -92,13 +97,29 @@ export class IndexAssembly {
   }
 }
 
-/** feed reads `len` bytes at `pos` in chunks into the indexer. */
-async function feed(fh: fsp.FileHandle, buf: Buffer, pos: number, len: number, indexer: WALIndexer): Promise<void> {
-  let done = 0;
-  while (done < len) {
-    const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, len - done), pos + done);
-    if (bytesRead === 0) throw new Error(`read wal file: unexpected end at offset ${pos + done}`);
-    indexer.push(buf.subarray(0, bytesRead));
-    done += bytesRead;
+/**
+ * ReadWindow reads a file forward in READ_CHUNK reads, whatever the segments' boundaries:
+ * an index of hundreds of small segments takes a few reads, not one or more per segment.
+ */
+class ReadWindow {
+  readonly #fh: fsp.FileHandle;
+  readonly #buf = Buffer.allocUnsafe(READ_CHUNK);
+  #start = 0;
+  #len = 0;
+
+  constructor(fh: fsp.FileHandle) {
+    this.#fh = fh;
+  }
+
+  /** at returns the bytes from `pos` on, up to `end` and at most one read's worth. */
+  async at(pos: number, end: number): Promise<Buffer> {
+    if (pos < this.#start || pos >= this.#start + this.#len) {
+      const { bytesRead } = await this.#fh.read(this.#buf, 0, this.#buf.length, pos);
+      if (bytesRead === 0) throw new Error(`read wal file: unexpected end at offset ${pos}`);
+      this.#start = pos;
+      this.#len = bytesRead;
+    }
+    const from = pos - this.#start;
+    return this.#buf.subarray(from, from + Math.min(end - pos, this.#len - from));
   }
 }

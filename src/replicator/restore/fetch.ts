@@ -4,11 +4,11 @@
  * (assembly.ts verifies the index once all its segments have landed). Nothing is held in
  * memory whole: bodies stream through the LZ4 decoder to positional file writes.
  */
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { Transform, Writable, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createFrameDecoder, Lz4Error } from '../lz4/index.js';
+import { FrameReader, Lz4Error } from '../lz4/index.js';
 import type { ReplicaClient, SnapshotInfo, WALSegmentInfo } from '../replica-client.js';
 import { snapshotName } from '../layout.js';
 import { errorMessage, ReplicaError } from '../../errors.js';
@@ -63,10 +63,11 @@ async function fetchSnapshotOnce(ctx: FetchContext, snapshot: SnapshotInfo, path
   const head = Buffer.alloc(100);
   try {
     const body = await open(name, () => ctx.client.readSnapshot(ctx.generation, snapshot.index, ctx.signal));
-    await decodeInto(name, body, ctx, async (chunk) => {
-      if (size < head.length) head.set(chunk.subarray(0, head.length - size), size);
-      await writeAll(fh, chunk, size);
-      size += chunk.length;
+    // Nothing else covers a snapshot's bytes: its LZ4 content checksum is verified.
+    await decodeInto(name, body, ctx, true, (block) => {
+      if (size < head.length) head.set(block.subarray(0, head.length - size), size);
+      writeAll(fh.fd, block, size);
+      size += block.length;
     });
   } finally {
     await fh.close();
@@ -94,10 +95,12 @@ async function fetchSegmentOnce(ctx: FetchContext, a: IndexAssembly, seg: WALSeg
   const fh = await a.handle();
   const body = await open(name, () => ctx.client.readWALSegment({ generation: ctx.generation, index: seg.index, offset: seg.offset }, ctx.signal));
   let len = 0;
-  await decodeInto(name, body, ctx, async (chunk) => {
-    if (len + chunk.length > limit) throw a.overlap(j);
-    await writeAll(fh, chunk, seg.offset + len);
-    len += chunk.length;
+  // Every decoded byte of a segment is covered by the WAL header's and the frames'
+  // chained checksums (checked by the assembly): LZ4's content checksum is redundant.
+  await decodeInto(name, body, ctx, false, (block) => {
+    if (len + block.length > limit) throw a.overlap(j);
+    writeAll(fh.fd, block, seg.offset + len);
+    len += block.length;
   });
   return len;
 }
@@ -137,37 +140,34 @@ async function open(name: string, fn: () => Promise<Readable>): Promise<Readable
   }
 }
 
-/** decodeInto streams a stored body through the LZ4 decoder into `sink`, chunk by chunk. */
-async function decodeInto(name: string, body: Readable, ctx: FetchContext, sink: (chunk: Buffer) => Promise<void>): Promise<void> {
-  const count = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      ctx.counters.onStored(chunk.length);
-      cb(null, chunk);
-    },
-  });
-  // The sink's own error is the one that matters: pipeline may report the teardown of
-  // another stream first.
-  let sinkErr: unknown;
-  const out = new Writable({
-    highWaterMark: 1 << 20,
-    write(chunk: Buffer, _enc, cb) {
-      sink(chunk).then(
-        () => cb(),
-        (err: unknown) => {
-          sinkErr = err;
-          cb(err as Error);
-        },
-      );
-    },
-  });
+/**
+ * decodeInto streams a stored body through the LZ4 decoder into `sink`, block by block
+ * (checking the frames' content checksums or not).
+ * Each decoded block is a borrowed view of the decoder's scratch, valid only until the
+ * next block: `sink` uses it synchronously (a positional write to a local file), so no
+ * block is copied and no stream machinery runs per block.
+ */
+async function decodeInto(name: string, body: Readable, ctx: FetchContext, verifyContentChecksum: boolean, sink: (block: Uint8Array) => void): Promise<void> {
+  const decoder = new FrameReader({ verifyContentChecksum, borrow: true });
+  if (ctx.signal) addAbortSignal(ctx.signal, body);
+  // Only a failure while reading the body is a download that broke off (started over).
+  let reading = true;
   try {
-    // Every decoded byte of a segment is covered by the WAL header's and the frames'
-    // chained checksums (checked by the assembly), so LZ4's content checksum is redundant.
-    await pipeline(body, count, createFrameDecoder({ verifyContentChecksum: false }), out, { signal: ctx.signal });
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      reading = false;
+      ctx.counters.onStored(chunk.length);
+      decoder.feed(chunk);
+      for (let block = decoder.next(); block !== null; block = decoder.next()) sink(block);
+      reading = true;
+    }
+    reading = false;
+    decoder.end();
   } catch (err) {
-    if (sinkErr !== undefined) throw describe(name, sinkErr);
     const e = describe(name, err);
-    throw e instanceof CorruptError || e.name === 'AbortError' ? e : new BodyError(e.message, { cause: err });
+    if (!reading || e instanceof CorruptError || e.name === 'AbortError') throw e;
+    throw new BodyError(e.message, { cause: err });
+  } finally {
+    body.destroy();
   }
 }
 
@@ -180,11 +180,8 @@ function describe(name: string, err: unknown): Error {
   return new Error(`download ${name}: ${errorMessage(err)}`, { cause: err });
 }
 
-/** writeAll writes all of `chunk` at `pos`. */
-async function writeAll(fh: fsp.FileHandle, chunk: Buffer, pos: number): Promise<void> {
+/** writeAll writes all of `block` at `pos` (synchronously: the block is borrowed). */
+function writeAll(fd: number, block: Uint8Array, pos: number): void {
   let done = 0;
-  while (done < chunk.length) {
-    const { bytesWritten } = await fh.write(chunk, done, chunk.length - done, pos + done);
-    done += bytesWritten;
-  }
+  while (done < block.length) done += fs.writeSync(fd, block, done, block.length - done, pos + done);
 }

@@ -27,8 +27,7 @@ import { NoBackupError } from './errors.js';
 import { exists, install, integrityCheck, makeTempDir, moveAsideStale, removeQuietly } from './output.js';
 import { planRestore, type RestorePlan, type TargetOptions } from './plan.js';
 import { ProgressTracker, type RestoreProgress, type RestoreStats } from './progress.js';
-import { dropTornTail, type Skipped } from './tail.js';
-import { transfer } from './transfer.js';
+import type { Skipped } from './tail.js';
 
 /** Re-exported: the two errors callers tell apart, and the plan and progress types. */
 export { NoBackupError, CorruptError } from './errors.js';
@@ -117,6 +116,9 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
 async function skipTornTail(plan: RestorePlan, opts: RestoreOptions, logger: Logger): Promise<Skipped[]> {
   if (opts.index !== undefined) return [];
   const client = opts.replicas.find((r) => r.name === plan.replica)!.client;
+  // Loaded only when there is something to restore (the decoder with it): a restore that
+  // finds nothing, as on every first boot, skips their load.
+  const { dropTornTail } = await import('./tail.js');
   const skipped = await dropTornTail(plan, client, opts.signal);
   for (const s of skipped) logger.warn('restore stops before an unreadable wal segment: skipped it', { segment: s.segment, reason: s.reason });
   return skipped;
@@ -175,9 +177,10 @@ async function build(plan: RestorePlan, out: string, opts: RestoreOptions, start
     await claimBuildDir(tempDir);
     const logger = opts.logger ?? defaultLog;
     const onRetry = (piece: string, attempt: number, err: Error): void => logger.warn('download broke off: starting it over', { piece, attempt, error: err.message });
+    const { transfer } = await import('./transfer.js');
     const res = await transfer(plan, { client, dbPath, tempDir, parallelism: opts.parallelism ?? DEFAULT_PARALLELISM, queueBudget: opts.queueBudget, tracker, signal: opts.signal, onRetry });
     const t = Date.now();
-    if (opts.integrityCheck) integrityCheck(dbPath);
+    if (opts.integrityCheck) await integrityCheck(dbPath);
     const checkMs = opts.integrityCheck ? Date.now() - t : 0;
     opts.signal?.throwIfAborted();
     await install(dbPath, out);

@@ -7,7 +7,6 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import type { Logger } from '../../log.js';
 import { errorMessage } from '../../errors.js';
 import { fsyncDir } from '../../fsync.js';
@@ -72,9 +71,11 @@ export async function install(tmp: string, out: string): Promise<void> {
 }
 
 /** integrityCheck runs `PRAGMA integrity_check` read-only; throws with SQLite's first complaints unless `ok`. */
-export function integrityCheck(dbPath: string): void {
+export async function integrityCheck(dbPath: string): Promise<void> {
   let rows: string[];
   try {
+    // Loaded here: a restore without the check never loads SQLite (a native addon).
+    const { default: Database } = await import('better-sqlite3');
     const db = new Database(dbPath, { readonly: true, fileMustExist: true });
     try {
       rows = (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);

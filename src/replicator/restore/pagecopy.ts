@@ -17,10 +17,12 @@ const MAX_IOV = 1024;
  */
 export function writePages(fd: number, pageSize: number, bySlot: Map<number, number[]>, pathOf: (slot: number) => string): number {
   let written = 0;
+  // One read buffer for every WAL: no window-sized garbage per file.
+  const buf = Buffer.allocUnsafe(Math.max(WINDOW, pageSize));
   for (const [slot, pairs] of bySlot) {
     const wal = fs.openSync(pathOf(slot), 'r');
     try {
-      written += copyFromWAL(wal, fd, pageSize, pairs);
+      written += copyFromWAL(wal, fd, pageSize, pairs, buf);
     } finally {
       fs.closeSync(wal);
     }
@@ -28,13 +30,12 @@ export function writePages(fd: number, pageSize: number, bySlot: Map<number, num
   return written;
 }
 
-/** copyFromWAL copies one WAL's listed pages, window by window in file order. */
-function copyFromWAL(wal: number, db: number, pageSize: number, pairs: number[]): number {
+/** copyFromWAL copies one WAL's listed pages, window by window in file order, reading through `buf`. */
+function copyFromWAL(wal: number, db: number, pageSize: number, pairs: number[], buf: Buffer): number {
   const n = pairs.length / 2;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;
   order.sort((a, b) => pairs[2 * a + 1] - pairs[2 * b + 1]);
-  const buf = Buffer.allocUnsafe(Math.max(WINDOW, pageSize));
   let i = 0;
   while (i < n) {
     const start = pairs[2 * order[i] + 1];

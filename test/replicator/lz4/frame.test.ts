@@ -4,6 +4,7 @@ import { Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { xxh32 } from '../../../src/replicator/lz4/xxhash32.js';
+import { FrameReader } from '../../../src/replicator/lz4/decoder.js';
 import {
   createFrameDecoder, createFrameEncoder, decodeFrame, encodeFrame, encodeFrameInSteps, Lz4Error,
 } from '../../../src/replicator/lz4/frame.js';
@@ -216,6 +217,29 @@ describe('content checksum verification', () => {
     };
     await expect(decode()).rejects.toThrow('lz4 content checksum mismatch');
     expect((await decode({ verifyContentChecksum: false })).equals(data)).toBe(true);
+  });
+});
+
+describe('borrowed blocks', () => {
+  it('FrameReader with borrow gives the same bytes, compressed and stored blocks, whatever the chunking', () => {
+    // 256 KB blocks: compressible pages, then random bytes (stored uncompressed).
+    const data = Buffer.concat([pageData(600_000, 3), randomBytes(300_000, 9)]);
+    const frame = encodeFrame(data, { blockSize: 262144 });
+    for (const chunk of [frame.length, 65536, 7777]) {
+      const reader = new FrameReader({ borrow: true });
+      const parts: Buffer[] = [];
+      let views = 0;
+      for (let off = 0; off < frame.length; off += chunk) {
+        reader.feed(frame.subarray(off, off + chunk));
+        for (let b = reader.next(); b !== null; b = reader.next()) {
+          if (!(b instanceof Buffer) || b.byteOffset > 0 || b.buffer.byteLength > b.length) views++;
+          parts.push(Buffer.from(b));
+        }
+      }
+      reader.end();
+      expect(Buffer.concat(parts).equals(data)).toBe(true);
+      expect(views).toBe(parts.length);
+    }
   });
 });
 

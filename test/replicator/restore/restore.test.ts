@@ -163,6 +163,19 @@ describe('restore faults name the piece and leave nothing behind', () => {
     expect(fs.readdirSync(s.outDir)).toEqual([]);
   });
 
+  it('a snapshot whose LZ4 content checksum does not match is bad LZ4 (nothing else covers its bytes)', async () => {
+    const s = await setup({ indexes: 2 });
+    const dir = path.join(s.root, 'generations', GEN, 'snapshots');
+    const [name] = fs.readdirSync(dir);
+    const stored = fs.readFileSync(path.join(dir, name));
+    stored[stored.length - 1] ^= 0x01;
+    fs.writeFileSync(path.join(dir, name), stored);
+    const err = await s.run().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CorruptError);
+    expect(String(err)).toContain(`snapshot ${GEN}/${name}: bad lz4: lz4 content checksum mismatch`);
+    expect(fs.readdirSync(s.outDir)).toEqual([]);
+  });
+
   it('a Litestream v0.3.4 replica is refused with a clear message', async () => {
     const s = await setup({ indexes: 1 });
     fs.writeFileSync(path.join(walDir(s.root), '00000000.wal.lz4'), encodeFrame(Buffer.alloc(32)));

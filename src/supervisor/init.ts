@@ -27,6 +27,7 @@ import { childEnv } from './replicated-by-init.js';
 import type { ServiceDef } from './service-dir.js';
 import type { Exit } from './service-table.js';
 import { Service, type ServiceOptions } from './service.js';
+import { ScanControl } from './svscan.js';
 import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js';
 
 /** EXIT_INIT_FAILED: the init could not do its job (restore failed, never ready, cont-init.d failed). */
@@ -98,6 +99,8 @@ class Init {
   /** crashLoop is the replicator's crash-loop report while it lasts. */
   private crashLoop?: string;
   private endpoints?: InitEndpoints;
+  /** scan serves s6-svc, s6-svstat, s6-svwait and s6-svscanctl (svscan.ts). */
+  private scan?: ScanControl;
 
   constructor(private readonly setup: InitSetup) {
     this.log = setup.log;
@@ -121,7 +124,10 @@ class Init {
     const failure = await this.boot();
     this.setup.prestarted?.discard();
     if (failure) this.requestStop({ kind: 'failed', message: failure });
+    // Live until a stop reason, even with nothing running (every service down by s6-svc -d).
+    const alive = setInterval(() => {}, 2 ** 30);
     await this.stopRequested;
+    clearInterval(alive);
     return this.shutdown();
   }
 
@@ -153,7 +159,9 @@ class Init {
     this.startReplicator();
     const replicatorNotReady = await this.waitReady(this.replicator ? [this.replicator] : []);
     if (replicatorNotReady || this.reason) return replicatorNotReady;
-    // The longrun services not marked `down`; then wait for those with a notification-fd.
+    // The longrun services not marked `down`, controllable by the s6 commands; then wait for
+    // those with a notification-fd.
+    await this.openScan();
     this.startServices();
     const notReady = await this.waitReady(this.services);
     if (notReady || this.reason) return notReady;
@@ -178,6 +186,7 @@ class Init {
     // 5. TERM every remaining descendant, KILL after LIFEBOAT_KILL_GRACETIME, reap.
     await killLeftovers(this.knobs.killGrace, this.reaper, this.log);
     this.reaper?.stop();
+    await this.scan?.close();
     await this.endpoints?.close();
     // 6. The exit code: the app's (128+N for a signal), 111, and 1 instead of 0 without a final sync.
     const code = finalCode(reason, appExit, synced);
@@ -269,6 +278,19 @@ class Init {
       log: this.log,
     });
     await this.endpoints.listen();
+  }
+
+  /** openScan makes the services' s6 directories and serves the s6 commands there (LIFEBOAT_SCAN_DIRS). */
+  private async openScan(): Promise<void> {
+    if (this.knobs.scanDirs.length === 0) return;
+    this.scan = await ScanControl.open({
+      dirs: this.knobs.scanDirs,
+      names: this.setup.services.map((s) => s.name),
+      service: (name) => this.services.find((s) => s.name === name),
+      stop: () => this.requestStop({ kind: 'signal', signal: 'SIGTERM' }),
+      stopping: () => this.reason !== undefined,
+      log: this.log,
+    });
   }
 
   private startServices(): void {

@@ -50,10 +50,16 @@ export class Service extends EventEmitter {
   private timer?: NodeJS.Timeout;
   private readonly queue: ServiceEvent[] = [];
   private dispatching = false;
-  private readonly stoppedPromise: Promise<Exit | undefined>;
+  private stoppedPromise: Promise<Exit | undefined>;
   private resolveStopped!: (exit: Exit | undefined) => void;
   /** lastErrorLine is the last line the service wrote on stderr (the crash-loop report quotes it). */
   private lastErrorLine = '';
+  private stoppedSettled = false;
+  /** upDownAt is when the run last came up or went down; downReadyAt when it last went down with `finish` done (s6-svstat's times). */
+  private upDownAt = performance.now();
+  private downReadyAt = performance.now();
+  /** paused: stopped with SIGSTOP (s6-svc -p) and not continued since. */
+  private paused = false;
 
   constructor(
     readonly def: ServiceDef,
@@ -71,6 +77,11 @@ export class Service extends EventEmitter {
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
   }
 
+  /** times are the monotonic times s6-svstat reports: last up or down, and last down with `finish` done. */
+  get times(): { upDownAt: number; downReadyAt: number; paused: boolean } {
+    return { upDownAt: this.upDownAt, downReadyAt: this.downReadyAt, paused: this.paused };
+  }
+
   /** name is the service's name (the output prefix). */
   get name(): string {
     return this.def.name;
@@ -86,13 +97,40 @@ export class Service extends EventEmitter {
     return this.current;
   }
 
-  /** start starts the service (from down, stopped or failed). */
+  /** start starts the service (from down, stopped or failed); one on its way down is started once down. */
   start(): void {
+    const { phase, wantUp } = this.current;
+    if (phase === 'stopping' || (phase === 'finishing' && !wantUp)) {
+      this.once('stopped', () => this.start());
+      return;
+    }
     this.dispatch({ type: 'start', now: performance.now() });
+  }
+
+  /** runOnce starts the service if it is down and never restarts it (s6-svc -o). */
+  runOnce(): void {
+    this.dispatch({ type: 'once', now: performance.now() });
+  }
+
+  /** signal sends `sig` to the running `run` process (not its group, as s6-svc); false when it is not running. */
+  signal(sig: NodeJS.Signals): boolean {
+    if (!isRunning(this.current.phase) || this.child?.pid === undefined) return false;
+    try {
+      process.kill(this.child.pid, sig);
+    } catch {
+      return false;
+    }
+    if (sig === 'SIGSTOP') this.paused = true;
+    if (sig === 'SIGCONT') this.paused = false;
+    return true;
   }
 
   /** stop stops it: down-signal, SIGKILL after timeout-kill, then `finish`; resolves with how it answered. */
   stop(): Promise<Exit | undefined> {
+    if (this.stoppedSettled && this.current.phase !== 'stopped') {
+      this.stoppedSettled = false;
+      this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
+    }
     this.dispatch({ type: 'stop', now: performance.now() });
     return this.stoppedPromise;
   }
@@ -107,12 +145,21 @@ export class Service extends EventEmitter {
         const before = this.current.phase;
         const { state, actions } = transition(this.policy, this.current, e);
         this.current = state;
-        if (state.phase !== before) this.clearTimer();
+        if (state.phase !== before) this.phaseChanged(before, state.phase);
         for (const action of actions) this.perform(action);
       }
     } finally {
       this.dispatching = false;
     }
+  }
+
+  /** phaseChanged clears the phase's timer and notes the times s6-svstat reports. */
+  private phaseChanged(before: ServiceState['phase'], after: ServiceState['phase']): void {
+    this.clearTimer();
+    const now = performance.now();
+    if (isRunning(before) !== isRunning(after)) this.upDownAt = now;
+    if (!isRunning(before) && isRunning(after)) this.paused = false;
+    if (!isRunning(after) && after !== 'finishing' && (isRunning(before) || before === 'finishing')) this.downReadyAt = now;
   }
 
   private perform(action: ServiceAction): void {
@@ -156,6 +203,7 @@ export class Service extends EventEmitter {
         return void this.emit('recovered');
       case 'stopped':
         log.debug('service stopped', action.exit ? describeExit(action.exit) : {});
+        this.stoppedSettled = true;
         this.resolveStopped(action.exit);
         return void this.emit('stopped', action.exit);
     }
@@ -210,6 +258,11 @@ export class Service extends EventEmitter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** isRunning: in these phases the `run` process lives (s6-svstat says up). */
+export function isRunning(phase: ServiceState['phase']): boolean {
+  return phase === 'starting' || phase === 'up' || phase === 'stopping';
 }
 
 /** onExit calls `done` once when the child exits, or with 127/126 when it could not start (logging `describe(err)`). */

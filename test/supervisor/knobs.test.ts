@@ -20,6 +20,7 @@ describe('readKnobs', () => {
       crashLoopWindow: 120000,
       stopOnCrashLoop: false,
       containerEnvDirs: [],
+      scanDirs: [],
       testFail: undefined,
     });
   });
@@ -47,6 +48,7 @@ describe('readKnobs', () => {
       LIFEBOAT_STOP_ON_CRASH_LOOP: '1',
       LIFEBOAT_TEST_FAIL: 'uncaught',
       LIFEBOAT_CONTAINER_ENV_DIR: '/e',
+      LIFEBOAT_SCAN_DIRS: '/a: /b:',
     });
     expect(k).toEqual({
       servicesDir: '/s',
@@ -64,8 +66,16 @@ describe('readKnobs', () => {
       crashLoopWindow: 9000,
       stopOnCrashLoop: true,
       containerEnvDirs: ['/e'],
+      scanDirs: ['/a', '/b'],
       testFail: 'uncaught',
     });
+  });
+
+  it("makes the s6 scan directories in s6-overlay's places as PID 1 only, where LIFEBOAT_SCAN_DIRS says", () => {
+    expect(readKnobs({}, 1).scanDirs).toEqual(['/run/service', '/var/run/s6/services']);
+    expect(readKnobs({}, 4242).scanDirs).toEqual([]);
+    expect(readKnobs({ LIFEBOAT_SCAN_DIRS: '' }, 1).scanDirs).toEqual([]);
+    expect(readKnobs({ LIFEBOAT_SCAN_DIRS: '/tmp/scan' }, 4242).scanDirs).toEqual(['/tmp/scan']);
   });
 
   it("saves the environment in s6-overlay's directories as PID 1 only, where LIFEBOAT_CONTAINER_ENV_DIR says, never with S6_KEEP_ENV", () => {

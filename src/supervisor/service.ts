@@ -58,6 +58,8 @@ export class Service extends EventEmitter {
   /** upDownAt is when the run last came up or went down; downReadyAt when it last went down with `finish` done (s6-svstat's times). */
   private upDownAt = performance.now();
   private downReadyAt = performance.now();
+  /** startWhenDown starts the service again once it is down (s6-svc -u while it stops); a stop cancels it. */
+  private startWhenDown?: () => void;
   /** paused: stopped with SIGSTOP (s6-svc -p) and not continued since. */
   private paused = false;
 
@@ -101,7 +103,12 @@ export class Service extends EventEmitter {
   start(): void {
     const { phase, wantUp } = this.current;
     if (phase === 'stopping' || (phase === 'finishing' && !wantUp)) {
-      this.once('stopped', () => this.start());
+      if (this.startWhenDown) return;
+      this.startWhenDown = () => {
+        this.startWhenDown = undefined;
+        this.start();
+      };
+      this.once('stopped', this.startWhenDown);
       return;
     }
     this.dispatch({ type: 'start', now: performance.now() });
@@ -127,6 +134,8 @@ export class Service extends EventEmitter {
 
   /** stop stops it: down-signal, SIGKILL after timeout-kill, then `finish`; resolves with how it answered. */
   stop(): Promise<Exit | undefined> {
+    if (this.startWhenDown) this.off('stopped', this.startWhenDown);
+    this.startWhenDown = undefined;
     if (this.stoppedSettled && this.current.phase !== 'stopped') {
       this.stoppedSettled = false;
       this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));

@@ -86,6 +86,9 @@ describe('s6 commands on the services of lifeboat init', () => {
     expect((await s6('s6-svc', '-wr', '-T', '10000', '-r', web)).code).toBe(0);
     const restarted = Number((await s6('s6-svstat', '-p', web)).out);
     expect(restarted).not.toBe(pid);
+    // -d then -u in one call: down, then up again once down.
+    expect((await s6('s6-svc', '-wr', '-T', '10000', '-du', web)).code).toBe(0);
+    expect(Number((await s6('s6-svstat', '-p', web)).out)).not.toBe(restarted);
     expect((await s6('s6-svc', '-o', web)).code).toBe(0);
     expect((await s6('s6-svstat', '-o', 'up,wantedup', web)).out).toBe('true false');
     expect((await s6('s6-svc', '-k', web)).code).toBe(0);

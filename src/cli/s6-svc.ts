@@ -7,8 +7,8 @@
  * ms. Exit 0; 1 timed out; 100 usage or no such service; 111 the init not reachable.
  */
 import os from 'node:os';
-import { ask, EXIT_S6_USAGE, fail, getopt, millis, S6Failure, status, target, waitFor, WANTS, type Want } from './s6-common.js';
 import { SVC_SIGNALS } from '../supervisor/svscan.js';
+import { ask, EXIT_S6_USAGE, fail, getopt, millis, S6Failure, status, target, waitFor, WANTS, type Want } from './s6-common.js';
 
 const PROG = 's6-svc';
 const USAGE = '[ -wu | -wU | -wd | -wD | -wr | -wR ] [ -T timeout ] [ -s signal | -abqhkti12pcy ] [ -oduOrx ] servicedir';

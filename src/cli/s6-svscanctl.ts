@@ -6,10 +6,10 @@
  * boot. SCANDIR is a scan directory the init made (/var/run/s6/services, /run/service).
  * Exit 0; 100 usage; 111 the init not reachable.
  */
-import { ask, EXIT_S6_SYSTEM, EXIT_S6_USAGE, fail, getopt, S6Failure } from './s6-common.js';
-import { scanSocket } from '../supervisor/svscan.js';
 import fs from 'node:fs';
 import path from 'node:path';
+import { scanSocket } from '../supervisor/svscan.js';
+import { ask, EXIT_S6_SYSTEM, EXIT_S6_USAGE, fail, getopt, S6Failure } from './s6-common.js';
 
 const PROG = 's6-svscanctl';
 const USAGE = '[ -tqbi0678 | -ahnN ] scandir';

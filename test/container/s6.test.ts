@@ -125,7 +125,7 @@ describe.skipIf(reason !== undefined)('s6-overlay trees in the image', () => {
     fs.writeFileSync(path.join(services, 'web/run'), '#!/bin/sh\nexec sleep 1000\n', { mode: 0o755 });
     const name = `lifeboat-s6-${process.pid}-${++serial}`;
     started.push(name);
-    await runDetached({ name, volumes: { [services]: '/etc/services.d' }, entrypoint: ['/init'], command: ['sleep', '1000'], env: { LIFEBOAT_CONFIG: '/nonexistent.yml' } });
+    await runDetached({ name, volumes: { [services]: '/etc/services.d' }, entrypoint: ['/init'], command: ['sleep', '1000'], env: { LIFEBOAT_DEFAULT_CONFIG: '' } });
     const exec = async (...argv: string[]) => {
       const r = await podman(['exec', name, ...argv]);
       return { code: r.exitCode, out: String(r.stdout).trim(), err: String(r.stderr).trim() };

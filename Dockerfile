@@ -71,9 +71,14 @@ RUN mkdir -p /out/app/build/Release /out/etc /out/usr/local/bin /out/usr/bin /ou
  && ln -s /app/bin/init /out/init \
  && ln -s /app/bin/with-contenv /out/usr/bin/with-contenv \
  && ln -s /app/bin/with-contenv /out/command/with-contenv \
- && for c in s6-svc s6-svscanctl s6-svstat s6-svwait; do \
-      ln -s /app/dist/cli/main.js /out/usr/bin/$c && ln -s /app/dist/cli/main.js /out/command/$c; \
-    done
+ && ln -s /app/dist/cli/main.js /out/usr/bin/s6-svc \
+ && ln -s /app/dist/cli/main.js /out/command/s6-svc \
+ && ln -s /app/dist/cli/main.js /out/usr/bin/s6-svscanctl \
+ && ln -s /app/dist/cli/main.js /out/command/s6-svscanctl \
+ && ln -s /app/dist/cli/main.js /out/usr/bin/s6-svstat \
+ && ln -s /app/dist/cli/main.js /out/command/s6-svstat \
+ && ln -s /app/dist/cli/main.js /out/usr/bin/s6-svwait \
+ && ln -s /app/dist/cli/main.js /out/command/s6-svwait
 
 # ---- runtime -------------------------------------------------------------------------------
 FROM ${NODE_IMAGE}

@@ -3,7 +3,8 @@
 # stops. By default the image runs the demo app (examples/demo) on /data/app.db, backed up
 # to $REPLICA_URL; build FROM it and replace CMD and add your /etc/lifeboat.yml (or
 # /etc/litestream.yml) for your app: the demo's config is used only when there is none.
-# For s6-overlay trees: /init, with-contenv and litestream (docs/migrating-from-s6-overlay.md).
+# For s6-overlay trees: /init, with-contenv, execlineb, s6-svc, s6-svscanctl, s6-svstat,
+# s6-svwait and litestream (docs/migrating-from-s6-overlay.md).
 #
 #   docker build -t lifeboat .
 #   docker run -v lifeboat-data:/data -v lifeboat-replica:/replica \
@@ -69,10 +70,27 @@ RUN mkdir -p /out/app/build/Release /out/etc /out/usr/local/bin /out/usr/bin /ou
  && ln -s /app/dist/cli/main.js /out/usr/local/bin/litestream \
  && ln -s /app/bin/init /out/init \
  && ln -s /app/bin/with-contenv /out/usr/bin/with-contenv \
- && ln -s /app/bin/with-contenv /out/command/with-contenv
+ && ln -s /app/bin/with-contenv /out/command/with-contenv \
+ && ln -s /app/dist/cli/main.js /out/usr/bin/s6-svc \
+ && ln -s /app/dist/cli/main.js /out/command/s6-svc \
+ && ln -s /app/dist/cli/main.js /out/usr/bin/s6-svscanctl \
+ && ln -s /app/dist/cli/main.js /out/command/s6-svscanctl \
+ && ln -s /app/dist/cli/main.js /out/usr/bin/s6-svstat \
+ && ln -s /app/dist/cli/main.js /out/command/s6-svstat \
+ && ln -s /app/dist/cli/main.js /out/usr/bin/s6-svwait \
+ && ln -s /app/dist/cli/main.js /out/command/s6-svwait
 
 # ---- runtime -------------------------------------------------------------------------------
 FROM ${NODE_IMAGE}
+
+# execlineb, for s6-overlay scripts starting `#!/usr/bin/execlineb -S0` (v3: /command/execlineb):
+# Debian's execline package, the real one (about 1 MB with its libraries).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends execline \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
+ && mkdir -p /command \
+ && ln -s /usr/bin/execlineb /command/execlineb
 
 COPY --from=build /out/ /
 

@@ -12,6 +12,7 @@
 // First: hold stop signals before anything slow loads (early.ts).
 import './early.js';
 import fs from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadV8 } from '../builtin.js';
 import { applyLitestreamEnv } from '../config/credentials.js';
@@ -48,6 +49,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
   },
   replicate: { summary: 'continuously replicate databases to their replicas', load: () => import('./replicate.js') },
   restore: { summary: 'restore a database from its replicas', load: () => import('./restore.js') },
+  's6-svc': { summary: "control a service of lifeboat init (s6's s6-svc)", load: () => import('./s6-svc.js') },
+  's6-svscanctl': { summary: "stop lifeboat init's container: -t (s6's s6-svscanctl)", load: () => import('./s6-svscanctl.js') },
+  's6-svstat': { summary: "print the state of a service of lifeboat init (s6's s6-svstat)", load: () => import('./s6-svstat.js') },
+  's6-svwait': { summary: "wait for services of lifeboat init to go up or down (s6's s6-svwait)", load: () => import('./s6-svwait.js') },
   snapshots: { summary: 'list the snapshots of a database or replica', load: () => import('./snapshots.js') },
   status: { summary: 'show replication status and health (exit 0 healthy, 1 unhealthy, 2 unreachable)', load: () => import('./status.js') },
   version: { summary: 'print the version', load: () => import('./version.js') },
@@ -125,6 +130,18 @@ function withoutPrefix(cmd: string, message: string): string {
   return message.startsWith(`${cmd}: `) ? message.slice(cmd.length + 2) : message;
 }
 
+/**
+ * S6_NAMES are the commands the image also installs under their s6 names (`s6-svc` is a
+ * symlink to this file): run under such a name, the name is the command.
+ */
+export const S6_NAMES: readonly string[] = ['s6-svc', 's6-svscanctl', 's6-svstat', 's6-svwait'];
+
+/** commandLine is `argv` (without node and the script) with the command the script's name implies put first. */
+export function commandLine(script: string | undefined, argv: string[]): string[] {
+  const name = script === undefined ? '' : path.basename(script);
+  return S6_NAMES.includes(name) ? [name, ...argv] : argv;
+}
+
 /** exit flushes stdout and stderr, then exits with `code`. */
 async function exit(code: number): Promise<never> {
   await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
@@ -145,7 +162,7 @@ function isEntryPoint(): boolean {
 // never report success for a command that did not finish.
 if (isEntryPoint()) {
   process.exitCode = EXIT_FAILURE;
-  void main(process.argv.slice(2)).then(exit, (err: unknown) => {
+  void main(commandLine(process.argv[1], process.argv.slice(2))).then(exit, (err: unknown) => {
     process.stderr.write(`lifeboat: ${errorMessage(err)}\n`);
     return exit(EXIT_FAILURE);
   });

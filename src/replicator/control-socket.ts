@@ -36,32 +36,43 @@ export function controlSocketPath(dbPath: string): string {
 export async function listenControlSocket(dbPath: string, routes: Routes, log: Logger): Promise<HttpServer | undefined> {
   const file = controlSocketPath(dbPath);
   try {
-    if (Buffer.byteLength(file) > SOCKET_PATH_MAX) throw new Error(`path longer than ${SOCKET_PATH_MAX} bytes`);
-    removeStale(file);
-    const server = await createHttpServer(routes);
-    await bindPrivately(server, file);
-    server.unref();
-    const ino = fs.lstatSync(file).ino;
-    const unlinkOurs = (): void => {
-      try {
-        if (fs.lstatSync(file).ino === ino) fs.unlinkSync(file);
-      } catch {
-        // gone already
-      }
-    };
-    process.once('exit', unlinkOurs);
-    return {
-      address: file,
-      close: async () => {
-        process.off('exit', unlinkOurs);
-        await closeServer(server);
-        unlinkOurs();
-      },
-    };
+    return await listenUnixSocket(file, routes);
   } catch (err) {
     log.warn('no control socket: lifeboat status will read the replica instead', { socket: file, error: errorMessage(err) });
     return undefined;
   }
+}
+
+/**
+ * listenUnixSocket serves `routes` on the unix socket `file` (its name must end in
+ * `lifeboat.sock`), mode 0600, made privately and renamed into place (bindPrivately); a
+ * stale socket there is replaced, a symlink or other file refused. Throws when it cannot.
+ * The socket is removed on close and when the process exits.
+ */
+export async function listenUnixSocket(file: string, routes: Routes): Promise<HttpServer> {
+  if (!file.endsWith('lifeboat.sock')) throw new Error(`socket name must end in lifeboat.sock: ${file}`);
+  if (Buffer.byteLength(file) > SOCKET_PATH_MAX) throw new Error(`path longer than ${SOCKET_PATH_MAX} bytes`);
+  removeStale(file);
+  const server = await createHttpServer(routes);
+  await bindPrivately(server, file);
+  server.unref();
+  const ino = fs.lstatSync(file).ino;
+  const unlinkOurs = (): void => {
+    try {
+      if (fs.lstatSync(file).ino === ino) fs.unlinkSync(file);
+    } catch {
+      // gone already
+    }
+  };
+  process.once('exit', unlinkOurs);
+  return {
+    address: file,
+    close: async () => {
+      process.off('exit', unlinkOurs);
+      await closeServer(server);
+      unlinkOurs();
+    },
+  };
 }
 
 /**
@@ -144,7 +155,14 @@ export interface ControlReply {
  * symlink (or not a socket) without connecting.
  */
 export async function askReplicator(dbPath: string, route: string, timeoutMs = CONTROL_TIMEOUT): Promise<ControlReply> {
-  const file = controlSocketPath(dbPath);
+  return askSocket(controlSocketPath(dbPath), route, timeoutMs);
+}
+
+/**
+ * askSocket sends `GET route` on the unix socket `file`; throws ControlUnreachable when
+ * nothing answers, and refuses a path that is a symlink (or not a socket) without connecting.
+ */
+export async function askSocket(file: string, route: string, timeoutMs = CONTROL_TIMEOUT): Promise<ControlReply> {
   let st: fs.Stats;
   try {
     st = fs.lstatSync(file);

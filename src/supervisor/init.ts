@@ -31,6 +31,7 @@ import { childEnv } from './replicated-by-init.js';
 import type { ServiceDef } from './service-dir.js';
 import type { Exit } from './service-table.js';
 import { Service, type ServiceOptions } from './service.js';
+import { ScanControl } from './svscan.js';
 import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js';
 
 /** EXIT_INIT_FAILED: the init could not do its job (restore failed, never ready, cont-init.d failed). */
@@ -104,6 +105,8 @@ class Init {
   /** crashLoop is the replicator's crash-loop report while it lasts. */
   private crashLoop?: string;
   private endpoints?: InitEndpoints;
+  /** scan serves s6-svc, s6-svstat, s6-svwait and s6-svscanctl (svscan.ts). */
+  private scan?: ScanControl;
 
   constructor(private readonly setup: InitSetup) {
     this.log = setup.log;
@@ -128,7 +131,10 @@ class Init {
     const failure = await this.boot();
     this.setup.prestarted?.discard();
     if (failure) this.requestStop({ kind: 'failed', message: failure });
+    // Live until a stop reason, even with nothing running (every service down by s6-svc -d).
+    const alive = setInterval(() => {}, 2 ** 30);
     await this.stopRequested;
+    clearInterval(alive);
     return this.shutdown();
   }
 
@@ -169,7 +175,9 @@ class Init {
     const s6rc = await startS6rc(this.knobs, t0, { log: this.log, service: this.serviceOptions(), abort: this.stopAbort.signal, stopService, onService });
     this.s6rc = s6rc.tree;
     if (s6rc.failure || this.reason) return s6rc.failure;
-    // The longrun services not marked `down`; then wait for those with a notification-fd.
+    // The longrun services not marked `down`, controllable by the s6 commands; then wait for
+    // those with a notification-fd.
+    await this.openScan();
     this.startServices();
     const notReady = await this.waitReady(this.services);
     if (notReady || this.reason) return notReady;
@@ -198,6 +206,7 @@ class Init {
     this.reaper?.stop();
     // S6_SYNC_DISKS: flush every file system's buffers (sync(2)) before PID 1 exits.
     if (this.knobs.syncDisks) syncDisks(this.log);
+    await this.scan?.close();
     await this.endpoints?.close();
     // 6. The exit code: the app's (128+N for a signal), 111, and 1 instead of 0 without a final sync.
     const code = finalCode(reason, appExit, synced);
@@ -289,6 +298,19 @@ class Init {
       log: this.log,
     });
     await this.endpoints.listen();
+  }
+
+  /** openScan makes the services' s6 directories and serves the s6 commands there (LIFEBOAT_SCAN_DIRS). */
+  private async openScan(): Promise<void> {
+    if (this.knobs.scanDirs.length === 0) return;
+    this.scan = await ScanControl.open({
+      dirs: this.knobs.scanDirs,
+      names: this.setup.services.map((s) => s.name),
+      service: (name) => this.services.find((s) => s.name === name),
+      stop: () => this.requestStop({ kind: 'signal', signal: 'SIGTERM' }),
+      stopping: () => this.reason !== undefined,
+      log: this.log,
+    });
   }
 
   private startServices(): void {

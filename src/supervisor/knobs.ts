@@ -58,6 +58,12 @@ export const DEFAULT_STOP_ON_CRASH_LOOP = false;
 export const CONTAINER_ENV_DIRS: readonly string[] = ['/run/s6/container_environment', '/var/run/s6/container_environment'];
 
 /**
+ * SCAN_DIRS are where s6-overlay's service directories are (v3, v2): as PID 1 the init makes
+ * one directory per service there, for s6-svc, s6-svstat, s6-svwait and s6-svscanctl (svscan.ts).
+ */
+export const SCAN_DIRS: readonly string[] = ['/run/service', '/var/run/s6/services'];
+
+/**
  * TEST_FAIL_MODES: `LIFEBOAT_TEST_FAIL` makes the init throw (`uncaught`) or reject
  * (`rejection`) once the app has started, to test its last-resort handler. Test only.
  */
@@ -93,6 +99,8 @@ export interface Knobs {
   syncDisks: boolean;
   /** stage2Hook is run (split on blanks) before anything else of the boot (S6_STAGE2_HOOK). */
   stage2Hook?: string;
+  /** scanDirs are where the init makes its services' s6 directories (LIFEBOAT_SCAN_DIRS); none: not made. */
+  scanDirs: readonly string[];
   /** testFail is the test-only failure hook (LIFEBOAT_TEST_FAIL); never set it in production. */
   testFail?: (typeof TEST_FAIL_MODES)[number];
 }
@@ -125,6 +133,7 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env, pid = process.pi
     crashLoopWindow: millis(env, 'LIFEBOAT_CRASH_LOOP_WINDOW', DEFAULT_CRASH_LOOP_WINDOW),
     stopOnCrashLoop: flag(env, 'LIFEBOAT_STOP_ON_CRASH_LOOP', DEFAULT_STOP_ON_CRASH_LOOP),
     containerEnvDirs: containerEnvDirs(env, pid),
+    scanDirs: scanDirs(env, pid),
     testFail: testFail(env),
   };
 }
@@ -189,6 +198,13 @@ function containerEnvDirs(env: NodeJS.ProcessEnv, pid: number): readonly string[
 /** keepEnv reads S6_KEEP_ENV as s6-overlay's shell test `"0$S6_KEEP_ENV" -eq 0` does: unset, empty or zero resets. */
 export function keepEnv(env: NodeJS.ProcessEnv): boolean {
   return !/^0*$/.test(`0${(env.S6_KEEP_ENV ?? '').trim()}`);
+}
+
+/** scanDirs: `LIFEBOAT_SCAN_DIRS` (colon-separated; empty: none) when set; else SCAN_DIRS as PID 1, none otherwise. */
+function scanDirs(env: NodeJS.ProcessEnv, pid: number): readonly string[] {
+  const v = env.LIFEBOAT_SCAN_DIRS;
+  if (v !== undefined) return v.split(':').map((d) => d.trim()).filter((d) => d !== '');
+  return pid === 1 ? SCAN_DIRS : [];
 }
 
 function testFail(env: NodeJS.ProcessEnv): Knobs['testFail'] {

@@ -97,6 +97,7 @@ export interface ServiceState {
 export type ServiceEvent =
   | { type: 'start'; now: number }
   | { type: 'stop'; now: number }
+  | { type: 'once'; now: number }
   | { type: 'ready'; now: number }
   | { type: 'exit'; now: number; exit: Exit }
   | { type: 'finished'; now: number; code: number | null }
@@ -151,6 +152,12 @@ const TABLE: Row[] = [
   { from: ['starting'], on: 'ready', then: (_p, s, e) => up({ ...s, phase: 'up', readyAt: e.now }, { type: 'ready' }) },
   // An unhealthy service that stayed up: healthy again.
   { from: ['up'], on: 'timeout', when: unhealthy, then: (_p, s) => go({ ...s, unhealthy: false, deathTimes: [] }, { type: 'recovered' }) },
+  // Once (s6-svc -o): start it if down, and never restart it; an exit while so marked ends it.
+  { from: ['down', 'stopped', 'failed', 'backoff'], on: 'once', when: notifies, then: (_p, s, e) => once(spawn(s, e, 'starting')) },
+  { from: ['down', 'stopped', 'failed', 'backoff'], on: 'once', when: silent, then: (_p, s, e) => once(spawn(s, e, 'up')) },
+  { from: ['starting', 'up', 'finishing'], on: 'once', then: (_p, s) => go({ ...s, wantUp: false }) },
+  { from: ['starting', 'up'], on: 'exit', when: (p, s) => !s.wantUp && p.hasFinish, then: (p, s, e) => finish(p, exited(s, e)) },
+  { from: ['starting', 'up'], on: 'exit', when: wantDown, then: (_p, s, e) => stopped(exited(s, e)) },
   // An exit while wanted up: tally it, then run `finish`, or go straight to the backoff.
   { from: ['starting', 'up'], on: 'exit', when: hasFinish, then: (p, s, e) => died(p, s, e, (d) => finish(p, d)) },
   { from: ['starting', 'up'], on: 'exit', when: noFinish, then: (p, s, e) => died(p, s, e, (d) => backoff(d, e.now)) },
@@ -199,6 +206,11 @@ export function quickDeath(state: ServiceState, now: number): boolean {
 
 function go(state: ServiceState, ...actions: ServiceAction[]): Transition {
   return { state, actions };
+}
+
+/** once keeps a spawn's actions but marks the service not to be restarted. */
+function once(t: Transition): Transition {
+  return { state: { ...t.state, wantUp: false }, actions: t.actions };
 }
 
 function spawn(s: ServiceState, e: ServiceEvent, phase: 'starting' | 'up'): Transition {

@@ -52,7 +52,7 @@ export class Service extends EventEmitter {
   private timer?: NodeJS.Timeout;
   private readonly queue: ServiceEvent[] = [];
   private dispatching = false;
-  private readonly stoppedPromise: Promise<Exit | undefined>;
+  private stoppedPromise: Promise<Exit | undefined>;
   private resolveStopped!: (exit: Exit | undefined) => void;
   /** lastErrorLine is the last line the service wrote on stderr (the crash-loop report quotes it). */
   private lastErrorLine = '';
@@ -60,6 +60,14 @@ export class Service extends EventEmitter {
   private abandoned = false;
   /** logger is this service's `log/` service, stopped after it (service-logger.ts). */
   logger?: Service;
+  private stoppedSettled = false;
+  /** upDownAt is when the run last came up or went down; downReadyAt when it last went down with `finish` done (s6-svstat's times). */
+  private upDownAt = performance.now();
+  private downReadyAt = performance.now();
+  /** startWhenDown starts the service again once it is down (s6-svc -u while it stops); a stop cancels it. */
+  private startWhenDown?: () => void;
+  /** paused: stopped with SIGSTOP (s6-svc -p) and not continued since. */
+  private paused = false;
 
   constructor(
     readonly def: ServiceDef,
@@ -78,6 +86,11 @@ export class Service extends EventEmitter {
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
   }
 
+  /** times are the monotonic times s6-svstat reports: last up or down, and last down with `finish` done. */
+  get times(): { upDownAt: number; downReadyAt: number; paused: boolean } {
+    return { upDownAt: this.upDownAt, downReadyAt: this.downReadyAt, paused: this.paused };
+  }
+
   /** name is the service's name (the output prefix). */
   get name(): string {
     return this.def.name;
@@ -93,8 +106,18 @@ export class Service extends EventEmitter {
     return this.current;
   }
 
-  /** start starts the service (from down, stopped or failed). */
+  /** start starts the service (from down, stopped or failed); one on its way down is started once down. */
   start(): void {
+    const { phase, wantUp } = this.current;
+    if (phase === 'stopping' || (phase === 'finishing' && !wantUp)) {
+      if (this.startWhenDown) return;
+      this.startWhenDown = () => {
+        this.startWhenDown = undefined;
+        this.start();
+      };
+      this.once('stopped', this.startWhenDown);
+      return;
+    }
     this.dispatch({ type: 'start', now: performance.now() });
   }
 
@@ -109,8 +132,32 @@ export class Service extends EventEmitter {
     this.abandoned = true;
   }
 
+  /** runOnce starts the service if it is down and never restarts it (s6-svc -o). */
+  runOnce(): void {
+    this.dispatch({ type: 'once', now: performance.now() });
+  }
+
+  /** signal sends `sig` to the running `run` process (not its group, as s6-svc); false when it is not running. */
+  signal(sig: NodeJS.Signals): boolean {
+    if (!isRunning(this.current.phase) || this.child?.pid === undefined) return false;
+    try {
+      process.kill(this.child.pid, sig);
+    } catch {
+      return false;
+    }
+    if (sig === 'SIGSTOP') this.paused = true;
+    if (sig === 'SIGCONT') this.paused = false;
+    return true;
+  }
+
   /** stop stops it: down-signal and SIGCONT, SIGKILL after timeout-kill (if any), then `finish`; resolves with how it answered. */
   stop(): Promise<Exit | undefined> {
+    if (this.startWhenDown) this.off('stopped', this.startWhenDown);
+    this.startWhenDown = undefined;
+    if (this.stoppedSettled && this.current.phase !== 'stopped') {
+      this.stoppedSettled = false;
+      this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
+    }
     this.dispatch({ type: 'stop', now: performance.now() });
     return this.stoppedPromise;
   }
@@ -125,12 +172,21 @@ export class Service extends EventEmitter {
         const before = this.current.phase;
         const { state, actions } = transition(this.policy, this.current, e);
         this.current = state;
-        if (state.phase !== before) this.clearTimer();
+        if (state.phase !== before) this.phaseChanged(before, state.phase);
         for (const action of actions) this.perform(action);
       }
     } finally {
       this.dispatching = false;
     }
+  }
+
+  /** phaseChanged clears the phase's timer and notes the times s6-svstat reports. */
+  private phaseChanged(before: ServiceState['phase'], after: ServiceState['phase']): void {
+    this.clearTimer();
+    const now = performance.now();
+    if (isRunning(before) !== isRunning(after)) this.upDownAt = now;
+    if (!isRunning(before) && isRunning(after)) this.paused = false;
+    if (!isRunning(after) && after !== 'finishing' && (isRunning(before) || before === 'finishing')) this.downReadyAt = now;
   }
 
   private perform(action: ServiceAction): void {
@@ -175,6 +231,7 @@ export class Service extends EventEmitter {
         return void this.emit('recovered');
       case 'stopped':
         log.debug('service stopped', action.exit ? describeExit(action.exit) : {});
+        this.stoppedSettled = true;
         this.resolveStopped(action.exit);
         return void this.emit('stopped', action.exit);
     }
@@ -256,6 +313,10 @@ export class Service extends EventEmitter {
 
 /** LOGGER_EOF_MS is how long a logger may take to exit on the end of its input before its down-signal. */
 export const LOGGER_EOF_MS = 1_000;
+/** isRunning: in these phases the `run` process lives (s6-svstat says up). */
+export function isRunning(phase: ServiceState['phase']): boolean {
+  return phase === 'starting' || phase === 'up' || phase === 'stopping';
+}
 
 /** onExit calls `done` once when the child exits, or with 127/126 when it could not start (logging `describe(err)`). */
 function onExit(child: ChildProcess, describe: (err: NodeJS.ErrnoException) => string, log: Logger, done: (exit: Exit) => void): void {

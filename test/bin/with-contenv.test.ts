@@ -1,6 +1,6 @@
 /**
  * bin/with-contenv (POSIX sh) with real child processes: it replaces the environment with
- * the saved one (PATH kept unless saved), reads files as s6-envdir -Lf does, reads back
+ * the saved one (PATH kept unless saved, and the init's per-child variables), reads files as s6-envdir -Lf does, reads back
  * exactly what the init writes (writeEnvDir), keeps the environment with S6_KEEP_ENV or
  * without a saved one, and works as a `#!` interpreter.
  */
@@ -54,6 +54,13 @@ describe('with-contenv', () => {
     });
     const env = await envOf({ PATH, LIFEBOAT_CONTAINER_ENV_DIR: dir, UNSET_ME: 'was set', OTHER: 'not saved' });
     expect(env).toEqual({ PATH, FOO: 'bar baz', TWO_LINES: 'a\nb', NUL: 'x\ny', '-dash': 'yes' });
+  });
+
+  it("keeps what the init gives each child over the saved environment: LIFEBOAT_INIT_REPLICATES, LIFEBOAT_LOG_TIMESTAMPS", async () => {
+    const dir = envdir({ FOO: 'bar', LIFEBOAT_LOG_TIMESTAMPS: '1' });
+    const given = { PATH, LIFEBOAT_CONTAINER_ENV_DIR: dir, LIFEBOAT_INIT_REPLICATES: '/data/db\n/data/other db', LIFEBOAT_LOG_TIMESTAMPS: '0' };
+    expect(await envOf(given)).toEqual({ PATH, FOO: 'bar', LIFEBOAT_INIT_REPLICATES: '/data/db\n/data/other db', LIFEBOAT_LOG_TIMESTAMPS: '0' });
+    expect(await envOf({ PATH, LIFEBOAT_CONTAINER_ENV_DIR: dir })).toEqual({ PATH, FOO: 'bar', LIFEBOAT_LOG_TIMESTAMPS: '1' });
   });
 
   it('takes PATH from the saved environment when it holds one', async () => {

@@ -29,10 +29,12 @@ export function fixturesEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /**
  * FAST_KNOBS keep the init's waits short in tests and point its dirs at nothing; the
- * container environment is not saved (as PID 1 it would go to the real /run/s6).
+ * container environment is not saved and no s6 scan directories are made (as PID 1 they
+ * would go to the real /run).
  */
 export const FAST_KNOBS: NodeJS.ProcessEnv = {
   LIFEBOAT_CONTAINER_ENV_DIR: '',
+  LIFEBOAT_SCAN_DIRS: '',
   LIFEBOAT_SERVICES_DIR: '/nonexistent/services.d',
   LIFEBOAT_CONT_INIT_DIR: '/nonexistent/cont-init.d',
   LIFEBOAT_CONT_FINISH_DIR: '/nonexistent/cont-finish.d',

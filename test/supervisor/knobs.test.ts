@@ -24,6 +24,7 @@ describe('readKnobs', () => {
       bootTimeout: undefined,
       syncDisks: false,
       stage2Hook: undefined,
+      scanDirs: [],
       testFail: undefined,
     });
   });
@@ -80,6 +81,7 @@ describe('readKnobs', () => {
       LIFEBOAT_TEST_FAIL: 'uncaught',
       LIFEBOAT_CONTAINER_ENV_DIR: '/e',
       LIFEBOAT_S6_OVERLAY_DIR: '/v3',
+      LIFEBOAT_SCAN_DIRS: '/a: /b:',
     });
     expect(k).toEqual({
       s6OverlayDir: '/v3',
@@ -101,8 +103,16 @@ describe('readKnobs', () => {
       crashLoopWindow: 9000,
       stopOnCrashLoop: true,
       containerEnvDirs: ['/e'],
+      scanDirs: ['/a', '/b'],
       testFail: 'uncaught',
     });
+  });
+
+  it("makes the s6 scan directories in s6-overlay's places as PID 1 only, where LIFEBOAT_SCAN_DIRS says", () => {
+    expect(readKnobs({}, 1).scanDirs).toEqual(['/run/service', '/var/run/s6/services']);
+    expect(readKnobs({}, 4242).scanDirs).toEqual([]);
+    expect(readKnobs({ LIFEBOAT_SCAN_DIRS: '' }, 1).scanDirs).toEqual([]);
+    expect(readKnobs({ LIFEBOAT_SCAN_DIRS: '/tmp/scan' }, 4242).scanDirs).toEqual(['/tmp/scan']);
   });
 
   it("saves the environment in s6-overlay's directories as PID 1 only, where LIFEBOAT_CONTAINER_ENV_DIR says, never with S6_KEEP_ENV", () => {

@@ -292,3 +292,24 @@ describe('service table: stop', () => {
     });
   });
 });
+
+describe('service table: once (s6-svc -o)', () => {
+  it('starts a down service that is not restarted when it exits; finish still runs', () => {
+    const started = run(plain, [{ type: 'once', now: 0 }]);
+    expect(started.state).toMatchObject({ phase: 'up', wantUp: false });
+    expect(started.actions.map((a) => a.type)).toEqual(['spawn', 'ready']);
+    const exited = run(plain, [{ type: 'exit', now: 5, exit: exit1 }], started.state);
+    expect(exited.state.phase).toBe('stopped');
+    expect(exited.actions.map((a) => a.type)).toEqual(['stopped']);
+    const finished = run(withFinish, [{ type: 'once', now: 0 }, { type: 'exit', now: 5, exit: exit1 }, { type: 'finished', now: 6, code: 0 }]);
+    expect(finished.state.phase).toBe('stopped');
+    expect(finished.actions.map((a) => a.type)).toEqual(['spawn', 'ready', 'finish', 'timer', 'stopped']);
+  });
+
+  it('marks a running service not to be restarted, without signalling it', () => {
+    const up = run(plain, [{ type: 'start', now: 0 }]).state;
+    const marked = run(plain, [{ type: 'once', now: 1 }], up);
+    expect(marked).toEqual({ state: { ...up, wantUp: false }, actions: [] });
+    expect(run(plain, [{ type: 'exit', now: 2, exit: exit1 }], marked.state).state.phase).toBe('stopped');
+  });
+});

@@ -300,13 +300,14 @@ class Init {
     await this.endpoints.listen();
   }
 
-  /** openScan makes the services' s6 directories and serves the s6 commands there (LIFEBOAT_SCAN_DIRS). */
+  /** openScan makes the s6 directories of the services (services.d's, and the v3 tree's longruns) and serves the s6 commands there (LIFEBOAT_SCAN_DIRS). */
   private async openScan(): Promise<void> {
     if (this.knobs.scanDirs.length === 0) return;
+    const v3 = this.s6rc?.services ?? [];
     this.scan = await ScanControl.open({
       dirs: this.knobs.scanDirs,
-      names: this.setup.services.map((s) => s.name),
-      service: (name) => this.services.find((s) => s.name === name),
+      names: [...this.setup.services.map((s) => s.name), ...v3.map((s) => s.name)],
+      service: (name) => this.services.find((s) => s.name === name) ?? v3.find((s) => s.name === name),
       stop: () => this.requestStop({ kind: 'signal', signal: 'SIGTERM' }),
       stopping: () => this.reason !== undefined,
       log: this.log,

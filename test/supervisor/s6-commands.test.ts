@@ -142,3 +142,33 @@ describe('an app service whose finish stops the container (s6-overlay\'s pattern
     expect(lines.filter((l) => /service exited: restarting service=app/.test(l)).length).toBeLessThanOrEqual(1);
   });
 });
+
+describe('a longrun of the s6-overlay v3 tree', () => {
+  it('has its directory under /run/service-style scan dirs: s6-svstat and s6-svc -d work on it', async () => {
+    const root = tmpDir('lifeboat-s6-');
+    const scan = path.join(root, 'scan');
+    const tree = path.join(root, 's6-overlay');
+    const v3 = path.join(tree, 's6-rc.d');
+    for (const [file, body] of Object.entries({ 'user/type': 'bundle\n', 'user/contents.d/v3web': '', 'v3web/type': 'longrun\n' })) {
+      fs.mkdirSync(path.dirname(path.join(v3, file)), { recursive: true });
+      fs.writeFileSync(path.join(v3, file), body);
+    }
+    fs.writeFileSync(path.join(v3, 'v3web/run'), '#!/bin/sh\nexec sleep 1000\n', { mode: 0o755 });
+    const init = await startInit([], { env: { LIFEBOAT_S6_OVERLAY_DIR: tree, LIFEBOAT_SCAN_DIRS: scan } });
+    try {
+      await init.waitFor(/no app command/);
+      const dir = path.join(scan, 'v3web');
+      const st = await waitUntil(async () => {
+        const r = await s6('s6-svstat', '-p', dir);
+        return r.code === 0 && Number(r.out) > 0 ? Number(r.out) : undefined;
+      }, { what: 'v3web to be up' });
+      expect(alive(st)).toBe(true);
+      expect(await s6('s6-svc', '-wD', '-T', '10000', '-d', dir)).toMatchObject({ code: 0, err: '' });
+      expect(alive(st)).toBe(false);
+      expect((await s6('s6-svstat', '-u', dir)).out).toBe('false');
+    } finally {
+      init.signal('SIGTERM');
+      expect((await init.done).code).toBe(0);
+    }
+  });
+});

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { indexOf, makeService, runInit, writeScript } from '../helpers/procs.js';
+import { indexOf, makeService, runInit, waitForFileSh, writeScript } from '../helpers/procs.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 /** Svc is one s6-rc.d/<name>/: its type, names in dependencies.d and contents.d, scripts and setting files. */
@@ -195,9 +195,24 @@ describe.concurrent('lifeboat init: log/ and the leftovers', () => {
     expect(r.output).toMatch(/WARN service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill service=stubborn grace_ms=300/);
     expect(r.output).toMatch(/INFO terminating leftover processes count=\d+ grace_ms=0/);
     expect(r.output).not.toMatch(/service did not stop in time: killing/);
-    // Left to the final kill, as when s6's supervisor is gone: its finish does not run.
-    expect(r.output).not.toContain('finish ran');
     expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('a service left to the final kill that exits later (during cont-finish.d): its finish does not run', async () => {
+    const dir = tmpDir();
+    const [release, gone, finished] = ['release', 'gone', 'finished'].map((f) => path.join(dir, f));
+    const services = path.join(dir, 'services.d');
+    const run = `trap '' TERM\necho trapped\nwhile [ ! -e '${release}' ]; do sleep 0.05; done\necho gone > '${gone}'`;
+    makeService(services, 'stubborn', run, { finish: `echo ran > '${finished}'` });
+    // cont-finish.d lets the abandoned service go, then gives its finish 3 s to show up.
+    const finish = path.join(dir, 'cont-finish.d');
+    writeScript(path.join(finish, '10-release'), `touch '${release}'\n(${waitForFileSh(finished, 3)})\nexit 0`);
+    const env = { LIFEBOAT_SERVICES_GRACETIME: '300', LIFEBOAT_CONT_FINISH_DIR: finish };
+    const r = await runInit(['-services', services, 'true'], { env });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/left to the final kill service=stubborn/);
+    expect(fs.readFileSync(gone, 'utf8'), 'the service exited by itself').toBe('gone\n');
+    expect(fs.existsSync(finished), r.output).toBe(false);
   });
 
   it('S6_STAGE2_HOOK runs first, S6_SYNC_DISKS syncs at the end, S6_VERBOSITY sets the level; unsupported S6_* are named once', async () => {

@@ -23,7 +23,7 @@ import { lastFlush } from './last-flush.js';
 import { failed, listScripts, runScript } from './oneshot.js';
 import { ignoreBrokenStdio } from './output.js';
 import { Reaper } from './reaper.js';
-import { runStage2Hook, startS6rc, syncDisks } from './init-s6.js';
+import { runStage2Hook, signalMode, startS6rc, syncDisks } from './init-s6.js';
 import { warnUnsupported } from './s6-knobs.js';
 import type { S6rcTree } from './s6rc-run.js';
 import { startService, superviseService } from './service-logger.js';
@@ -31,7 +31,7 @@ import { childEnv } from './replicated-by-init.js';
 import type { ServiceDef } from './service-dir.js';
 import type { Exit } from './service-table.js';
 import { Service, type ServiceOptions } from './service.js';
-import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js';
+import { appStopSignal, describeExit, exitCode, onSignals, signalAction, type SignalMode } from './signals.js';
 
 /** EXIT_INIT_FAILED: the init could not do its job (restore failed, never ready, cont-init.d failed). */
 export const EXIT_INIT_FAILED = 111;
@@ -99,6 +99,7 @@ class Init {
   /** s6rc is the s6-overlay v3 tree (s6rc-run.ts), when there is one. */
   private s6rc?: S6rcTree;
   private app?: AppProcess;
+  private readonly signalMode: SignalMode;
   /** counters feed the init's /metrics (init-endpoints.ts). */
   private readonly counters = new InitCounters();
   /** crashLoop is the replicator's crash-loop report while it lasts. */
@@ -108,6 +109,7 @@ class Init {
   constructor(private readonly setup: InitSetup) {
     this.log = setup.log;
     this.knobs = setup.knobs;
+    this.signalMode = signalMode(setup.knobs);
   }
 
   /** run is the whole life of the container. */
@@ -213,7 +215,9 @@ class Init {
   }
 
   private onSignal(sig: NodeJS.Signals): void {
-    if (FORWARD_SIGNALS.includes(sig)) {
+    const action = signalAction(sig, this.signalMode, this.app !== undefined && !this.app.exit);
+    if (action === 'ignore') return void this.log.info('signal ignored, as under s6-overlay', { signal: sig });
+    if (action === 'forward') {
       if (this.app?.signal(sig)) this.log.debug('forwarded signal to app', { signal: sig });
       return;
     }
@@ -343,7 +347,7 @@ class Init {
     const app = this.app;
     if (!app) return undefined;
     if (app.exit) return app.exit;
-    const sig = reason.kind === 'signal' ? reason.signal : 'SIGTERM';
+    const sig = reason.kind === 'signal' ? appStopSignal(reason.signal) : 'SIGTERM';
     this.log.info('stopping app', { signal: sig, grace_ms: this.knobs.appGrace });
     const exit = await app.stop(sig, this.knobs.appGrace, this.skipGrace.signal);
     return exit;

@@ -91,6 +91,8 @@ export interface Knobs {
   bootTimeout?: number;
   /** syncDisks: sync() the file systems at the end of the shutdown (S6_SYNC_DISKS). */
   syncDisks: boolean;
+  /** cmdReceivesSignals: the stop and forward signals go to the app while it runs (S6_CMD_RECEIVE_SIGNALS). */
+  cmdReceivesSignals: boolean;
   /** stage2Hook is run (split on blanks) before anything else of the boot (S6_STAGE2_HOOK). */
   stage2Hook?: string;
   /** testFail is the test-only failure hook (LIFEBOAT_TEST_FAIL); never set it in production. */
@@ -120,6 +122,7 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env, pid = process.pi
     bootTimeout: s6.cmdWaitMaxTime || undefined,
     syncDisks: s6.syncDisks,
     stage2Hook: s6.stage2Hook,
+    cmdReceivesSignals: s6.cmdReceivesSignals,
     logPrefix: flag(env, 'LIFEBOAT_LOG_PREFIX', DEFAULT_LOG_PREFIX),
     crashLoopDeaths: count(env, 'LIFEBOAT_CRASH_LOOP_DEATHS', DEFAULT_CRASH_LOOP_DEATHS),
     crashLoopWindow: millis(env, 'LIFEBOAT_CRASH_LOOP_WINDOW', DEFAULT_CRASH_LOOP_WINDOW),

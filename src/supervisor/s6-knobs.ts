@@ -16,7 +16,6 @@ export const S6_UNSUPPORTED: readonly string[] = [
   'S6_CMD_ARG0',
   'S6_CMD_USE_TERMINAL',
   'S6_FIX_ATTRS_HIDDEN',
-  'S6_CMD_RECEIVE_SIGNALS',
   'S6_YES_I_WANT_A_WORLD_WRITABLE_RUN_BECAUSE_KUBERNETES',
   'S6_WAIT_FOR_CLOSING_FD',
   'S6_RUNTIME_BUNDLEDIR',
@@ -33,6 +32,8 @@ export interface S6Knobs {
   syncDisks: boolean;
   stage2Hook?: string;
   verbosity?: number;
+  /** cmdReceivesSignals diverts the container's signals to the CMD while it runs (S6_CMD_RECEIVE_SIGNALS ≠ 0). */
+  cmdReceivesSignals: boolean;
   /** runtimeProfile picks /etc/cont-profile.d/PROFILE/s6-overlay as the v3 tree's base. */
   runtimeProfile?: string;
 }
@@ -51,6 +52,7 @@ export function readS6Knobs(env: NodeJS.ProcessEnv): S6Knobs {
     stage2Hook: raw(env, 'S6_STAGE2_HOOK'),
     verbosity: millis(env, 'S6_VERBOSITY'),
     runtimeProfile: raw(env, 'S6_RUNTIME_PROFILE'),
+    cmdReceivesSignals: (millis(env, 'S6_CMD_RECEIVE_SIGNALS') ?? 0) !== 0,
   };
 }
 

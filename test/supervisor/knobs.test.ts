@@ -24,6 +24,7 @@ describe('readKnobs', () => {
       bootTimeout: undefined,
       syncDisks: false,
       stage2Hook: undefined,
+      cmdReceivesSignals: false,
       testFail: undefined,
     });
   });
@@ -38,6 +39,7 @@ describe('readKnobs', () => {
       S6_SYNC_DISKS: '1',
       S6_STAGE2_HOOK: '/hook arg',
       S6_RUNTIME_PROFILE: 'dev',
+      S6_CMD_RECEIVE_SIGNALS: '1',
     };
     expect(readKnobs(s6)).toMatchObject({
       killGrace: 0,
@@ -48,6 +50,7 @@ describe('readKnobs', () => {
       syncDisks: true,
       stage2Hook: '/hook arg',
       s6OverlayDir: '/etc/cont-profile.d/dev/s6-overlay',
+      cmdReceivesSignals: true,
     });
     const both = readKnobs({ ...s6, LIFEBOAT_KILL_GRACETIME: '9', LIFEBOAT_SERVICES_GRACETIME: '8', LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS: '2', LIFEBOAT_S6_OVERLAY_DIR: '/x' });
     expect(both).toMatchObject({ killGrace: 9, servicesGrace: 8, behaviourIfInitFails: 2, s6OverlayDir: '/x' });
@@ -86,6 +89,7 @@ describe('readKnobs', () => {
       bootTimeout: undefined,
       syncDisks: false,
       stage2Hook: undefined,
+      cmdReceivesSignals: false,
       servicesDir: '/s',
       contInitDir: '/i',
       contFinishDir: '/f',

@@ -168,8 +168,8 @@ class Init {
     // The s6-overlay v3 tree (`user` bundle) in dependency order, within S6_CMD_WAIT_FOR_SERVICES_MAXTIME.
     const onService = (s: Service): void => void s.on('restart', () => this.counters.restarted(s.name));
     const stopService = (s: Service): Promise<void> => this.stopService(s);
-    const s6rc = await startS6rc(this.knobs, t0, { log: this.log, service: this.serviceOptions(), abort: this.stopAbort.signal, stopService, onService });
-    this.s6rc = s6rc.tree;
+    const onTree = (tree: S6rcTree): void => void (this.s6rc = tree);
+    const s6rc = await startS6rc(this.knobs, t0, { log: this.log, service: this.serviceOptions(), abort: this.stopAbort.signal, stopService, onService, onTree });
     if (s6rc.failure || this.reason) return s6rc.failure;
     // The longrun services not marked `down`; then wait for those with a notification-fd.
     this.startServices();
@@ -288,8 +288,8 @@ class Init {
       counters: this.counters,
       replicatorPhase: () => this.replicator?.state.phase,
       crashLoop: () => this.crashLoop,
-      serviceNames: this.setup.services.map((s) => s.name),
-      serviceViews: () => (this.replicator ? [this.replicator, ...this.services] : this.services),
+      serviceNames: () => [...this.setup.services.map((s) => s.name), ...(this.s6rc?.names() ?? [])],
+      serviceViews: () => [...(this.replicator ? [this.replicator] : []), ...this.services, ...(this.s6rc?.views() ?? [])],
       log: this.log,
     });
     await this.endpoints.listen();

@@ -7,8 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { indexOf, makeService, runInit, waitForFileSh, writeScript } from '../helpers/procs.js';
+import type { StatusDoc } from '../../src/replicator/status.js';
+import { indexOf, makeService, runInit, startInit, waitForFileSh, writeScript } from '../helpers/procs.js';
+import { openWAL } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** Svc is one s6-rc.d/<name>/: its type, names in dependencies.d and contents.d, scripts and setting files. */
 interface Svc {
@@ -171,6 +174,35 @@ describe.concurrent('lifeboat init: an s6-overlay v3 tree', () => {
     expect(stop.output).not.toContain('app ran');
     expect(carryOn.code).toBe(0);
     expect(carryOn.lines).toContain('app ran');
+  });
+});
+
+describe('lifeboat init: the v3 tree in /status', () => {
+  it('lists its longruns (pid, uptime) and oneshots (up, last exit) beside the replicator', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    openWAL(db).close();
+    const config = path.join(dir, 'lifeboat.yml');
+    fs.writeFileSync(config, `addr: "127.0.0.1:0"\ndbs:\n  - path: ${db}\n    replicas:\n      - path: ${path.join(dir, 'replica')}\n`);
+    const base = makeTree({
+      user: { type: 'bundle', contents: ['setup', 'web'] },
+      setup: { type: 'oneshot', files: { up: 'true\n' } },
+      web: { type: 'longrun', deps: ['setup'], scripts: { run: 'exec forever.js' } },
+    });
+    const run = await startInit(['-config', config, 'trap-term.js'], { env: { LIFEBOAT_S6_OVERLAY_DIR: base } });
+    const url = `http://${/addr=(\S+)/.exec(await run.waitFor(/metrics listening/))![1]}/status`;
+    await run.waitFor(/trap-term: started/, 30_000);
+    const doc = await waitUntil(async () => {
+      const d = (await (await fetch(url)).json()) as StatusDoc;
+      return d.services?.find((s) => s.name === 'web')?.state === 'up' && d;
+    }, { what: 'web up in /status', detail: run.output });
+    const byName = new Map(doc.services!.map((s) => [s.name, s]));
+    expect([...byName.keys()]).toEqual(['replicate', 'setup', 'web']);
+    expect(byName.get('setup')).toMatchObject({ state: 'up', pid: null, last_exit: 'code 0', restarts: 0 });
+    expect(byName.get('web')).toMatchObject({ state: 'up', pid: expect.any(Number), last_exit: null });
+    expect(byName.get('web')!.uptime_ms).toBeGreaterThanOrEqual(0);
+    run.signal('SIGTERM');
+    expect((await run.done).code, run.output()).toBe(0);
   });
 });
 

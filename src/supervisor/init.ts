@@ -330,7 +330,8 @@ class Init {
       this.log.info('no app command: running services until stopped');
       return;
     }
-    const app = spawnApp(this.setup.command, { env: childEnv(this.replicatedPaths()) });
+    // S6_CMD_ARG0 goes before a CMD, as s6-overlay's `$arg0 "$@"` (no CMD: no app).
+    const app = spawnApp([...this.knobs.cmdArg0, ...this.setup.command], { env: childEnv(this.replicatedPaths()) });
     this.app = app;
     void app.spawned.then((ok) => {
       if (ok) this.log.info('app started', { pid: app.pid, boot_ms: Math.round(performance.now()) });

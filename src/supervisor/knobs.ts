@@ -91,6 +91,8 @@ export interface Knobs {
   bootTimeout?: number;
   /** syncDisks: sync() the file systems at the end of the shutdown (S6_SYNC_DISKS). */
   syncDisks: boolean;
+  /** cmdArg0 is prepended to the app's command line when there is one (S6_CMD_ARG0). */
+  cmdArg0: string[];
   /** cmdReceivesSignals: the stop and forward signals go to the app while it runs (S6_CMD_RECEIVE_SIGNALS). */
   cmdReceivesSignals: boolean;
   /** stage2Hook is run (split on blanks) before anything else of the boot (S6_STAGE2_HOOK). */
@@ -123,6 +125,7 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env, pid = process.pi
     syncDisks: s6.syncDisks,
     stage2Hook: s6.stage2Hook,
     cmdReceivesSignals: s6.cmdReceivesSignals,
+    cmdArg0: s6.cmdArg0,
     logPrefix: flag(env, 'LIFEBOAT_LOG_PREFIX', DEFAULT_LOG_PREFIX),
     crashLoopDeaths: count(env, 'LIFEBOAT_CRASH_LOOP_DEATHS', DEFAULT_CRASH_LOOP_DEATHS),
     crashLoopWindow: millis(env, 'LIFEBOAT_CRASH_LOOP_WINDOW', DEFAULT_CRASH_LOOP_WINDOW),

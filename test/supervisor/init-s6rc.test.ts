@@ -247,10 +247,21 @@ describe.concurrent('lifeboat init: log/ and the leftovers', () => {
     expect(fs.existsSync(finished), r.output).toBe(false);
   });
 
+  it('S6_CMD_ARG0 is prepended to the CMD (split into words); without a CMD no app runs; a bad quote exits 2', async () => {
+    const r = await runInit(['and', 'the cmd'], { env: { S6_CMD_ARG0: "printf '%s|' 'from arg0'" } });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('from arg0|and|the cmd|');
+    const none = await runInit(['-services', tmpDir()], { env: { S6_CMD_ARG0: 'false' } });
+    expect(none.lines).toContain('INFO no app command: running services until stopped');
+    const bad = await runInit(['true'], { env: { S6_CMD_ARG0: "echo 'open" } });
+    expect(bad.code).toBe(2);
+    expect(bad.output).toContain('S6_CMD_ARG0: ');
+  });
+
   it('S6_STAGE2_HOOK runs first, S6_SYNC_DISKS syncs at the end, S6_VERBOSITY sets the level; unsupported S6_* are named once', async () => {
     const init = tmpDir();
     writeScript(path.join(init, '10-init'), 'echo cont-init ran');
-    const env = { LIFEBOAT_CONT_INIT_DIR: init, S6_STAGE2_HOOK: 'sh -c "echo hook ran"', S6_SYNC_DISKS: '1', S6_LOGGING: '1', S6_CATCHALL_USER: 'nobody' };
+    const env = { LIFEBOAT_CONT_INIT_DIR: init, S6_STAGE2_HOOK: 'sh -c "echo hook ran"', S6_SYNC_DISKS: '1', S6_LOGGING: '1', S6_CATCHALL_USER: 'nobody', S6_SERVICES_READYTIME: '100', S6_CMD_USE_TERMINAL: '1' };
     const r = await runInit(['echo', 'app ran'], { env });
     expect(r.code, r.output).toBe(0);
     inOrder(r.lines, [/^S6_STAGE2_HOOK \| hook ran$/, /^cont-init.d\/10-init \| cont-init ran$/, /^app ran$/, /INFO file systems synced \(S6_SYNC_DISKS\)/]);

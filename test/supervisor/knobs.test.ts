@@ -25,6 +25,7 @@ describe('readKnobs', () => {
       syncDisks: false,
       stage2Hook: undefined,
       cmdReceivesSignals: false,
+      cmdArg0: [],
       testFail: undefined,
     });
   });
@@ -40,6 +41,7 @@ describe('readKnobs', () => {
       S6_STAGE2_HOOK: '/hook arg',
       S6_RUNTIME_PROFILE: 'dev',
       S6_CMD_RECEIVE_SIGNALS: '1',
+      S6_CMD_ARG0: "/entry 'a b'",
     };
     expect(readKnobs(s6)).toMatchObject({
       killGrace: 0,
@@ -51,6 +53,7 @@ describe('readKnobs', () => {
       stage2Hook: '/hook arg',
       s6OverlayDir: '/etc/cont-profile.d/dev/s6-overlay',
       cmdReceivesSignals: true,
+      cmdArg0: ['/entry', 'a b'],
     });
     const both = readKnobs({ ...s6, LIFEBOAT_KILL_GRACETIME: '9', LIFEBOAT_SERVICES_GRACETIME: '8', LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS: '2', LIFEBOAT_S6_OVERLAY_DIR: '/x' });
     expect(both).toMatchObject({ killGrace: 9, servicesGrace: 8, behaviourIfInitFails: 2, s6OverlayDir: '/x' });
@@ -90,6 +93,7 @@ describe('readKnobs', () => {
       syncDisks: false,
       stage2Hook: undefined,
       cmdReceivesSignals: false,
+      cmdArg0: [],
       servicesDir: '/s',
       contInitDir: '/i',
       contFinishDir: '/f',

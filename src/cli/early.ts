@@ -15,7 +15,7 @@ import { holdSignals } from '../process/held-signals.js';
 
 /** EARLY_SIGNALS maps a command to the signals held from its start. */
 export const EARLY_SIGNALS: Record<string, readonly NodeJS.Signals[]> = {
-  init: ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'],
+  init: ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGPWR', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'],
   replicate: ['SIGTERM', 'SIGINT'],
 };
 

@@ -56,6 +56,8 @@ export async function run(argv: string[]): Promise<number> {
   if (resolved) config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true });
   // S6_VERBOSITY, when set, is the init's log level (over the config's).
   setupLogging(config ?? { logging: defaultLogging(process.env) }, log, verbosityLevel(readS6Knobs(process.env).verbosity));
+  // Only now, formatted as the config says: the prestarted replicator's early lines (its config warnings).
+  prestarted?.showOutput();
   if (resolved?.fallback) log.info(`no config file given: using the default, ${resolved.path} ($${DEFAULT_CONFIG_ENV})`);
   const services = readServicesDir(knobs.servicesDir, log);
   return runInit({

@@ -29,7 +29,9 @@ export function validateLogging(raw: unknown, env: NodeJS.ProcessEnv = {}, warni
     logging.type = type;
   }
   logging.stderr = m.bool('stderr') ?? logging.stderr;
-  logging.timestamps = timestampsFromEnv(env) ?? m.bool('timestamps') ?? logging.timestamps;
+  // Read the key even when the environment wins, so that it is not reported as unknown.
+  const fromFile = m.bool('timestamps');
+  logging.timestamps = timestampsFromEnv(env) ?? fromFile ?? logging.timestamps;
   warnings.push(...m.unknownKeys().map((k) => `${k}: unknown key, ignored`));
   return logging;
 }

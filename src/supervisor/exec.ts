@@ -10,7 +10,7 @@ import { log } from '../log.js';
 import type { Replicator } from '../replicator/replicator.js';
 import { spawnApp } from './app.js';
 import { readKnobs } from './knobs.js';
-import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js';
+import { appStopSignal, describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js';
 
 /**
  * runWithApp runs `argv` as the app beside a started replicator and returns the exit code:
@@ -33,7 +33,7 @@ export async function runWithApp(replicator: Replicator, argv: string[], syncTim
     }
     stopping = true;
     log.info('signal received, stopping app', { signal: sig });
-    void app.stop(sig, knobs.appGrace, skipGrace.signal);
+    void app.stop(appStopSignal(sig), knobs.appGrace, skipGrace.signal);
   });
   const exit = await app.exited;
   if (app.spawnError) log.error(`app could not start: ${app.spawnError.message}`, { code: exitCode(exit) });

@@ -88,9 +88,9 @@ export interface InitEndpointsOptions {
   replicatorPhase(): Phase | undefined;
   /** crashLoop is the replicator's crash-loop report while it lasts. */
   crashLoop(): string | undefined;
-  /** serviceNames are the services.d services (the replicator is added once started). */
-  serviceNames: string[];
-  /** serviceViews are the services started so far (the replicator's and services.d's). */
+  /** serviceNames are the services.d services and the v3 tree's longruns and oneshots (the replicator is added once started). */
+  serviceNames(): string[];
+  /** serviceViews are the services started so far (the replicator, services.d's, the v3 tree's). */
   serviceViews(): readonly ServiceView[];
   log: Logger;
 }
@@ -127,7 +127,7 @@ export class InitEndpoints implements InitSource {
 
   /** services names every supervised service, the replicator first once started. */
   services(): string[] {
-    return [...(this.opts.replicatorPhase() === undefined ? [] : [REPLICATOR_NAME]), ...this.opts.serviceNames];
+    return [...(this.opts.replicatorPhase() === undefined ? [] : [REPLICATOR_NAME]), ...this.opts.serviceNames()];
   }
 
   /** serviceViews are the services started so far. */

@@ -4,6 +4,8 @@
  * S6_BEHAVIOUR_IF_STAGE2_FAILS deciding what a failure does, and S6_SYNC_DISKS at the end.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Knobs } from './knobs.js';
@@ -11,7 +13,7 @@ import { failed, runOneshot } from './oneshot.js';
 import { findExeclineb, readS6rcTree } from './s6rc-dir.js';
 import { S6rcTree, type S6rcRunOptions } from './s6rc-run.js';
 import { splitShellWords } from './shell-words.js';
-import { describeExit } from './signals.js';
+import { describeExit, type SignalMode } from './signals.js';
 
 /** runStage2Hook runs S6_STAGE2_HOOK (split into words, as s6-overlay's `$hook`); a failure is only a warning, as there. */
 export async function runStage2Hook(knobs: Knobs, abort: AbortSignal, log: Logger): Promise<void> {
@@ -19,6 +21,14 @@ export async function runStage2Hook(knobs: Knobs, abort: AbortSignal, log: Logge
   if (!hook) return;
   const r = await runOneshot(splitShellWords(hook), { name: 'S6_STAGE2_HOOK', prefix: knobs.logPrefix, abort });
   if (failed(r)) log.warn('S6_STAGE2_HOOK failed: continuing', { hook, ...(r.error ? { error: r.error } : describeExit(r)) });
+}
+
+/**
+ * signalMode: s6-overlay's meanings of the signals when the image has a v3 tree (`s6-rc.d/`
+ * under the s6-overlay dir), Lifeboat's otherwise; S6_CMD_RECEIVE_SIGNALS either way.
+ */
+export function signalMode(knobs: Knobs): SignalMode {
+  return { s6: fs.existsSync(path.join(knobs.s6OverlayDir, 's6-rc.d')), cmdReceivesSignals: knobs.cmdReceivesSignals };
 }
 
 /** S6rcStart is the tree (when there is one) and the failure that stops the boot, if any. */
@@ -33,7 +43,7 @@ export interface S6rcStart {
  * fails the boot; a service that fails or is late goes by LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS
  * (S6_BEHAVIOUR_IF_STAGE2_FAILS): 2 stops the container, 1 warns, 0 carries on.
  */
-export async function startS6rc(knobs: Knobs, t0: number, opts: Omit<S6rcRunOptions, 'prefix'>): Promise<S6rcStart> {
+export async function startS6rc(knobs: Knobs, t0: number, opts: Omit<S6rcRunOptions, 'prefix'> & { onTree?: (tree: S6rcTree) => void }): Promise<S6rcStart> {
   let def;
   try {
     def = readS6rcTree(knobs.s6OverlayDir, findExeclineb(), opts.log);
@@ -42,6 +52,7 @@ export async function startS6rc(knobs: Knobs, t0: number, opts: Omit<S6rcRunOpti
   }
   if (!def || def.plan.order.length === 0) return {};
   const tree = new S6rcTree(def, { ...opts, prefix: knobs.logPrefix });
+  opts.onTree?.(tree);
   const limit = knobs.bootTimeout ?? knobs.readyTimeout;
   const knob = knobs.bootTimeout ? 'S6_CMD_WAIT_FOR_SERVICES_MAXTIME' : 'LIFEBOAT_READY_TIMEOUT';
   let timer: NodeJS.Timeout | undefined;

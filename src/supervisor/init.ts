@@ -23,7 +23,7 @@ import { lastFlush } from './last-flush.js';
 import { failed, listScripts, runScript } from './oneshot.js';
 import { ignoreBrokenStdio } from './output.js';
 import { Reaper } from './reaper.js';
-import { runStage2Hook, startS6rc, syncDisks } from './init-s6.js';
+import { runStage2Hook, signalMode, startS6rc, syncDisks } from './init-s6.js';
 import { warnUnsupported } from './s6-knobs.js';
 import type { S6rcTree } from './s6rc-run.js';
 import { startService, superviseService } from './service-logger.js';
@@ -32,7 +32,7 @@ import type { ServiceDef } from './service-dir.js';
 import type { Exit } from './service-table.js';
 import { Service, type ServiceOptions } from './service.js';
 import { ScanControl } from './svscan.js';
-import { describeExit, exitCode, FORWARD_SIGNALS, onSignals } from './signals.js';
+import { appStopSignal, describeExit, exitCode, onSignals, signalAction, type SignalMode } from './signals.js';
 
 /** EXIT_INIT_FAILED: the init could not do its job (restore failed, never ready, cont-init.d failed). */
 export const EXIT_INIT_FAILED = 111;
@@ -100,6 +100,7 @@ class Init {
   /** s6rc is the s6-overlay v3 tree (s6rc-run.ts), when there is one. */
   private s6rc?: S6rcTree;
   private app?: AppProcess;
+  private readonly signalMode: SignalMode;
   /** counters feed the init's /metrics (init-endpoints.ts). */
   private readonly counters = new InitCounters();
   /** crashLoop is the replicator's crash-loop report while it lasts. */
@@ -111,6 +112,7 @@ class Init {
   constructor(private readonly setup: InitSetup) {
     this.log = setup.log;
     this.knobs = setup.knobs;
+    this.signalMode = signalMode(setup.knobs);
   }
 
   /** run is the whole life of the container. */
@@ -172,8 +174,8 @@ class Init {
     // The s6-overlay v3 tree (`user` bundle) in dependency order, within S6_CMD_WAIT_FOR_SERVICES_MAXTIME.
     const onService = (s: Service): void => void s.on('restart', () => this.counters.restarted(s.name));
     const stopService = (s: Service): Promise<void> => this.stopService(s);
-    const s6rc = await startS6rc(this.knobs, t0, { log: this.log, service: this.serviceOptions(), abort: this.stopAbort.signal, stopService, onService });
-    this.s6rc = s6rc.tree;
+    const onTree = (tree: S6rcTree): void => void (this.s6rc = tree);
+    const s6rc = await startS6rc(this.knobs, t0, { log: this.log, service: this.serviceOptions(), abort: this.stopAbort.signal, stopService, onService, onTree });
     if (s6rc.failure || this.reason) return s6rc.failure;
     // The longrun services not marked `down`, controllable by the s6 commands; then wait for
     // those with a notification-fd.
@@ -222,7 +224,9 @@ class Init {
   }
 
   private onSignal(sig: NodeJS.Signals): void {
-    if (FORWARD_SIGNALS.includes(sig)) {
+    const action = signalAction(sig, this.signalMode, this.app !== undefined && !this.app.exit);
+    if (action === 'ignore') return void this.log.info('signal ignored, as under s6-overlay', { signal: sig });
+    if (action === 'forward') {
       if (this.app?.signal(sig)) this.log.debug('forwarded signal to app', { signal: sig });
       return;
     }
@@ -293,8 +297,8 @@ class Init {
       counters: this.counters,
       replicatorPhase: () => this.replicator?.state.phase,
       crashLoop: () => this.crashLoop,
-      serviceNames: this.setup.services.map((s) => s.name),
-      serviceViews: () => (this.replicator ? [this.replicator, ...this.services] : this.services),
+      serviceNames: () => [...this.setup.services.map((s) => s.name), ...(this.s6rc?.names() ?? [])],
+      serviceViews: () => [...(this.replicator ? [this.replicator] : []), ...this.services, ...(this.s6rc?.views() ?? [])],
       log: this.log,
     });
     await this.endpoints.listen();
@@ -349,7 +353,8 @@ class Init {
       this.log.info('no app command: running services until stopped');
       return;
     }
-    const app = spawnApp(this.setup.command, { env: childEnv(this.replicatedPaths()) });
+    // S6_CMD_ARG0 goes before a CMD, as s6-overlay's `$arg0 "$@"` (no CMD: no app).
+    const app = spawnApp([...this.knobs.cmdArg0, ...this.setup.command], { env: childEnv(this.replicatedPaths()) });
     this.app = app;
     void app.spawned.then((ok) => {
       if (ok) this.log.info('app started', { pid: app.pid, boot_ms: Math.round(performance.now()) });
@@ -366,7 +371,7 @@ class Init {
     const app = this.app;
     if (!app) return undefined;
     if (app.exit) return app.exit;
-    const sig = reason.kind === 'signal' ? reason.signal : 'SIGTERM';
+    const sig = reason.kind === 'signal' ? appStopSignal(reason.signal) : 'SIGTERM';
     this.log.info('stopping app', { signal: sig, grace_ms: this.knobs.appGrace });
     const exit = await app.stop(sig, this.knobs.appGrace, this.skipGrace.signal);
     return exit;

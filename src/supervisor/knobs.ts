@@ -97,6 +97,10 @@ export interface Knobs {
   bootTimeout?: number;
   /** syncDisks: sync() the file systems at the end of the shutdown (S6_SYNC_DISKS). */
   syncDisks: boolean;
+  /** cmdArg0 is prepended to the app's command line when there is one (S6_CMD_ARG0). */
+  cmdArg0: string[];
+  /** cmdReceivesSignals: the stop and forward signals go to the app while it runs (S6_CMD_RECEIVE_SIGNALS). */
+  cmdReceivesSignals: boolean;
   /** stage2Hook is run (split on blanks) before anything else of the boot (S6_STAGE2_HOOK). */
   stage2Hook?: string;
   /** scanDirs are where the init makes its services' s6 directories (LIFEBOAT_SCAN_DIRS); none: not made. */
@@ -128,6 +132,8 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env, pid = process.pi
     bootTimeout: s6.cmdWaitMaxTime || undefined,
     syncDisks: s6.syncDisks,
     stage2Hook: s6.stage2Hook,
+    cmdReceivesSignals: s6.cmdReceivesSignals,
+    cmdArg0: s6.cmdArg0,
     logPrefix: flag(env, 'LIFEBOAT_LOG_PREFIX', DEFAULT_LOG_PREFIX),
     crashLoopDeaths: count(env, 'LIFEBOAT_CRASH_LOOP_DEATHS', DEFAULT_CRASH_LOOP_DEATHS),
     crashLoopWindow: millis(env, 'LIFEBOAT_CRASH_LOOP_WINDOW', DEFAULT_CRASH_LOOP_WINDOW),

@@ -4,7 +4,9 @@
  * `-start-fd 4`, so that happens while the init itself loads, reads services.d and
  * restores. The replicator service adopts it on its first start by writing the start
  * line. A boot that does not need it closes the pipe instead: it exits 0 without having
- * opened anything (`lifeboat replicate -start-fd`).
+ * opened anything (`lifeboat replicate -start-fd`). Its output (config warnings) is read
+ * only once the init has set up its own logging (`showOutput`), so that it is formatted as
+ * the config says — until then it waits in the pipes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
@@ -26,8 +28,12 @@ export interface PrestartOptions {
 /** Prestarted holds a replicator process waiting for its start line, until taken or discarded. */
 export class Prestarted {
   private child: ChildProcess | undefined;
+  private shown = false;
 
-  private constructor(child: ChildProcess) {
+  private constructor(
+    child: ChildProcess,
+    private readonly name: string,
+  ) {
     this.child = child;
     this.startPipe(child)?.on('error', () => {});
   }
@@ -45,12 +51,19 @@ export class Prestarted {
       stdio: runStdio(opts.prefix, [opts.notificationFd, START_FD]),
     });
     child.on('error', () => {});
-    pipeOutput(child, opts.name);
-    return new Prestarted(child);
+    return new Prestarted(child, opts.name);
+  }
+
+  /** showOutput starts copying the process's output to the init's, prefixed; once, and at the latest when taken or discarded. */
+  showOutput(): void {
+    if (this.shown || !this.child) return;
+    this.shown = true;
+    pipeOutput(this.child, this.name);
   }
 
   /** take starts the waiting process and hands it over, once; undefined when it is gone or was taken. */
   take(): ChildProcess | undefined {
+    this.showOutput();
     const child = this.child;
     this.child = undefined;
     if (!child || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return undefined;
@@ -60,6 +73,7 @@ export class Prestarted {
 
   /** discard closes the start pipe of a process not taken: it exits 0 without starting. */
   discard(): void {
+    this.showOutput();
     const child = this.child;
     this.child = undefined;
     if (child) this.startPipe(child)?.end();

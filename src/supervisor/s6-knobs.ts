@@ -6,17 +6,14 @@
  */
 import { ConfigError } from '../errors.js';
 import type { Logger, LogLevel } from '../log.js';
+import { splitShellWords } from './shell-words.js';
 
 /** S6_UNSUPPORTED are the variables s6-overlay v3.2 documents that Lifeboat does not act on. */
 export const S6_UNSUPPORTED: readonly string[] = [
   'S6_LOGGING',
   'S6_CATCHALL_USER',
-  'S6_SERVICES_READYTIME',
   'S6_LOGGING_SCRIPT',
-  'S6_CMD_ARG0',
-  'S6_CMD_USE_TERMINAL',
   'S6_FIX_ATTRS_HIDDEN',
-  'S6_CMD_RECEIVE_SIGNALS',
   'S6_YES_I_WANT_A_WORLD_WRITABLE_RUN_BECAUSE_KUBERNETES',
   'S6_WAIT_FOR_CLOSING_FD',
   'S6_RUNTIME_BUNDLEDIR',
@@ -33,6 +30,10 @@ export interface S6Knobs {
   syncDisks: boolean;
   stage2Hook?: string;
   verbosity?: number;
+  /** cmdArg0 is prepended to the CMD (S6_CMD_ARG0, split into words); empty when unset. */
+  cmdArg0: string[];
+  /** cmdReceivesSignals diverts the container's signals to the CMD while it runs (S6_CMD_RECEIVE_SIGNALS ≠ 0). */
+  cmdReceivesSignals: boolean;
   /** runtimeProfile picks /etc/cont-profile.d/PROFILE/s6-overlay as the v3 tree's base. */
   runtimeProfile?: string;
 }
@@ -51,6 +52,8 @@ export function readS6Knobs(env: NodeJS.ProcessEnv): S6Knobs {
     stage2Hook: raw(env, 'S6_STAGE2_HOOK'),
     verbosity: millis(env, 'S6_VERBOSITY'),
     runtimeProfile: raw(env, 'S6_RUNTIME_PROFILE'),
+    cmdReceivesSignals: (millis(env, 'S6_CMD_RECEIVE_SIGNALS') ?? 0) !== 0,
+    cmdArg0: words(env, 'S6_CMD_ARG0'),
   };
 }
 
@@ -74,6 +77,17 @@ export function warnUnsupported(env: NodeJS.ProcessEnv, log: Logger): void {
 function raw(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const v = env[name]?.trim();
   return v === undefined || v === '' ? undefined : v;
+}
+
+/** words splits a variable into words as a shell would; a bad quote is a ConfigError naming it. */
+function words(env: NodeJS.ProcessEnv, name: string): string[] {
+  const v = raw(env, name);
+  if (v === undefined) return [];
+  try {
+    return splitShellWords(v);
+  } catch (err) {
+    throw new ConfigError(name, `${(err as Error).message}: ${JSON.stringify(v)}`, v);
+  }
 }
 
 /** millis reads a whole number (milliseconds, or a level), as s6-overlay's shell tests do. */

@@ -7,11 +7,13 @@
  * longrun stopped as the init stops services, a oneshot that came up runs its `down`
  * (bounded by `timeout-down`).
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
 import { failed, runOneshot } from './oneshot.js';
 import type { S6rcAtom, S6rcTreeDef } from './s6rc-dir.js';
 import { dependantsOf } from './s6rc-graph.js';
 import { startService, superviseService } from './service-logger.js';
+import type { ServiceView } from './service-rows.js';
 import type { Service, ServiceOptions } from './service.js';
 import { describeExit } from './signals.js';
 
@@ -35,11 +37,23 @@ export class S6rcTree {
   private readonly up = new Map<string, Promise<boolean>>();
   private readonly cameUp = new Set<string>();
   private readonly byName = new Map<string, Service>();
+  /** oneshots are the oneshots run so far, as the status rows read them. */
+  private readonly oneshots = new Map<string, { name: string; pid: undefined; state: ServiceView['state'] }>();
 
   constructor(
     private readonly tree: S6rcTreeDef,
     private readonly opts: S6rcRunOptions,
   ) {}
+
+  /** names are the tree's longruns and oneshots, in start order (the status lists them all). */
+  names(): string[] {
+    return [...this.tree.plan.order];
+  }
+
+  /** views are the longruns and the oneshots run so far, for the status rows (a oneshot has no pid). */
+  views(): ServiceView[] {
+    return [...this.services, ...this.oneshots.values()];
+  }
 
   /** start brings every atom up in dependency order; resolves with what failed (undefined: all up). */
   async start(): Promise<string | undefined> {
@@ -79,7 +93,10 @@ export class S6rcTree {
   private async oneshotUp(atom: Extract<S6rcAtom, { kind: 'oneshot' }>): Promise<boolean> {
     const { log, prefix, abort, service } = this.opts;
     log.info('oneshot up', { service: atom.name });
+    this.setOneshot(atom.name, { phase: 'starting', startedAt: performance.now(), unhealthy: false });
     const r = await runOneshot(atom.up.argv, { name: atom.name, prefix, abort, env: service.env, timeoutMs: atom.timeoutUp || undefined, file: atom.up.file });
+    const lastExit = { code: r.code, signal: r.signal };
+    this.setOneshot(atom.name, { phase: failed(r) ? 'failed' : 'up', startedAt: performance.now(), lastExit, unhealthy: false });
     if (!failed(r)) {
       this.cameUp.add(atom.name);
       return true;
@@ -121,10 +138,16 @@ export class S6rcTree {
       if (!stopped) log.warn('longrun not down within timeout-down: going on', { service: atom.name, timeout_ms: atom.timeoutDown });
       return;
     }
-    if (!atom.down) return;
+    if (!atom.down) return this.setOneshot(atom.name, { phase: 'down', unhealthy: false });
     log.info('oneshot down', { service: atom.name });
+    this.setOneshot(atom.name, { phase: 'stopping', startedAt: performance.now(), unhealthy: false });
     const r = await runOneshot(atom.down.argv, { name: atom.name, prefix, env: service.env, timeoutMs: atom.timeoutDown || undefined, file: atom.down.file });
+    this.setOneshot(atom.name, { phase: 'down', lastExit: { code: r.code, signal: r.signal }, unhealthy: false });
     if (failed(r)) log.warn('oneshot down failed', { service: atom.name, timed_out: r.timedOut || undefined, ...(r.error ? { error: r.error } : describeExit(r)) });
+  }
+
+  private setOneshot(name: string, state: ServiceView['state']): void {
+    this.oneshots.set(name, { name, pid: undefined, state });
   }
 
   /** race resolves with `p`, or false after `ms` (0: no limit) or, when `abortable`, on the init's stop. */

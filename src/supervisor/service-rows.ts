@@ -9,7 +9,7 @@ import type { Phase, ServiceState } from './service-table.js';
 /** ServiceView is a supervised service as the rows read it (a Service is one). */
 export interface ServiceView {
   readonly name: string;
-  readonly state: Readonly<ServiceState>;
+  readonly state: Readonly<Pick<ServiceState, 'phase' | 'startedAt' | 'lastExit' | 'unhealthy'>>;
   /** pid is its last run's process id (undefined before any). */
   readonly pid: number | undefined;
 }

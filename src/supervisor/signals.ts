@@ -10,10 +10,45 @@ import { releaseHeldSignals } from '../process/held-signals.js';
 import type { Exit } from './service-table.js';
 
 /** STOP_SIGNALS take the container down: the app first, the replicator last. */
-export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP'];
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGPWR'];
 
 /** FORWARD_SIGNALS are passed on to the app and change nothing else. */
 export const FORWARD_SIGNALS: readonly NodeJS.Signals[] = ['SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+
+/**
+ * S6_STOP_SIGNALS are those that stop a container under s6-overlay v3 (s6-linux-init made
+ * with -C): TERM and USR2 halt, INT reboots, USR1 and PWR power off. QUIT, HUP and WINCH
+ * stop nothing there.
+ */
+export const S6_STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGUSR2', 'SIGINT', 'SIGUSR1', 'SIGPWR'];
+
+/** CMD_SIGNALS are those S6_CMD_RECEIVE_SIGNALS diverts to the app while it runs. */
+export const CMD_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGQUIT', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGWINCH'];
+
+/** SignalMode: s6-overlay's meanings (a v3 tree is present), and S6_CMD_RECEIVE_SIGNALS. */
+export interface SignalMode {
+  s6: boolean;
+  cmdReceivesSignals: boolean;
+}
+
+/** SignalAction: what the init does with a signal. */
+export type SignalAction = 'stop' | 'forward' | 'ignore';
+
+/** signalAction decides what `sig` does under `mode`, `appRunning` telling whether the app is up. */
+export function signalAction(sig: NodeJS.Signals, mode: SignalMode, appRunning: boolean): SignalAction {
+  if (mode.cmdReceivesSignals && appRunning && CMD_SIGNALS.includes(sig)) return 'forward';
+  if (mode.s6) return S6_STOP_SIGNALS.includes(sig) ? 'stop' : 'ignore';
+  return STOP_SIGNALS.includes(sig) ? 'stop' : 'forward';
+}
+
+/**
+ * appStopSignal is what the app gets when `sig` stops the container: the same signal for
+ * TERM, INT, QUIT and HUP; SIGTERM for PWR, USR1 and USR2 (s6 stops its processes with
+ * SIGTERM, and an app may give USR1 or USR2 a meaning of its own).
+ */
+export function appStopSignal(sig: NodeJS.Signals): NodeJS.Signals {
+  return sig === 'SIGPWR' || sig === 'SIGUSR1' || sig === 'SIGUSR2' ? 'SIGTERM' : sig;
+}
 
 /** signalNumber is the number of a signal name (15 for SIGTERM). */
 export function signalNumber(signal: NodeJS.Signals): number {

@@ -8,7 +8,6 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeFrame } from '../../src/replicator/lz4/index.js';
 import { lifeboat } from '../helpers/cli.js';
-import { caughtUp, fetchMetrics, positions } from '../helpers/metrics.js';
 import { runWriter, startReplicate, type Running } from '../helpers/replicate.js';
 import { openWAL } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
@@ -39,24 +38,62 @@ async function metrics(base: string): Promise<Map<string, number>> {
   return out;
 }
 
-/** replicaEnd is where the replica's newest segment ends: [index, offset + decoded length]. */
+/** SEGMENT is a replica WAL segment's name: index and offset. */
+const SEGMENT = /^([0-9a-f]{8})_([0-9a-f]{8})\.wal\.lz4$/;
+
+/** replicaEnd is where the replica's newest segment ends: [index, offset + decoded length] ([-1, -1]: none yet). */
 function replicaEnd(replica: string): [number, number] {
-  const gens = fs.readdirSync(path.join(replica, 'generations'));
-  expect(gens).toHaveLength(1);
-  const dir = path.join(replica, 'generations', gens[0], 'wal');
-  const last = fs.readdirSync(dir).sort().at(-1)!;
-  const [, index, offset] = /^([0-9a-f]{8})_([0-9a-f]{8})\.wal\.lz4$/.exec(last)!;
+  const gens = path.join(replica, 'generations');
+  const names = fs.existsSync(gens) ? fs.readdirSync(gens) : [];
+  expect(names.length).toBeLessThanOrEqual(1);
+  const dir = path.join(gens, names[0] ?? '', 'wal');
+  const segments = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => SEGMENT.test(f)).sort() : [];
+  const last = segments.at(-1);
+  if (last === undefined) return [-1, -1];
+  const [, index, offset] = SEGMENT.exec(last)!;
   return [parseInt(index, 16), parseInt(offset, 16) + decodeFrame(fs.readFileSync(path.join(dir, last))).length];
 }
 
-/** waitSettled waits until the replica holds the shadow WAL's position (index and offset), then scrapes once more. */
-async function waitSettled(rep: Running, base: string, db: string): Promise<Map<string, number>> {
-  await waitUntil(async () => rep.proc.exitCode !== null || caughtUp(positions(await fetchMetrics(base), db, 'backup')), {
-    what: 'the replica to hold the shadow WAL position',
-    detail: () => rep.lines.join('\n'),
-  });
+/**
+ * onDisk is what the metrics must match once the replicator has settled: the database's
+ * and the WAL's sizes, and the replica's newest segment end as the replica's and the shadow
+ * WAL's positions.
+ */
+function onDisk(db: string, replica: string, d: string, r: string): Map<string, number> {
+  const [index, offset] = replicaEnd(replica);
+  return new Map([
+    [`litestream_db_size${d}`, fs.statSync(db).size],
+    [`litestream_wal_size${d}`, fs.statSync(`${db}-wal`).size],
+    [`litestream_replica_wal_index${r}`, index],
+    [`litestream_replica_wal_offset${r}`, offset],
+    [`litestream_shadow_wal_index${d}`, index],
+    [`litestream_shadow_wal_size${d}`, offset],
+  ]);
+}
+
+/**
+ * waitSettled waits until one scrape agrees with the disk (onDisk) and shows a PASSIVE
+ * checkpoint: a checkpoint may still follow the replica catching up (it grows the database
+ * and starts a new shadow WAL index), so a single look after "caught up" could race it.
+ */
+async function waitSettled(rep: Running, base: string, db: string, replica: string): Promise<Map<string, number>> {
+  const d = `{db="${db}"}`;
+  const r = `{db="${db}",name="backup"}`;
+  let last = '';
+  const m = await waitUntil(
+    async () => {
+      if (rep.proc.exitCode !== null) return new Map<string, number>();
+      const got = await metrics(base);
+      const want = onDisk(db, replica, d, r);
+      const diff = [...want].filter(([k, v]) => got.get(k) !== v).map(([k, v]) => `${k}: ${got.get(k)} (disk: ${v})`);
+      if (!(got.get(`litestream_checkpoint_count{db="${db}",mode="PASSIVE"}`)! > 0)) diff.push('no PASSIVE checkpoint yet');
+      last = diff.join('; ');
+      return diff.length === 0 && got;
+    },
+    { what: 'the metrics to match the database, the WAL and the replica', detail: () => `${last}\n${rep.lines.join('\n')}` },
+  );
   expect(rep.proc.exitCode).toBeNull();
-  return metrics(base);
+  return m;
 }
 
 describe('lifeboat replicate: metrics on addr', () => {
@@ -67,14 +104,9 @@ describe('lifeboat replicate: metrics on addr', () => {
     const base = `http://${/addr=(\S+)/.exec(line)![1]}`;
     await rep.waitFor(/replicating/);
     await runWriter(db, 1200, 0, 4000);
-    const m = await waitSettled(rep, base, db);
+    const m = await waitSettled(rep, base, db, replica);
     const d = `{db="${db}"}`;
     const r = `{db="${db}",name="backup"}`;
-    expect(m.get(`litestream_db_size${d}`)).toBe(fs.statSync(db).size);
-    expect(m.get(`litestream_wal_size${d}`)).toBe(fs.statSync(`${db}-wal`).size);
-    const [index, offset] = replicaEnd(replica);
-    expect([m.get(`litestream_replica_wal_index${r}`), m.get(`litestream_replica_wal_offset${r}`)]).toEqual([index, offset]);
-    expect([m.get(`litestream_shadow_wal_index${d}`), m.get(`litestream_shadow_wal_size${d}`)]).toEqual([index, offset]);
     expect(m.get(`litestream_total_wal_bytes${d}`)).toBeGreaterThan(1200 * 4000);
     expect(m.get(`litestream_sync_count${d}`)).toBeGreaterThan(0);
     expect(m.get(`litestream_sync_error_count${d}`)).toBe(0);

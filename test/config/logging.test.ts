@@ -31,6 +31,10 @@ describe('logging: config section', () => {
     expect(validate({ logging: { timestamps: 'false' } }, { LIFEBOAT_LOG_TIMESTAMPS: ' ' }).logging.timestamps).toBe(false);
   });
 
+  it('logging.timestamps overridden by LIFEBOAT_LOG_TIMESTAMPS is still a known key (no warning)', () => {
+    expect(validate({ logging: { timestamps: 'false' } }, { LIFEBOAT_LOG_TIMESTAMPS: '0' }).warnings).toEqual([]);
+  });
+
   it('a bad LIFEBOAT_LOG_TIMESTAMPS is one error naming the variable and the value', () => {
     expect(messageOf(() => validate({}, { LIFEBOAT_LOG_TIMESTAMPS: 'yes' }))).toBe('LIFEBOAT_LOG_TIMESTAMPS: not 0 or 1: "yes"');
     expect(messageOf(() => defaultLogging({ LIFEBOAT_LOG_TIMESTAMPS: '2' }))).toBe('LIFEBOAT_LOG_TIMESTAMPS: not 0 or 1: "2"');

@@ -133,7 +133,7 @@ describe('InitEndpoints', () => {
     const config = validateConfig({ dbs: [{ path: path.join(dir, 'app.db'), replicas: [{ name: 'backup', path: path.join(dir, 'r') }] }] }, { paths: { cwd: dir, home: dir } });
     let phase: Phase | undefined;
     let crashLoop: string | undefined;
-    const e = new InitEndpoints({ config, counters: new InitCounters(), replicatorPhase: () => phase, crashLoop: () => crashLoop, serviceNames: ['svc'], serviceViews: () => [], log: new Logger({ write: () => {} }) });
+    const e = new InitEndpoints({ config, counters: new InitCounters(), replicatorPhase: () => phase, crashLoop: () => crashLoop, serviceNames: () => ['svc'], serviceViews: () => [], log: new Logger({ write: () => {} }) });
     expect(e.services()).toEqual(['svc']);
     expect(e.replicator().state).toBe('starting');
     phase = 'up';

@@ -59,6 +59,8 @@ describe('lifeboat init: its log', () => {
   ])('text without timestamps: %s', async (_name, logging, env) => {
     const r = await boot(logging, env);
     expect(r.rawLines.filter((l) => new RegExp(TIMESTAMP).test(l)), r.raw).toEqual([]);
+    // The init gives its children LIFEBOAT_LOG_TIMESTAMPS=0: logging.timestamps stays a known key.
+    expect(r.rawLines.filter((l) => l.includes('unknown key')), r.raw).toEqual([]);
     expect(r.rawLines).toEqual(expect.arrayContaining([APP_LINE, 'svc | svc says hi', 'svc | svc to stderr']));
     expect(r.rawLines.some((l) => l.startsWith('INFO init started ')), r.raw).toBe(true);
     expect(r.rawLines.some((l) => l.startsWith(`replicate | INFO replicating db=${r.db}`)), r.raw).toBe(true);

@@ -7,8 +7,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { indexOf, makeService, runInit, writeScript } from '../helpers/procs.js';
+import type { StatusDoc } from '../../src/replicator/status.js';
+import { indexOf, makeService, runInit, startInit, waitForFileSh, writeScript } from '../helpers/procs.js';
+import { openWAL } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /** Svc is one s6-rc.d/<name>/: its type, names in dependencies.d and contents.d, scripts and setting files. */
 interface Svc {
@@ -69,24 +72,23 @@ describe.concurrent('lifeboat init: an s6-overlay v3 tree', () => {
     const r = await runInit(['sh', '-c', `test -d ${made} && echo app saw the directory; exit 7`], { env: { LIFEBOAT_S6_OVERLAY_DIR: base } });
     expect(r.code, r.output).toBe(7);
     expect(r.output).not.toContain('unused started');
-    // Output reaches us through pipes: these lines are there, in no fixed place.
-    expect(r.lines).toContain('web/log | logged: ready-after: ready');
-    expect(r.lines).toContain('after-web | after-web started');
+    // Services' output reaches us through pipes (and web's through its logger): these lines
+    // are there, in no fixed place relative to the init's own lines.
+    for (const line of ['prepare | prepared', 'web/log | logged: web saw the directory', 'web/log | logged: ready-after: ready', 'after-web | after-web started', 'web/log | logger got EOF', 'prepare | unprepared']) {
+      expect(r.lines, r.output).toContain(line);
+    }
     expect(fs.existsSync(made)).toBe(false);
+    // The init's own lines, and the app's (it writes to the init's stdout directly).
     inOrder(r.lines, [
       /INFO oneshot up service=prepare/,
-      /^prepare \| prepared$/,
       /INFO longrun start service=web$/,
-      /^web\/log \| logged: web saw the directory$/,
       /INFO longrun ready service=web$/,
       /INFO longrun start service=after-web$/,
       /^app saw the directory$/,
       /INFO app exited code=7/,
       /INFO longrun stop service=after-web$/,
       /INFO longrun stop service=web$/,
-      /^web\/log \| logger got EOF$/,
       /INFO oneshot down service=prepare$/,
-      /^prepare \| unprepared$/,
       /INFO init exiting code=7/,
     ]);
   });
@@ -104,11 +106,12 @@ describe.concurrent('lifeboat init: an s6-overlay v3 tree', () => {
     const r = await runInit(['sh', '-c', 'sleep 1'], { env: { LIFEBOAT_S6_OVERLAY_DIR: base } });
     expect(r.code, r.output).toBe(0);
     expect(r.output).not.toMatch(/^app \| app line/m);
+    // The piped lines come through two pipes and the consumer: in their order, at no fixed
+    // place among the init's lines; the consumer's EOF only once the init stopped it.
+    inOrder(r.lines, [/^app-log \| piped: app line one$/, /^app-log \| piped: app line two$/, /^app-log \| consumer got EOF$/]);
     inOrder(r.lines, [
       /INFO longrun start service=app-log$/,
       /INFO longrun start service=app$/,
-      /^app-log \| piped: app line one$/,
-      /^app-log \| piped: app line two$/,
       /INFO longrun stop service=app$/,
       /INFO longrun stop service=app-log$/,
       /^app-log \| consumer got EOF$/,
@@ -174,6 +177,35 @@ describe.concurrent('lifeboat init: an s6-overlay v3 tree', () => {
   });
 });
 
+describe('lifeboat init: the v3 tree in /status', () => {
+  it('lists its longruns (pid, uptime) and oneshots (up, last exit) beside the replicator', async () => {
+    const dir = tmpDir();
+    const db = path.join(dir, 'app.db');
+    openWAL(db).close();
+    const config = path.join(dir, 'lifeboat.yml');
+    fs.writeFileSync(config, `addr: "127.0.0.1:0"\ndbs:\n  - path: ${db}\n    replicas:\n      - path: ${path.join(dir, 'replica')}\n`);
+    const base = makeTree({
+      user: { type: 'bundle', contents: ['setup', 'web'] },
+      setup: { type: 'oneshot', files: { up: 'true\n' } },
+      web: { type: 'longrun', deps: ['setup'], scripts: { run: 'exec forever.js' } },
+    });
+    const run = await startInit(['-config', config, 'trap-term.js'], { env: { LIFEBOAT_S6_OVERLAY_DIR: base } });
+    const url = `http://${/addr=(\S+)/.exec(await run.waitFor(/metrics listening/))![1]}/status`;
+    await run.waitFor(/trap-term: started/, 30_000);
+    const doc = await waitUntil(async () => {
+      const d = (await (await fetch(url)).json()) as StatusDoc;
+      return d.services?.find((s) => s.name === 'web')?.state === 'up' && d;
+    }, { what: 'web up in /status', detail: run.output });
+    const byName = new Map(doc.services!.map((s) => [s.name, s]));
+    expect([...byName.keys()]).toEqual(['replicate', 'setup', 'web']);
+    expect(byName.get('setup')).toMatchObject({ state: 'up', pid: null, last_exit: 'code 0', restarts: 0 });
+    expect(byName.get('web')).toMatchObject({ state: 'up', pid: expect.any(Number), last_exit: null });
+    expect(byName.get('web')!.uptime_ms).toBeGreaterThanOrEqual(0);
+    run.signal('SIGTERM');
+    expect((await run.done).code, run.output()).toBe(0);
+  });
+});
+
 describe.concurrent('lifeboat init: log/ and the leftovers', () => {
   it('services.d/<name>/log/run reads the service output (v2)', async () => {
     const services = tmpDir();
@@ -195,15 +227,41 @@ describe.concurrent('lifeboat init: log/ and the leftovers', () => {
     expect(r.output).toMatch(/WARN service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill service=stubborn grace_ms=300/);
     expect(r.output).toMatch(/INFO terminating leftover processes count=\d+ grace_ms=0/);
     expect(r.output).not.toMatch(/service did not stop in time: killing/);
-    // Left to the final kill, as when s6's supervisor is gone: its finish does not run.
-    expect(r.output).not.toContain('finish ran');
     expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('a service left to the final kill that exits later (during cont-finish.d): its finish does not run', async () => {
+    const dir = tmpDir();
+    const [release, gone, finished] = ['release', 'gone', 'finished'].map((f) => path.join(dir, f));
+    const services = path.join(dir, 'services.d');
+    const run = `trap '' TERM\necho trapped\nwhile [ ! -e '${release}' ]; do sleep 0.05; done\necho gone > '${gone}'`;
+    makeService(services, 'stubborn', run, { finish: `echo ran > '${finished}'` });
+    // cont-finish.d lets the abandoned service go, then gives its finish 3 s to show up.
+    const finish = path.join(dir, 'cont-finish.d');
+    writeScript(path.join(finish, '10-release'), `touch '${release}'\n(${waitForFileSh(finished, 3)})\nexit 0`);
+    const env = { LIFEBOAT_SERVICES_GRACETIME: '300', LIFEBOAT_CONT_FINISH_DIR: finish };
+    const r = await runInit(['-services', services, 'true'], { env });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toMatch(/left to the final kill service=stubborn/);
+    expect(fs.readFileSync(gone, 'utf8'), 'the service exited by itself').toBe('gone\n');
+    expect(fs.existsSync(finished), r.output).toBe(false);
+  });
+
+  it('S6_CMD_ARG0 is prepended to the CMD (split into words); without a CMD no app runs; a bad quote exits 2', async () => {
+    const r = await runInit(['and', 'the cmd'], { env: { S6_CMD_ARG0: "printf '%s|' 'from arg0'" } });
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain('from arg0|and|the cmd|');
+    const none = await runInit(['-services', tmpDir()], { env: { S6_CMD_ARG0: 'false' } });
+    expect(none.lines).toContain('INFO no app command: running services until stopped');
+    const bad = await runInit(['true'], { env: { S6_CMD_ARG0: "echo 'open" } });
+    expect(bad.code).toBe(2);
+    expect(bad.output).toContain('S6_CMD_ARG0: ');
   });
 
   it('S6_STAGE2_HOOK runs first, S6_SYNC_DISKS syncs at the end, S6_VERBOSITY sets the level; unsupported S6_* are named once', async () => {
     const init = tmpDir();
     writeScript(path.join(init, '10-init'), 'echo cont-init ran');
-    const env = { LIFEBOAT_CONT_INIT_DIR: init, S6_STAGE2_HOOK: 'sh -c "echo hook ran"', S6_SYNC_DISKS: '1', S6_LOGGING: '1', S6_CATCHALL_USER: 'nobody' };
+    const env = { LIFEBOAT_CONT_INIT_DIR: init, S6_STAGE2_HOOK: 'sh -c "echo hook ran"', S6_SYNC_DISKS: '1', S6_LOGGING: '1', S6_CATCHALL_USER: 'nobody', S6_SERVICES_READYTIME: '100', S6_CMD_USE_TERMINAL: '1' };
     const r = await runInit(['echo', 'app ran'], { env });
     expect(r.code, r.output).toBe(0);
     inOrder(r.lines, [/^S6_STAGE2_HOOK \| hook ran$/, /^cont-init.d\/10-init \| cont-init ran$/, /^app ran$/, /INFO file systems synced \(S6_SYNC_DISKS\)/]);

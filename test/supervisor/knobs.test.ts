@@ -25,6 +25,8 @@ describe('readKnobs', () => {
       syncDisks: false,
       stage2Hook: undefined,
       scanDirs: [],
+      cmdReceivesSignals: false,
+      cmdArg0: [],
       testFail: undefined,
     });
   });
@@ -39,6 +41,8 @@ describe('readKnobs', () => {
       S6_SYNC_DISKS: '1',
       S6_STAGE2_HOOK: '/hook arg',
       S6_RUNTIME_PROFILE: 'dev',
+      S6_CMD_RECEIVE_SIGNALS: '1',
+      S6_CMD_ARG0: "/entry 'a b'",
     };
     expect(readKnobs(s6)).toMatchObject({
       killGrace: 0,
@@ -49,6 +53,8 @@ describe('readKnobs', () => {
       syncDisks: true,
       stage2Hook: '/hook arg',
       s6OverlayDir: '/etc/cont-profile.d/dev/s6-overlay',
+      cmdReceivesSignals: true,
+      cmdArg0: ['/entry', 'a b'],
     });
     const both = readKnobs({ ...s6, LIFEBOAT_KILL_GRACETIME: '9', LIFEBOAT_SERVICES_GRACETIME: '8', LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS: '2', LIFEBOAT_S6_OVERLAY_DIR: '/x' });
     expect(both).toMatchObject({ killGrace: 9, servicesGrace: 8, behaviourIfInitFails: 2, s6OverlayDir: '/x' });
@@ -88,6 +94,8 @@ describe('readKnobs', () => {
       bootTimeout: undefined,
       syncDisks: false,
       stage2Hook: undefined,
+      cmdReceivesSignals: false,
+      cmdArg0: [],
       servicesDir: '/s',
       contInitDir: '/i',
       contFinishDir: '/f',

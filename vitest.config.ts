@@ -6,6 +6,9 @@ import { defineConfig } from 'vitest/config';
  * builds and runs the real image and needs the machine to itself). Every failure of both
  * is reported and fails the run.
  */
+/** CONTAINER_TESTS build and run the real image: alone, after every other file. */
+const CONTAINER_TESTS = ['test/container/image.test.ts', 'test/container/s6-overlay.test.ts', 'test/container/s6.test.ts'];
+
 export default defineConfig({
   test: {
     // secrets.ts first: its log directory is made outside the run's TMPDIR, and its
@@ -20,7 +23,7 @@ export default defineConfig({
         test: {
           name: 'suite',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/container/image.test.ts', 'test/container/s6-overlay.test.ts'],
+          exclude: CONTAINER_TESTS,
           fileParallelism: true,
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
@@ -30,7 +33,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'container',
-          include: ['test/container/image.test.ts', 'test/container/s6-overlay.test.ts'],
+          include: CONTAINER_TESTS,
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
         },

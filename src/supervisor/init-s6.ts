@@ -43,7 +43,7 @@ export interface S6rcStart {
  * fails the boot; a service that fails or is late goes by LIFEBOAT_BEHAVIOUR_IF_INIT_FAILS
  * (S6_BEHAVIOUR_IF_STAGE2_FAILS): 2 stops the container, 1 warns, 0 carries on.
  */
-export async function startS6rc(knobs: Knobs, t0: number, opts: Omit<S6rcRunOptions, 'prefix'> & { onTree?: (tree: S6rcTree) => void }): Promise<S6rcStart> {
+export async function startS6rc(knobs: Knobs, t0: number, opts: Omit<S6rcRunOptions, 'prefix' | 'downGraceMs'> & { onTree?: (tree: S6rcTree) => void }): Promise<S6rcStart> {
   let def;
   try {
     def = readS6rcTree(knobs.s6OverlayDir, findExeclineb(), opts.log);
@@ -51,7 +51,7 @@ export async function startS6rc(knobs: Knobs, t0: number, opts: Omit<S6rcRunOpti
     return { failure: errorMessage(err) };
   }
   if (!def || def.plan.order.length === 0) return {};
-  const tree = new S6rcTree(def, { ...opts, prefix: knobs.logPrefix });
+  const tree = new S6rcTree(def, { ...opts, prefix: knobs.logPrefix, downGraceMs: knobs.servicesGrace });
   opts.onTree?.(tree);
   const limit = knobs.bootTimeout ?? knobs.readyTimeout;
   const knob = knobs.bootTimeout ? 'S6_CMD_WAIT_FOR_SERVICES_MAXTIME' : 'LIFEBOAT_READY_TIMEOUT';

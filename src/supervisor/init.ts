@@ -199,6 +199,8 @@ class Init {
     await Promise.all(this.services.map((s) => this.stopService(s)));
     // 2b. The v3 tree, in reverse dependency order (oneshots' `down` included).
     await this.s6rc?.stop();
+    // 2c. Nothing may write during the final sync: services left running end now.
+    await this.endLeftRunning();
     // 3. The final sync last, bounded by LIFEBOAT_SYNC_GRACETIME: the replicator's, or a one-shot run.
     const synced = await this.finalSync();
     // 4. cont-finish.d/*, each bounded.
@@ -405,11 +407,28 @@ class Init {
       return;
     }
     if (kill === undefined) {
-      this.log.warn('service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill', { service: s.name, grace_ms: this.knobs.servicesGrace });
+      this.log.warn('service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill, before the final sync', { service: s.name, grace_ms: this.knobs.servicesGrace });
       s.abandon();
     }
     else this.log.error('service did not report its exit after SIGKILL: going on without it', { service: s.name });
     if (s.logger) await this.stopService(s.logger);
+  }
+
+  /**
+   * endLeftRunning ends the services the stop left running (no timeout-kill, still up after
+   * LIFEBOAT_SERVICES_GRACETIME): TERM to their process groups, KILL after
+   * LIFEBOAT_KILL_GRACETIME — s6-overlay's last kill, brought before the final sync, since a
+   * service that writes the database after it would lose those writes.
+   */
+  private async endLeftRunning(): Promise<void> {
+    const left = [...this.services, ...(this.s6rc?.services ?? [])].flatMap((s) => [s, ...(s.logger ? [s.logger] : [])]).filter((s) => s.leftRunning);
+    if (left.length === 0) return;
+    this.log.warn('ending services left running before the final sync', { services: left.map((s) => s.name).join(','), grace_ms: this.knobs.killGrace });
+    for (const s of left) s.signalRunGroup('SIGTERM');
+    const all = Promise.all(left.map((s) => s.whenStopped()));
+    if (this.knobs.killGrace > 0 && (await within(all, this.knobs.killGrace)).done) return;
+    for (const s of left) if (s.leftRunning) s.signalRunGroup('SIGKILL');
+    await within(all, LOST_EXIT_MS);
   }
 
   private async contFinish(): Promise<void> {

@@ -5,7 +5,8 @@
  * ready when it has a `notification-fd` (bounded by `timeout-up`). An atom whose dependency
  * failed is not started. Down: each atom once everything that depends on it is down — a
  * longrun stopped as the init stops services, a oneshot that came up runs its `down`
- * (bounded by `timeout-down`).
+ * (bounded by `timeout-down`, or without one by LIFEBOAT_SERVICES_GRACETIME: the final sync
+ * comes after the tree's stop and must not wait for ever).
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../log.js';
@@ -21,6 +22,11 @@ import { describeExit } from './signals.js';
 export interface S6rcRunOptions {
   log: Logger;
   prefix: boolean;
+  /**
+   * downGraceMs bounds a oneshot's `down` without `timeout-down` (s6-rc: no limit), so that
+   * the final sync after the tree's stop always comes (LIFEBOAT_SERVICES_GRACETIME).
+   */
+  downGraceMs: number;
   service: ServiceOptions;
   /** abort: the init is stopping; nothing more starts, a running `up` gets SIGTERM. */
   abort: AbortSignal;
@@ -141,7 +147,8 @@ export class S6rcTree {
     if (!atom.down) return this.setOneshot(atom.name, { phase: 'down', unhealthy: false });
     log.info('oneshot down', { service: atom.name });
     this.setOneshot(atom.name, { phase: 'stopping', startedAt: performance.now(), unhealthy: false });
-    const r = await runOneshot(atom.down.argv, { name: atom.name, prefix, env: service.env, timeoutMs: atom.timeoutDown || undefined, file: atom.down.file });
+    const timeoutMs = atom.timeoutDown || Math.max(1, this.opts.downGraceMs);
+    const r = await runOneshot(atom.down.argv, { name: atom.name, prefix, env: service.env, timeoutMs, file: atom.down.file });
     this.setOneshot(atom.name, { phase: 'down', lastExit: { code: r.code, signal: r.signal }, unhealthy: false });
     if (failed(r)) log.warn('oneshot down failed', { service: atom.name, timed_out: r.timedOut || undefined, ...(r.error ? { error: r.error } : describeExit(r)) });
   }

@@ -132,6 +132,21 @@ export class Service extends EventEmitter {
     this.abandoned = true;
   }
 
+  /** leftRunning: abandoned by the stop while its `run` still lives (ended before the final sync, Init.endLeftRunning). */
+  get leftRunning(): boolean {
+    return this.abandoned && this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** signalRunGroup sends `sig` to the `run` process's group; false when there is none. */
+  signalRunGroup(sig: NodeJS.Signals): boolean {
+    return this.child?.pid !== undefined && signalGroup(this.child.pid, sig);
+  }
+
+  /** whenStopped resolves once the current stop is over (as `stop` does), without asking for one. */
+  whenStopped(): Promise<Exit | undefined> {
+    return this.stoppedPromise;
+  }
+
   /** runOnce starts the service if it is down and never restarts it (s6-svc -o). */
   runOnce(): void {
     this.dispatch({ type: 'once', now: performance.now() });

@@ -137,16 +137,15 @@ describe.skipIf(reason !== undefined)(`s6-overlay trees in the image${reason ? `
     expect(Date.now() - t0).toBeLessThan(60_000);
   }, 3 * MINUTE);
 
-  it('S6_KILL_GRACETIME=0: a leftover that ignores SIGTERM is SIGKILLed at once', async () => {
+  it('S6_KILL_GRACETIME=0: a service that ignores SIGTERM past S6_SERVICES_GRACETIME is SIGKILLed at once, before the final sync', async () => {
     const tree = writeTree({ 'stubborn/run': "trap '' TERM\necho stubborn trapped TERM\nwhile :; do sleep 0.05; done" });
     const env = { ...NO_CONFIG, S6_KILL_GRACETIME: '0', S6_SERVICES_GRACETIME: '500' };
     const r = await runOnce({ entrypoint: ['/init'], command: ['sh', '-c', 'sleep 1'], env, volumes: { [tree]: '/etc/services.d:ro' } });
     expect(r.exitCode, r.output).toBe(0);
     inOrder(r.output, [
       /^stubborn \| stubborn trapped TERM$/,
-      /WARN service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill service=stubborn grace_ms=500/,
-      /INFO terminating leftover processes count=\d+ grace_ms=0/,
-      /WARN killing leftover processes/,
+      /WARN service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill, before the final sync service=stubborn grace_ms=500/,
+      /WARN ending services left running before the final sync services=stubborn grace_ms=0/,
       /INFO init exiting code=0/,
     ]);
   }, 3 * MINUTE);

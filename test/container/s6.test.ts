@@ -13,14 +13,14 @@
  * except with CI=true, where that is a failure.
  */
 import Database from 'better-sqlite3';
-import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { tmpDir } from '../helpers/tmp.js';
 import { waitUntil } from '../helpers/wait.js';
-import { BUILD_SCRIPT, logs, podman, podmanOk, remove, runDetached, skipReason, stop, type RunOptions } from './podman.js';
+import { ensureImage } from './image-once.js';
+import { logs, podman, podmanOk, remove, runDetached, skipReason, stop, type RunOptions } from './podman.js';
 
 const reason = skipReason();
 const MINUTE = 60_000;
@@ -85,11 +85,7 @@ function rows(dbFile: string): number {
 
 describe.skipIf(reason !== undefined)('s6-overlay trees in the image', () => {
   beforeAll(async () => {
-    const t0 = Date.now();
-    const r = await execa(BUILD_SCRIPT, { all: true, reject: false, timeout: 30 * MINUTE });
-    const summary = String(r.all).split('\n').filter((l) => l.includes('build-image:'));
-    console.log([...summary, `build-image.sh: ${Math.round((Date.now() - t0) / 1000)} s`].join('\n'));
-    if (r.exitCode !== 0) throw new Error(`build-image.sh failed (exit ${r.exitCode}):\n${String(r.all).slice(-6000)}`);
+    await ensureImage();
   }, 35 * MINUTE);
 
   afterAll(async () => {

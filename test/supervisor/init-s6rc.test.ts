@@ -224,35 +224,51 @@ describe.concurrent('lifeboat init: log/ and the leftovers', () => {
     const t0 = Date.now();
     const r = await runInit(['-services', services, 'sh', '-c', 'sleep 0.5'], { env });
     expect(r.code, r.output).toBe(0);
-    expect(r.output).toMatch(/WARN service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill service=stubborn grace_ms=300/);
-    expect(r.output).toMatch(/INFO terminating leftover processes count=\d+ grace_ms=0/);
+    expect(r.output).toMatch(/WARN service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill, before the final sync service=stubborn grace_ms=300/);
+    expect(r.output).toMatch(/WARN ending services left running before the final sync services=stubborn grace_ms=0/);
     expect(r.output).not.toMatch(/service did not stop in time: killing/);
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
 
-  it('a service left to the final kill that exits later (during cont-finish.d): its finish does not run', async () => {
+  it('a service left running past its grace is ended before the final sync and cont-finish.d; its finish does not run', async () => {
     const dir = tmpDir();
-    const [release, gone, finished] = ['release', 'gone', 'finished'].map((f) => path.join(dir, f));
+    const [pidFile, state, finished] = ['pid', 'state', 'finished'].map((f) => path.join(dir, f));
     const services = path.join(dir, 'services.d');
-    const run = `trap '' TERM\necho trapped\nwhile [ ! -e '${release}' ]; do sleep 0.05; done\necho gone > '${gone}'`;
+    const run = `trap '' TERM\necho $$ > '${pidFile}'\necho trapped\nwhile :; do sleep 0.05; done`;
     makeService(services, 'stubborn', run, { finish: `echo ran > '${finished}'` });
-    // cont-finish.d lets the abandoned service go, then gives its finish 3 s to show up.
+    // cont-finish.d (after the final sync) records whether the service still lives, then gives its finish 3 s to show up.
     const finish = path.join(dir, 'cont-finish.d');
-    writeScript(path.join(finish, '10-release'), `touch '${release}'\n(${waitForFileSh(finished, 3)})\nexit 0`);
-    const env = { LIFEBOAT_SERVICES_GRACETIME: '300', LIFEBOAT_CONT_FINISH_DIR: finish };
+    const look = `if kill -0 "$(cat '${pidFile}')" 2>/dev/null; then echo alive > '${state}'; else echo ended > '${state}'; fi`;
+    writeScript(path.join(finish, '10-look'), `${look}\n(${waitForFileSh(finished, 3)})\nexit 0`);
+    const env = { LIFEBOAT_SERVICES_GRACETIME: '300', LIFEBOAT_KILL_GRACETIME: '200', LIFEBOAT_CONT_FINISH_DIR: finish };
     const r = await runInit(['-services', services, 'true'], { env });
     expect(r.code, r.output).toBe(0);
-    expect(r.output).toMatch(/left to the final kill service=stubborn/);
-    expect(fs.readFileSync(gone, 'utf8'), 'the service exited by itself').toBe('gone\n');
+    expect(r.output).toMatch(/left to the final kill, before the final sync service=stubborn/);
+    expect(r.output).toMatch(/WARN ending services left running before the final sync services=stubborn grace_ms=200/);
+    expect(fs.readFileSync(state, 'utf8'), r.output).toBe('ended\n');
     expect(fs.existsSync(finished), r.output).toBe(false);
+  });
+
+  it('a oneshot down without timeout-down that never ends is cut after LIFEBOAT_SERVICES_GRACETIME: the stop goes on', async () => {
+    const base = makeTree({
+      user: { type: 'bundle', contents: ['hang'] },
+      hang: { type: 'oneshot', files: { up: 'true\n', down: 'sleep 1000\n' } },
+    });
+    const r = await runInit(['true'], { env: { LIFEBOAT_S6_OVERLAY_DIR: base, LIFEBOAT_SERVICES_GRACETIME: '300' } });
+    expect(r.code, r.output).toBe(0);
+    inOrder(r.lines, [/INFO oneshot down service=hang/, /WARN oneshot down failed service=hang timed_out=true/, /INFO init exiting code=0/]);
   });
 
   it('S6_CMD_ARG0 is prepended to the CMD (split into words); without a CMD no app runs; a bad quote exits 2', async () => {
     const r = await runInit(['and', 'the cmd'], { env: { S6_CMD_ARG0: "printf '%s|' 'from arg0'" } });
     expect(r.code, r.output).toBe(0);
     expect(r.output).toContain('from arg0|and|the cmd|');
-    const none = await runInit(['-services', tmpDir()], { env: { S6_CMD_ARG0: 'false' } });
-    expect(none.lines).toContain('INFO no app command: running services until stopped');
+    // Without a CMD the init runs until stopped (as s6-overlay): S6_CMD_ARG0 alone is no app.
+    const none = await startInit(['-services', tmpDir()], { env: { S6_CMD_ARG0: 'false' } });
+    await none.waitFor(/INFO no app command: running services until stopped/);
+    none.signal('SIGTERM');
+    expect((await none.done).code, none.output()).toBe(0);
+    expect(none.output()).not.toMatch(/app started/);
     const bad = await runInit(['true'], { env: { S6_CMD_ARG0: "echo 'open" } });
     expect(bad.code).toBe(2);
     expect(bad.output).toContain('S6_CMD_ARG0: ');

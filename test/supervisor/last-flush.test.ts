@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lifeboat } from '../helpers/cli.js';
+import { lifeboat, ROOT } from '../helpers/cli.js';
 import { childrenOf, descendants, indexOf, makeService, procStat, requireUnshare, startInit, type InitRun, type StartOptions } from '../helpers/procs.js';
 import { startReplicate } from '../helpers/replicate.js';
 import { insertRows, openWAL, rowsDigest } from '../helpers/sqlite.js';
@@ -155,6 +155,23 @@ describe.skipIf(!canUnshare)('the last flush (lifeboat init as PID 1)', () => {
       s.conn.close();
     });
   }
+
+  it('a service that ignores its stop signal and writes on is ended before the final sync: nothing it committed is lost', async () => {
+    const s = scenario(5);
+    const services = path.join(s.dir, 'services.d');
+    // No timeout-kill (s6: never SIGKILLed by its stop); it commits a row every 20 ms, SIGTERM ignored.
+    makeService(services, 'writer', `export WRITER_IGNORE_TERM=1\nexec '${process.execPath}' '${path.join(ROOT, 'test/fixtures/writer.mjs')}' '${s.db}' 100000 20`);
+    const run = await start(['-config', s.config, '-services', services, 'trap-term.js', '--name', 'app'], { env: { LIFEBOAT_SERVICES_GRACETIME: '300' } });
+    await run.waitFor(/^app: started/);
+    await waitUntil(() => rowsDigest(s.db).rows > 25, { what: 'the writer service to commit rows', detail: run.output });
+    run.signal('SIGTERM');
+    expect(await exited(run), run.output()).toBe(0);
+    // The init's own lines (one stream): the writer ends before the replicator's final sync starts.
+    const own = [/WARN service still running .*left to the final kill, before the final sync service=writer/, /WARN ending services left running before the final sync services=writer/, /INFO stopping replicator: final sync/, /INFO init exiting code=0/];
+    inOrder(run.lines(), own, run.output());
+    expect(await restoredDigest(s.config, s.db), run.output()).toEqual(rowsDigest(s.db));
+    s.conn.close();
+  });
 
   it('an uncaught error in PID 1 (test hook): the app is stopped, the final sync runs, exit 111', async () => {
     const s = scenario(15);

@@ -3,7 +3,9 @@
  * generation, `snapshots`, `wal`) are not symbolic links, with each folder's answer shared
  * for a short while: a restore reading hundreds of segments at once looks at each folder
  * once, not three times per segment. A swap within that window is the same race as one
- * between a look and the open that follows it.
+ * between a look and the open that follows it. Writes and deletes look afresh every time
+ * (`fresh`): they happen once per sync, and one through a link would change files outside
+ * the replica.
  */
 import fsp from 'node:fs/promises';
 
@@ -20,11 +22,12 @@ export class FolderLooks {
   /**
    * folder resolves true for a real directory (or anything but a link), false for a
    * missing one (not remembered), and rejects with LinkFound for a link, or the lstat error.
+   * `fresh`: look now, whatever was seen before (the new look is then the one shared).
    */
-  folder(abs: string): Promise<boolean> {
+  folder(abs: string, fresh = false): Promise<boolean> {
     const now = Date.now();
     const seen = this.#looks.get(abs);
-    if (seen && now - seen.at < LINK_CHECK_TTL_MS) return seen.look;
+    if (!fresh && seen && now - seen.at < LINK_CHECK_TTL_MS) return seen.look;
     const look = lookAt(abs);
     this.#looks.set(abs, { at: now, look });
     const forget = (): void => {

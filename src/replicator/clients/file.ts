@@ -186,13 +186,13 @@ export class FileReplicaClient implements ReplicaClient {
    * would leave the replica's directory (the root itself may be a link: that is the
    * user's choice of where the replica lives). Looks are shared (file-links.ts).
    */
-  private async refuseLinks(op: string, rel: string, self = false): Promise<void> {
+  private async refuseLinks(op: string, rel: string, self = false, fresh = false): Promise<void> {
     const parts = rel.split('/');
     const upTo = self ? parts.length : parts.length - 1;
     for (let i = 1; i <= upTo; i++) {
       let exists: boolean;
       try {
-        exists = await this.#looks.folder(this.path(parts.slice(0, i).join('/')));
+        exists = await this.#looks.folder(this.path(parts.slice(0, i).join('/')), fresh);
       } catch (err) {
         throw new ReplicaError(op, rel, err instanceof LinkFound ? err.message : err);
       }
@@ -239,7 +239,7 @@ export class FileReplicaClient implements ReplicaClient {
   /** write stores `body` at `rel` durably: tmp file, fsync, rename, fsync of the directory. */
   private async write(op: string, rel: string, body: WriteBody, signal?: AbortSignal): Promise<fs.Stats> {
     signal?.throwIfAborted();
-    await this.refuseLinks(op, rel);
+    await this.refuseLinks(op, rel, false, true);
     const file = this.path(rel);
     const tmp = `${file}.tmp`;
     try {
@@ -263,7 +263,7 @@ export class FileReplicaClient implements ReplicaClient {
   }
 
   private async unlink(op: string, rel: string): Promise<void> {
-    await this.refuseLinks(op, rel);
+    await this.refuseLinks(op, rel, false, true);
     try {
       await fsp.unlink(this.path(rel));
     } catch (err) {

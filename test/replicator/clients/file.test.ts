@@ -24,6 +24,23 @@ function walk(dir: string): string[] {
 }
 
 describe('FileReplicaClient', () => {
+  test('a wal folder swapped for a link right after a listing: the next write and delete refuse it, nothing lands outside', async () => {
+    const root = tmpDir();
+    const outside = tmpDir();
+    const c = new FileReplicaClient(root);
+    const gen = 'a1b2c3d4e5f60718';
+    await c.writeWALSegment({ generation: gen, index: 0, offset: 0 }, Readable.from([Buffer.from('one')]));
+    expect(await collect(c.walSegments(gen))).toHaveLength(1); // the listing's look at wal/ is now shared
+    const wal = path.join(root, `generations/${gen}/wal`);
+    fs.rmSync(wal, { recursive: true });
+    fs.symlinkSync(outside, wal);
+    fs.writeFileSync(path.join(outside, '00000000_00000000.wal.lz4'), 'theirs');
+    // Within the second the folder's look is shared by reads: writes and deletes look again.
+    await expect(c.writeWALSegment({ generation: gen, index: 0, offset: 3 }, Readable.from([Buffer.from('two')]))).rejects.toThrow(/is a symbolic link/);
+    await expect(c.deleteWALSegments([{ generation: gen, index: 0, offset: 0 }])).rejects.toThrow(/is a symbolic link/);
+    expect(fs.readdirSync(outside)).toEqual(['00000000_00000000.wal.lz4']);
+  });
+
   test('stores files in the Litestream layout and leaves no temp files', async () => {
     const root = tmpDir();
     const c = new FileReplicaClient(root);

@@ -4,11 +4,16 @@
  * in the container, the app mid-write and the final sync never run) nor leave it running
  * in an unknown state. It is logged and turned into a stop: the app stopped, the final
  * sync, leftovers killed, exit 111. Should that shutdown itself hang, a backstop kills
- * every descendant and exits 111 once every grace time has passed.
+ * every descendant and exits 111 once every grace time has passed. Its timer is armed at
+ * the error for the whole shutdown, then re-armed when the final sync starts for what is
+ * left (the sync, each cont-finish.d script, the leftovers' grace): a stop of the services
+ * that took longer than its share (a service and its logger, the v3 tree's chain, oneshots'
+ * `down`s) never gets the final sync cut short.
  */
 import type { Logger } from '../log.js';
 import { descendantsOf } from '../proc.js';
 import type { Knobs } from './knobs.js';
+import { listScripts } from './oneshot.js';
 import { signalPid } from './signals.js';
 
 /** EXIT_FATAL is the exit code after an internal error (as "the init could not do its job"). */
@@ -16,6 +21,9 @@ export const EXIT_FATAL = 111;
 
 /** BACKSTOP_MARGIN is added to the sum of the grace times before the backstop fires (ms). */
 export const BACKSTOP_MARGIN = 5_000;
+
+/** armed is the backstop once an internal error started a stop: its timer, re-armed by finalSyncStarting. */
+let armed: { timer: NodeJS.Timeout; log: Logger; knobs: Knobs } | undefined;
 
 /** onFatal installs the handlers: the first error calls `stop(message)` and arms the backstop; later ones are logged. */
 export function onFatal(log: Logger, knobs: Knobs, stop: (message: string) => void): void {
@@ -25,12 +33,34 @@ export function onFatal(log: Logger, knobs: Knobs, stop: (message: string) => vo
     log.error(message.replace(/\s*\n\s*/g, ' | '));
     if (seen) return;
     seen = true;
-    const budget = knobs.appGrace + knobs.servicesGrace + knobs.syncGrace + knobs.contFinishTimeout + knobs.killGrace;
-    setTimeout(() => backstop(log), budget + BACKSTOP_MARGIN).unref();
+    arm(log, knobs, knobs.appGrace + knobs.servicesGrace + fromSyncMs(knobs));
     stop(`internal error (${what}): ${err instanceof Error ? err.message : String(err)}`);
   };
   process.on('uncaughtException', (err) => handle('uncaught exception', err));
   process.on('unhandledRejection', (reason) => handle('unhandled rejection', reason));
+}
+
+/** finalSyncStarting re-arms an armed backstop for the rest of the shutdown from the final sync on (nothing when no error). */
+export function finalSyncStarting(): void {
+  if (armed) arm(armed.log, armed.knobs, fromSyncMs(armed.knobs));
+}
+
+/** fromSyncMs bounds the shutdown from the final sync's start: the sync, each cont-finish.d script, the leftovers' grace. */
+export function fromSyncMs(knobs: Knobs): number {
+  let scripts = 1;
+  try {
+    scripts = Math.max(1, listScripts(knobs.contFinishDir).length);
+  } catch {
+    // Unreadable: cont-finish.d will fail the same way; count one script.
+  }
+  return knobs.syncGrace + scripts * knobs.contFinishTimeout + knobs.killGrace;
+}
+
+/** arm (re)starts the backstop's timer: `ms` plus BACKSTOP_MARGIN from now. */
+function arm(log: Logger, knobs: Knobs, ms: number): void {
+  if (armed) clearTimeout(armed.timer);
+  const timer = setTimeout(() => backstop(log), ms + BACKSTOP_MARGIN).unref();
+  armed = { timer, log, knobs };
 }
 
 /** backstop kills every descendant and exits: the shutdown after a fatal error did not end. */

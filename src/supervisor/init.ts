@@ -15,7 +15,7 @@ import type { Prestarted } from './prestart.js';
 import { otherWriter, REPLICATOR_NAME, replicatorDef, restoreMissing } from './builtin.js';
 import { killLeftovers } from './cleanup.js';
 import { saveContainerEnv } from './container-env.js';
-import { onFatal, testFailure } from './fatal.js';
+import { finalSyncStarting, onFatal, testFailure } from './fatal.js';
 import { clearUnhealthy, markUnhealthy } from './health.js';
 import { InitCounters, InitEndpoints } from './init-endpoints.js';
 import type { Knobs } from './knobs.js';
@@ -381,6 +381,7 @@ class Init {
 
   /** finalSync runs the last flush when the config has databases; true when synced (or nothing to sync). */
   private async finalSync(): Promise<boolean> {
+    finalSyncStarting();
     const { config, configPath } = this.setup;
     if (!config || !configPath || config.dbs.length === 0) return true;
     // Never started because another process replicates a database: that one flushes, not us.

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { logFile } from './capture.js';
 import { CLI, ROOT } from './cli.js';
 import { untimed } from './log-lines.js';
-import { waitUntil } from './wait.js';
+import { DEFAULT_WAIT_MS, waitUntil } from './wait.js';
 
 /** FIXTURES_BIN holds the tiny process fixtures (forever.js, trap-term.js …). */
 export const FIXTURES_BIN = path.join(ROOT, 'test/fixtures/bin');
@@ -61,7 +61,7 @@ export interface InitRun {
   lines(): string[];
   /** raw is the output as written, timestamps included. */
   raw(): string;
-  /** waitFor resolves with the first line matching `re`, or throws after `ms` with the output. */
+  /** waitFor resolves with the first line matching `re`, or throws after `ms` (default DEFAULT_WAIT_MS) with the output. */
   waitFor(re: RegExp, ms?: number): Promise<string>;
   /** signal sends `sig` to the init itself. */
   signal(sig: NodeJS.Signals): void;
@@ -94,7 +94,7 @@ export async function startInit(args: string[], opts: StartOptions = {}): Promis
   const raw = (): string => fs.readFileSync(out, 'utf8');
   const output = (): string => untimed(raw());
   const lines = (): string[] => output().split('\n').filter(Boolean);
-  const waitFor = async (re: RegExp, ms = 10_000): Promise<string> => {
+  const waitFor = async (re: RegExp, ms = DEFAULT_WAIT_MS): Promise<string> => {
     const end = Date.now() + ms;
     for (;;) {
       const exited = child.exitCode !== null || child.signalCode !== null;

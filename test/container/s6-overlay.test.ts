@@ -145,7 +145,9 @@ describe.skipIf(reason !== undefined)(`s6-overlay trees in the image${reason ? `
       'rot/run': 'i=0\nwhile [ $i -lt 300 ]; do i=$((i + 1)); echo "rot line $i ................................"; done\ntouch /run/rot-done\nexec sleep 1000',
       'rot/log/run': 'exec s6-log n3 s2000 T /var/log/rot',
     });
+    // Mounted at /var/log, which nobody (logutil-service's user) must be able to traverse.
     const logs = tmpDir('lifeboat-ct-s6log-');
+    fs.chmodSync(logs, 0o755);
     const app = 'while ! [ -f /run/svc-done ] || ! [ -f /run/rot-done ]; do sleep 0.1; done; echo app saw both';
     // The default script with a deselection (-^secret) added: the lines that match are not logged.
     const env = { ...NO_CONFIG, S6_LOGGING_SCRIPT: 'n20 s1000000 T -^secret' };
@@ -153,6 +155,7 @@ describe.skipIf(reason !== undefined)(`s6-overlay trees in the image${reason ? `
     expect(r.exitCode, r.output).toBe(0);
     expect(r.output).not.toContain('S6_LOGGING_SCRIPT');
     const stamped = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} {2}/;
+    expect(fs.existsSync(path.join(logs, 'svc/current')), r.output).toBe(true);
     const svc = fs.readFileSync(path.join(logs, 'svc/current'), 'utf8').trimEnd().split('\n');
     expect(svc.map((l) => l.replace(stamped, '')), svc.join('\n')).toEqual(['svc line 1', 'svc line 2', 'svc line 3']);
     for (const l of svc) expect(l).toMatch(stamped);

@@ -4,7 +4,7 @@
 # to $REPLICA_URL; build FROM it and replace CMD and add your /etc/lifeboat.yml (or
 # /etc/litestream.yml) for your app: the demo's config is used only when there is none.
 # For s6-overlay trees: /init, with-contenv, execlineb, s6-svc, s6-svscanctl, s6-svstat,
-# s6-svwait and litestream (docs/migrating-from-s6-overlay.md).
+# s6-svwait, s6-log, logutil-service and litestream (docs/migrating-from-s6-overlay.md).
 #
 #   docker build -t lifeboat .
 #   docker run -v lifeboat-data:/data -v lifeboat-replica:/replica \
@@ -65,12 +65,14 @@ RUN mkdir -p /out/app/build/Release /out/etc /out/usr/local/bin /out/usr/bin /ou
  && mkdir -p /out/app/examples \
  && cp -a examples/demo /out/app/examples/ \
  && cp -a services.d /out/etc/services.d \
- && chmod 755 /out/app/dist/cli/main.js /out/app/bin/init /out/app/bin/with-contenv \
+ && chmod 755 /out/app/dist/cli/main.js /out/app/bin/init /out/app/bin/with-contenv /out/app/bin/logutil-service \
  && ln -s /app/dist/cli/main.js /out/usr/local/bin/lifeboat \
  && ln -s /app/dist/cli/main.js /out/usr/local/bin/litestream \
  && ln -s /app/bin/init /out/init \
  && ln -s /app/bin/with-contenv /out/usr/bin/with-contenv \
  && ln -s /app/bin/with-contenv /out/command/with-contenv \
+ && ln -s /app/bin/logutil-service /out/usr/bin/logutil-service \
+ && ln -s /app/bin/logutil-service /out/command/logutil-service \
  && ln -s /app/dist/cli/main.js /out/usr/bin/s6-svc \
  && ln -s /app/dist/cli/main.js /out/command/s6-svc \
  && ln -s /app/dist/cli/main.js /out/usr/bin/s6-svscanctl \
@@ -84,13 +86,22 @@ RUN mkdir -p /out/app/build/Release /out/etc /out/usr/local/bin /out/usr/bin /ou
 FROM ${NODE_IMAGE}
 
 # execlineb, for s6-overlay scripts starting `#!/usr/bin/execlineb -S0` (v3: /command/execlineb):
-# Debian's execline package, the real one (about 1 MB with its libraries).
+# Debian's execline package, the real one (about 1 MB with its libraries). s6-log, for log/run
+# scripts and logutil-service: only that program, taken out of Debian's s6 package (it needs
+# only execline's libskarnet); the package itself would install s6-svc, s6-svstat, s6-svwait
+# and s6-svscanctl over Lifeboat's own (docs/migrating-from-s6-overlay.md).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends execline \
+ && cd /tmp \
+ && apt-get download s6 \
+ && dpkg-deb --fsys-tarfile s6_*.deb | tar -x -C / ./usr/bin/s6-log \
+ && rm s6_*.deb \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin \
+ && s6-log -h 2>&1 | grep -q '^s6-log: usage' \
  && mkdir -p /command \
- && ln -s /usr/bin/execlineb /command/execlineb
+ && ln -s /usr/bin/execlineb /command/execlineb \
+ && ln -s /usr/bin/s6-log /command/s6-log
 
 COPY --from=build /out/ /
 

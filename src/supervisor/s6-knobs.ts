@@ -12,7 +12,6 @@ import { splitShellWords } from './shell-words.js';
 export const S6_UNSUPPORTED: readonly string[] = [
   'S6_LOGGING',
   'S6_CATCHALL_USER',
-  'S6_LOGGING_SCRIPT',
   'S6_FIX_ATTRS_HIDDEN',
   'S6_YES_I_WANT_A_WORLD_WRITABLE_RUN_BECAUSE_KUBERNETES',
   'S6_WAIT_FOR_CLOSING_FD',

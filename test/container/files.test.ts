@@ -117,7 +117,7 @@ describe('Dockerfile', () => {
     expect(DOCKERFILE).toMatch(/npm prune --omit=dev/);
   });
 
-  it("installs s6-overlay's names: /init, with-contenv, execlineb and the s6 commands in /usr/bin and /command, litestream; no config in the lookup path", () => {
+  it("installs s6-overlay's names: /init, with-contenv, logutil-service, execlineb, s6-log and the s6 commands in /usr/bin and /command, litestream; no config in the lookup path", () => {
     const links = [...DOCKERFILE.matchAll(/ln -s (\S+) \/out(\S+)/g)].map((m) => [m[2], m[1]]);
     expect(Object.fromEntries(links)).toEqual({
       '/usr/local/bin/lifeboat': '/app/dist/cli/main.js',
@@ -125,17 +125,24 @@ describe('Dockerfile', () => {
       '/init': '/app/bin/init',
       '/usr/bin/with-contenv': '/app/bin/with-contenv',
       '/command/with-contenv': '/app/bin/with-contenv',
+      '/usr/bin/logutil-service': '/app/bin/logutil-service',
+      '/command/logutil-service': '/app/bin/logutil-service',
       ...Object.fromEntries(
         ['s6-svc', 's6-svscanctl', 's6-svstat', 's6-svwait'].flatMap((c) => [`/usr/bin/${c}`, `/command/${c}`]).map((p) => [p, '/app/dist/cli/main.js']),
       ),
     });
     // execlineb: Debian's execline in the runtime stage, at s6-overlay v3's path too.
     expect(DOCKERFILE).toMatch(/apt-get install -y --no-install-recommends execline \\/);
-    expect(DOCKERFILE).toMatch(/ln -s \/usr\/bin\/execlineb \/command\/execlineb$/m);
+    expect(DOCKERFILE).toMatch(/ln -s \/usr\/bin\/execlineb \/command\/execlineb \\$/m);
+    // s6-log: only that program out of Debian's s6 package, whose s6-svc, s6-svstat, s6-svwait
+    // and s6-svscanctl would replace ours; on /command too.
+    expect(DOCKERFILE).not.toMatch(/apt-get install[^\n]* s6\b/);
+    expect(DOCKERFILE).toMatch(/dpkg-deb --fsys-tarfile s6_\*\.deb \| tar -x -C \/ \.\/usr\/bin\/s6-log \\$/m);
+    expect(DOCKERFILE).toMatch(/ln -s \/usr\/bin\/s6-log \/command\/s6-log$/m);
     expect(DOCKERFILE).toMatch(/cp -a package\.json dist node_modules bin \/out\/app\//);
     expect(DOCKERFILE).not.toMatch(/\/out\/etc\/(lifeboat|litestream)\.yml/);
     // The scripts are executable in git (and so in the build context), and /init is `lifeboat init`.
-    for (const f of ['bin/init', 'bin/with-contenv']) expect(fs.statSync(path.join(ROOT, f)).mode & 0o111, f).toBe(0o111);
+    for (const f of ['bin/init', 'bin/with-contenv', 'bin/logutil-service']) expect(fs.statSync(path.join(ROOT, f)).mode & 0o111, f).toBe(0o111);
     expect(read('bin/init')).toMatch(/^exec lifeboat init "\$@"$/m);
   });
 

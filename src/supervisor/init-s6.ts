@@ -70,3 +70,18 @@ export function syncDisks(log: Logger): void {
   if (r.error || r.status !== 0) log.warn('sync failed (S6_SYNC_DISKS)', { error: r.error?.message ?? `exit ${r.status}` });
   else log.info('file systems synced (S6_SYNC_DISKS)');
 }
+
+/**
+ * noteFixAttrs names s6-overlay v2's fix-attrs.d once when it holds files: Lifeboat does not
+ * read it (scripts are made executable as s6-overlay does, script.ts; ownership is the
+ * image's to set).
+ */
+export function noteFixAttrs(dir: string, log: Logger): void {
+  let files: string[];
+  try {
+    files = fs.readdirSync(dir);
+  } catch {
+    return;
+  }
+  if (files.length > 0) log.info('fix-attrs.d is not read: set ownership and modes in the image instead (docs/migrating-from-s6-overlay.md)', { dir, files: files.length });
+}

@@ -23,7 +23,7 @@ import { lastFlush } from './last-flush.js';
 import { failed, listScripts, runScript } from './oneshot.js';
 import { ignoreBrokenStdio } from './output.js';
 import { Reaper } from './reaper.js';
-import { runStage2Hook, signalMode, startS6rc, syncDisks } from './init-s6.js';
+import { noteFixAttrs, runStage2Hook, signalMode, startS6rc, syncDisks } from './init-s6.js';
 import { warnUnsupported } from './s6-knobs.js';
 import type { S6rcTree } from './s6rc-run.js';
 import { startService, superviseService } from './service-logger.js';
@@ -126,6 +126,7 @@ class Init {
     this.reaper = Reaper.start(this.log);
     this.log.info('init started', { pid: process.pid, reaper: this.reaper.role });
     warnUnsupported(process.env, this.log);
+    noteFixAttrs(this.knobs.fixAttrsDir, this.log);
     // The environment where s6-overlay keeps it, for with-contenv: before any script runs.
     saveContainerEnv(this.knobs.containerEnvDirs, process.env, this.log);
     this.logReplicationOff();

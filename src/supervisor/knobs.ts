@@ -15,6 +15,9 @@ export const DEFAULT_CONT_INIT_DIR = '/etc/cont-init.d';
 /** DEFAULT_CONT_FINISH_DIR holds scripts run once, in lexical order, after everything stopped. */
 export const DEFAULT_CONT_FINISH_DIR = '/etc/cont-finish.d';
 
+/** DEFAULT_FIX_ATTRS_DIR is s6-overlay v2's ownership and mode settings, which Lifeboat does not read (it is only named). */
+export const DEFAULT_FIX_ATTRS_DIR = '/etc/fix-attrs.d';
+
 /** DEFAULT_S6_OVERLAY_DIR holds the s6-overlay v3 tree, `s6-rc.d/` (`LIFEBOAT_S6_OVERLAY_DIR`). */
 export const DEFAULT_S6_OVERLAY_DIR = '/etc/s6-overlay';
 
@@ -79,6 +82,8 @@ export interface Knobs {
   s6OverlayDir: string;
   contInitDir: string;
   contFinishDir: string;
+  /** fixAttrsDir is s6-overlay v2's fix-attrs.d (LIFEBOAT_FIX_ATTRS_DIR): not read; the init says so when it holds files. */
+  fixAttrsDir: string;
   behaviourIfInitFails: InitFailBehaviour;
   readyTimeout: number;
   appGrace: number;
@@ -122,6 +127,7 @@ export function readKnobs(env: NodeJS.ProcessEnv = process.env, pid = process.pi
     s6OverlayDir: dir(env, 'LIFEBOAT_S6_OVERLAY_DIR', profile),
     contInitDir: dir(env, 'LIFEBOAT_CONT_INIT_DIR', DEFAULT_CONT_INIT_DIR),
     contFinishDir: dir(env, 'LIFEBOAT_CONT_FINISH_DIR', DEFAULT_CONT_FINISH_DIR),
+    fixAttrsDir: dir(env, 'LIFEBOAT_FIX_ATTRS_DIR', DEFAULT_FIX_ATTRS_DIR),
     behaviourIfInitFails: behaviour(env, s6.behaviourIfStage2Fails ?? DEFAULT_BEHAVIOUR_IF_INIT_FAILS),
     readyTimeout: millis(env, 'LIFEBOAT_READY_TIMEOUT', DEFAULT_READY_TIMEOUT),
     appGrace: millis(env, 'LIFEBOAT_APP_GRACETIME', DEFAULT_APP_GRACETIME),

@@ -38,6 +38,7 @@ export const FAST_KNOBS: NodeJS.ProcessEnv = {
   LIFEBOAT_SERVICES_DIR: '/nonexistent/services.d',
   LIFEBOAT_CONT_INIT_DIR: '/nonexistent/cont-init.d',
   LIFEBOAT_CONT_FINISH_DIR: '/nonexistent/cont-finish.d',
+  LIFEBOAT_FIX_ATTRS_DIR: '/nonexistent/fix-attrs.d',
   LIFEBOAT_S6_OVERLAY_DIR: '/nonexistent/s6-overlay',
   LIFEBOAT_APP_GRACETIME: '2000',
   LIFEBOAT_SERVICES_GRACETIME: '1000',

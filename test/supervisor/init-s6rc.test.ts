@@ -266,6 +266,16 @@ describe.concurrent('lifeboat init: log/ and the leftovers', () => {
     inOrder(r.lines, [/INFO oneshot down service=hang/, /WARN oneshot down failed service=hang timed_out=true/, /INFO init exiting code=0/]);
   });
 
+  it('names a /etc/fix-attrs.d that holds files, once, and goes on; an empty one is not named', async () => {
+    const attrs = tmpDir();
+    const empty = await runInit(['true'], { env: { LIFEBOAT_FIX_ATTRS_DIR: attrs } });
+    expect(empty.output).not.toMatch(/fix-attrs/);
+    fs.writeFileSync(path.join(attrs, '01-app'), '/data true app 0644 0755\n');
+    const r = await runInit(['true'], { env: { LIFEBOAT_FIX_ATTRS_DIR: attrs } });
+    expect(r.code, r.output).toBe(0);
+    expect(r.lines.filter((l) => /fix-attrs/.test(l))).toEqual([`INFO fix-attrs.d is not read: set ownership and modes in the image instead (docs/migrating-from-s6-overlay.md) dir=${attrs} files=1`]);
+  });
+
   it('S6_CMD_ARG0 is prepended to the CMD (split into words); without a CMD no app runs; a bad quote exits 2', async () => {
     const r = await runInit(['and', 'the cmd'], { env: { S6_CMD_ARG0: "printf '%s|' 'from arg0'" } });
     expect(r.code, r.output).toBe(0);

@@ -9,7 +9,7 @@ import { randomHex } from '../../random.js';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { addAbortSignal, Readable } from 'node:stream';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { ReplicaError } from '../../errors.js';
 import { fsyncDir } from '../../fsync.js';
 import { GENERATIONS_DIR, claimsKey, generationKey, isClaimName, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
@@ -18,7 +18,7 @@ import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../
 import { checkGeneration, claimKey, LEGACY_LAYOUT_MESSAGE } from './common.js';
 import { FolderLooks, LinkFound } from './file-links.js';
 
-/** READ_CHUNK and MIN_READ bound the reads a stored object streams through (readChunks). */
+/** READ_CHUNK and MIN_READ bound the reads a stored object streams through (read: the stream's highWaterMark, sized to the object). */
 const READ_CHUNK = 1 << 20;
 const MIN_READ = 1 << 16;
 
@@ -232,7 +232,18 @@ export class FileReplicaClient implements ReplicaClient {
       if (errCode(err) === 'ENOENT') throw new ReplicaError(op, rel, 'not found', { notFound: true });
       throw new ReplicaError(op, rel, err);
     }
-    const stream = Readable.from(readChunks(fh), { objectMode: false });
+    // The stream owns the handle from here: it closes it at the end, on an error, and when
+    // the reader destroys it early (a generator over the handle would not run its `finally`
+    // if never started, leaving the handle to the garbage collector: an error in Node 26).
+    let size: number;
+    try {
+      size = (await fh.stat()).size;
+    } catch (err) {
+      await fh.close();
+      throw new ReplicaError(op, rel, err);
+    }
+    // A stored object is written once, whole (a rename into place): reads sized to it.
+    const stream = fh.createReadStream({ highWaterMark: Math.max(MIN_READ, Math.min(READ_CHUNK, size)) });
     return signal ? addAbortSignal(signal, stream) : stream;
   }
 
@@ -284,27 +295,6 @@ async function writeAll(fh: fsp.FileHandle, buf: Uint8Array): Promise<void> {
 /** writeStream writes a stream's chunks in order (each awaited: the source is read no faster than the disk takes it). */
 async function writeStream(fh: fsp.FileHandle, body: Readable): Promise<void> {
   for await (const chunk of body) await writeAll(fh, typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array));
-}
-
-/**
- * readChunks reads a whole stored object in chunks of up to READ_CHUNK, each sized to what is
- * left (a small segment takes one read into a buffer of its size: fs streams allocate
- * a full-size buffer per read), and closes it at the end or when the reader stops.
- */
-async function* readChunks(fh: fsp.FileHandle): AsyncGenerator<Buffer> {
-  try {
-    const { size } = await fh.stat();
-    // A stored object is written once, whole (a rename into place): its size is final.
-    for (let pos = 0; pos < size; ) {
-      const buf = Buffer.allocUnsafe(Math.max(MIN_READ, Math.min(READ_CHUNK, size - pos)));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0) return;
-      pos += bytesRead;
-      yield buf.subarray(0, bytesRead);
-    }
-  } finally {
-    await fh.close();
-  }
 }
 
 /** mkdirDurable creates `dir` and its missing parents, fsyncing the parent of each new directory. */

@@ -8,6 +8,7 @@ import { createReplicaClient } from '../../../src/replicator/clients/index.js';
 import { newGeneration } from '../../../src/replicator/pos.js';
 import { unpackFixture } from '../../helpers/fixtures.js';
 import { tmpDir } from '../../helpers/tmp.js';
+import { waitUntil } from '../../helpers/wait.js';
 import { collect, readAll, replicaClientContract } from '../replica-client.contract.js';
 
 replicaClientContract('file', async () => {
@@ -23,7 +24,30 @@ function walk(dir: string): string[] {
     .sort();
 }
 
+/** openFiles lists the files this process holds open (/proc/self/fd). */
+function openFiles(): string[] {
+  return fs.readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      return [fs.readlinkSync(`/proc/self/fd/${fd}`)];
+    } catch {
+      return [];
+    }
+  });
+}
+
 describe('FileReplicaClient', () => {
+  test('a read the reader stops before its first chunk closes its file (not left to the garbage collector)', async () => {
+    const root = tmpDir();
+    const c = new FileReplicaClient(root);
+    const gen = 'a1b2c3d4e5f60718';
+    await c.writeSnapshot(gen, 0, Buffer.from('snap'));
+    const file = path.join(root, `generations/${gen}/snapshots/00000000.snapshot.lz4`);
+    const stream = await c.readSnapshot(gen, 0);
+    expect(openFiles()).toContain(file);
+    stream.destroy();
+    await waitUntil(() => !openFiles().includes(file), { what: 'the snapshot file to be closed', timeoutMs: 10_000 });
+  });
+
   test('a wal folder swapped for a link right after a listing: the next write and delete refuse it, nothing lands outside', async () => {
     const root = tmpDir();
     const outside = tmpDir();

@@ -103,7 +103,9 @@ describe('lifeboat replicate: metrics on addr', () => {
     const line = await rep.waitFor(/metrics listening/);
     const base = `http://${/addr=(\S+)/.exec(line)![1]}`;
     await rep.waitFor(/replicating/);
-    await runWriter(db, 1200, 0, 4000);
+    // The app's own checkpoints off (wal_autocheckpoint 0): else, stepped aside for, they may
+    // do every checkpoint of the run and the replicator's PASSIVE count stays 0.
+    await runWriter(db, 1200, 0, 4000, 0);
     const m = await waitSettled(rep, base, db, replica);
     const d = `{db="${db}"}`;
     const r = `{db="${db}",name="backup"}`;

@@ -202,14 +202,19 @@ describe('lifeboat replicate (file replica)', () => {
     expect(await restoresEqual(dir, replica, db)).toBe(30_000);
   });
 
-  it('checkpoints itself for a fast writer without autocheckpoints: the step-aside finds no restart, our PASSIVE runs', async () => {
+  it('checkpoints itself for a fast writer without autocheckpoints: the step-aside finds no restart, our own checkpoint runs', async () => {
     const { dir, db, replica } = newDatabase();
     const rep = await startReplicateDebug(dir, db, replica);
     await runWriter(db, 30_000, 0, 100, 0);
+    // Our restart needs a moment without the writer's lock: on a loaded machine it may come
+    // only once the writer is done.
+    await rep.waitFor(/wal restarted/, 30_000);
     const { exitCode, output } = await rep.stop();
     expect(exitCode, output).toBe(0);
     expect(output).toMatch(/stepped aside .*restarted=false early=false/);
-    expect(output).toMatch(/checkpoint .*mode=PASSIVE/);
+    // PASSIVE at min-checkpoint-page-count; RESTART when a loaded machine let the WAL pass
+    // max-checkpoint-page-count first (the spec's rule): either way ours.
+    expect(output).toMatch(/checkpoint .*mode=(PASSIVE|RESTART)/);
     expect(output).toMatch(/wal restarted/);
     expect(output.match(/new generation/g)).toHaveLength(1);
     expect(generationsOf(replica)).toHaveLength(1);

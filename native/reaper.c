@@ -8,6 +8,11 @@
  *   trimMemory()         glibc's malloc_trim(0): hands the allocator's free pages back to
  *                        the kernel (the replicator, after a burst of uploads); false
  *                        where there was nothing to give back or the C library has none.
+ *   exitNow(code)        _exit(code): ends the process at once. Node's own exit
+ *                        (process.exit) joins V8's worker threads, and on Node 24 and 26
+ *                        a background compile job parked waiting for a garbage collection
+ *                        that the exiting main thread will never run deadlocks it
+ *                        (nodejs/node#54918, #64274): the process never ends.
  *
  * Never waitpid(-1): libuv waits for the children that child_process spawned and must
  * keep getting their exit codes. The caller passes only pids that child_process does
@@ -22,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <node_api.h>
 
 static napi_value throw_errno(napi_env env, const char *what) {
@@ -83,11 +89,24 @@ static napi_value trim_memory(napi_env env, napi_callback_info info) {
   return result;
 }
 
+static napi_value exit_now(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t code = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &code) != napi_ok || code < 0 || code > 255) {
+    napi_throw_type_error(env, NULL, "exitNow: code must be an integer from 0 to 255");
+    return NULL;
+  }
+  _exit(code);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
     {"reap", NULL, reap, NULL, NULL, NULL, napi_enumerable, NULL},
     {"trimMemory", NULL, trim_memory, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"exitNow", NULL, exit_now, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,7 +1,8 @@
 /**
  * native: our small addon (`native/reaper.c`, built by `npm ci` through node-gyp) — the
  * system calls plain Node cannot make. The init uses it to reap orphans
- * (src/supervisor/reaper.ts), the replicator to hand freed memory back (src/replicator/memory.ts).
+ * (src/supervisor/reaper.ts), the replicator to hand freed memory back (src/replicator/memory.ts),
+ * every command to exit without Node's exit deadlock (src/exit.ts).
  * Everything works without it, with less: it may be missing where no compiler was at hand.
  */
 import { createRequire } from 'node:module';
@@ -19,6 +20,8 @@ export interface NativeAddon {
   reap(pid: number): { code: number; signal: number } | null;
   /** trimMemory runs glibc's malloc_trim(0); false when nothing was released or the C library has none. */
   trimMemory(): boolean;
+  /** exitNow ends the process at once with `code` (0–255): _exit, no thread joins. Absent from an addon built before it. */
+  exitNow?(code: number): never;
 }
 
 /** loadAddon loads the addon at `file`; undefined (with the reason) when it cannot. */

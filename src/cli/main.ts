@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { loadV8 } from '../builtin.js';
 import { applyLitestreamEnv } from '../config/credentials.js';
 import { ConfigError, UsageError, errorMessage } from '../errors.js';
+import { exitProcess } from '../exit.js';
 import { ArgsError, HelpRequested, usage } from './args.js';
 
 /** CommandModule is what a command file exports: `run` returns the exit code. */
@@ -142,10 +143,10 @@ export function commandLine(script: string | undefined, argv: string[]): string[
   return S6_NAMES.includes(name) ? [name, ...argv] : argv;
 }
 
-/** exit flushes stdout and stderr, then exits with `code`. */
+/** exit flushes stdout and stderr, then exits with `code` (src/exit.ts: not through Node's exit path). */
 async function exit(code: number): Promise<never> {
   await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
-  process.exit(code);
+  return exitProcess(code);
 }
 
 /** isEntryPoint reports whether this file is the script node was started with (through npm's bin symlink too). */

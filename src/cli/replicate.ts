@@ -15,6 +15,7 @@ import { expandPath } from '../config/paths.js';
 import type { Config } from '../config/types.js';
 import { releaseHeldSignals } from '../process/held-signals.js';
 import { ConfigError, UsageError, errorMessage } from '../errors.js';
+import { exitProcess } from '../exit.js';
 import { log } from '../log.js';
 import { parseListenAddr } from '../config/addr.js';
 import type { Endpoints } from '../replicator/endpoints.js';
@@ -296,7 +297,7 @@ class StopSignal {
   private readonly on = (sig: NodeJS.Signals): void => {
     if (this.received) {
       log.error('second signal: exiting without waiting for the final sync', { signal: sig });
-      process.exit(1);
+      exitProcess(1);
     }
     this.received = sig;
     this.resolve(sig);

@@ -11,6 +11,7 @@
  * `down`s) never gets the final sync cut short.
  */
 import type { Logger } from '../log.js';
+import { exitProcess } from '../exit.js';
 import { descendantsOf } from '../proc.js';
 import type { Knobs } from './knobs.js';
 import { listScripts } from './oneshot.js';
@@ -67,7 +68,7 @@ function arm(log: Logger, knobs: Knobs, ms: number): void {
 function backstop(log: Logger): void {
   log.error('shutdown after an internal error did not finish: killing every process', { code: EXIT_FATAL });
   for (const pid of descendantsOf('self')) signalPid(pid, 'SIGKILL');
-  process.exit(EXIT_FATAL);
+  exitProcess(EXIT_FATAL);
 }
 
 /** testFailure is the test-only hook (LIFEBOAT_TEST_FAIL): fail the way an init bug would, outside any handler. */

@@ -8,6 +8,10 @@
  *   trimMemory()         glibc's malloc_trim(0): hands the allocator's free pages back to
  *                        the kernel (the replicator, after a burst of uploads); false
  *                        where there was nothing to give back or the C library has none.
+ *   lockHolder(file)     fcntl(F_GETLK) for a write lock over SQLite's lock bytes of `file`:
+ *                        the pid of a process holding any lock there (-1 when its pid is
+ *                        not visible here), 0 when none holds one or the file does not exist (the init's check of the writer
+ *                        lock, src/replicator/writer-lock.ts, without loading SQLite).
  *   exitNow(code)        _exit(code): ends the process at once. Node's own exit
  *                        (process.exit) joins V8's worker threads, and on Node 24 and 26
  *                        a background compile job parked waiting for a garbage collection
@@ -19,10 +23,12 @@
  * not own and that /proc shows as zombies (src/supervisor/reaper.ts).
  */
 #include <errno.h>
+#include <fcntl.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/types.h>
@@ -89,6 +95,47 @@ static napi_value trim_memory(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* SQLite's unix VFS locks PENDING_BYTE, RESERVED_BYTE and the 510 SHARED bytes after them. */
+#define SQLITE_LOCK_START 0x40000000
+#define SQLITE_LOCK_LEN 512
+
+static napi_value lock_holder(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  size_t len = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], NULL, 0, &len) != napi_ok || len == 0) {
+    napi_throw_type_error(env, NULL, "lockHolder: file must be a non-empty string");
+    return NULL;
+  }
+  char *file = malloc(len + 1);
+  if (file == NULL) return throw_errno(env, "lockHolder");
+  napi_get_value_string_utf8(env, argv[0], file, len + 1, &len);
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  free(file);
+  napi_value result;
+  if (fd < 0) {
+    if (errno != ENOENT) return throw_errno(env, "lockHolder: open");
+    napi_create_int32(env, 0, &result);
+    return result;
+  }
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = SQLITE_LOCK_START;
+  fl.l_len = SQLITE_LOCK_LEN;
+  int rc = fcntl(fd, F_GETLK, &fl);
+  int saved = errno;
+  close(fd);
+  if (rc != 0) {
+    errno = saved;
+    return throw_errno(env, "lockHolder: fcntl F_GETLK");
+  }
+  napi_create_int32(env, fl.l_type == F_UNLCK ? 0 : (fl.l_pid > 0 ? fl.l_pid : -1), &result);
+  return result;
+}
+
 static napi_value exit_now(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -106,6 +153,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"setChildSubreaper", NULL, set_child_subreaper, NULL, NULL, NULL, napi_enumerable, NULL},
     {"reap", NULL, reap, NULL, NULL, NULL, napi_enumerable, NULL},
     {"trimMemory", NULL, trim_memory, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"lockHolder", NULL, lock_holder, NULL, NULL, NULL, napi_enumerable, NULL},
     {"exitNow", NULL, exit_now, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -20,6 +20,12 @@ export interface NativeAddon {
   reap(pid: number): { code: number; signal: number } | null;
   /** trimMemory runs glibc's malloc_trim(0); false when nothing was released or the C library has none. */
   trimMemory(): boolean;
+  /**
+   * lockHolder reports who holds a lock on SQLite's lock bytes of `file` (fcntl F_GETLK):
+   * its pid, -1 when its pid is not visible here, 0 when nobody or the file does not exist.
+   * This process's own locks never show. Absent from an addon built before it.
+   */
+  lockHolder?(file: string): number;
   /** exitNow ends the process at once with `code` (0–255): _exit, no thread joins. Absent from an addon built before it. */
   exitNow?(code: number): never;
 }

@@ -125,6 +125,8 @@ HEALTHCHECK --interval=30s --timeout=15s --start-period=10m --retries=3 \
   CMD lifeboat status -no-replica > /dev/null || exit 1
 
 # Runs as root by default: Fly.io volumes are owned by root. docs/docker.md shows how to
-# run the app (or everything) as another user.
-ENTRYPOINT ["lifeboat", "init"]
+# run the app (or everything) as another user. `lifeboat init` under V8's lite mode: the
+# init is an idle supervisor, and lite mode keeps it ~7 MB smaller (docs/benchmarks.md);
+# its children (the replicator, the app) are started without it.
+ENTRYPOINT ["node", "--lite-mode", "/app/dist/cli/main.js", "init"]
 CMD ["node", "/app/examples/demo/server.mjs"]

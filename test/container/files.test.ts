@@ -4,9 +4,10 @@
  * graces, the health check is the demo's /healthz); the Dockerfile passes dockerfile-utils'
  * linter and has the shape the docs promise; .dockerignore lets in everything the
  * Dockerfile copies; the sidecar compose file starts and stops in the right order; the
- * shipped services.d reads as the init reads it.
+ * shipped services.d reads as the init reads it; bin/init (the image's /init) runs, here.
  */
 import { validate } from 'dockerfile-utils';
+import { execa } from 'execa';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
@@ -22,6 +23,7 @@ import {
 import { REPLICATOR_NODE_FLAGS } from '../../src/supervisor/builtin.js';
 import { readServicesDir } from '../../src/supervisor/service-dir.js';
 import { ROOT } from '../helpers/cli.js';
+import { FAST_KNOBS } from '../helpers/procs.js';
 
 const read = (p: string) => fs.readFileSync(path.join(ROOT, p), 'utf8');
 const DOCKERFILE = read('Dockerfile');
@@ -113,7 +115,7 @@ describe('Dockerfile', () => {
     const froms = [...DOCKERFILE.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]);
     expect(froms).toEqual(['${NODE_IMAGE}', '${NODE_IMAGE}']);
     expect(DOCKERFILE.search(/^ARG NODE_IMAGE=node:\S+-slim$/m)).toBeLessThan(DOCKERFILE.search(/^FROM /m));
-    expect(DOCKERFILE).toMatch(/^ENTRYPOINT \["lifeboat", "init"\]$/m);
+    expect(DOCKERFILE).toMatch(/^ENTRYPOINT \["node", "--lite-mode", "\/app\/dist\/cli\/main.js", "init"\]$/m);
     expect(DOCKERFILE).toMatch(/npm prune --omit=dev/);
   });
 
@@ -141,9 +143,21 @@ describe('Dockerfile', () => {
     expect(DOCKERFILE).toMatch(/ln -s \/usr\/bin\/s6-log \/command\/s6-log$/m);
     expect(DOCKERFILE).toMatch(/cp -a package\.json dist node_modules bin \/out\/app\//);
     expect(DOCKERFILE).not.toMatch(/\/out\/etc\/(lifeboat|litestream)\.yml/);
-    // The scripts are executable in git (and so in the build context), and /init is `lifeboat init`.
+    // The scripts are executable in git (and so in the build context).
     for (const f of ['bin/init', 'bin/with-contenv', 'bin/logutil-service']) expect(fs.statSync(path.join(ROOT, f)).mode & 0o111, f).toBe(0o111);
-    expect(read('bin/init')).toMatch(/^exec lifeboat init "\$@"$/m);
+  });
+
+  it('bin/init (the image\'s /init) runs lifeboat init under lite mode, its CMD as the app without it, and exits with the app\'s code', async () => {
+    const cmdline = (pid: string) => `tr '\\0' ' ' < /proc/${pid}/cmdline; echo`;
+    const res = await execa(path.join(ROOT, 'bin/init'), ['sh', '-c', `${cmdline('$PPID')}; ${cmdline('$$')}; exit 3`], {
+      env: { ...process.env, ...FAST_KNOBS, PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+      reject: false,
+      timeout: 60_000,
+    });
+    expect(res.exitCode, res.stderr).toBe(3);
+    const [init, app] = res.stdout.split('\n');
+    expect(init).toMatch(/^node --lite-mode \S+\/bin\/\.\.\/dist\/cli\/main\.js init sh -c /);
+    expect(app).toMatch(/^sh -c /);
   });
 
   it('.dockerignore lets in every source the Dockerfile copies from the context', () => {

@@ -233,7 +233,7 @@ describe.skipIf(reason !== undefined)(`the lifeboat image${reason ? ` (skipped: 
     });
     const out = r.output;
     expect(r.exitCode, out).toBe(3);
-    expect(out).toMatch(/^pid1: node \S*lifeboat init sh -c /m);
+    expect(out).toMatch(/^pid1: node --lite-mode \/app\/bin\/\.\.\/dist\/cli\/main\.js init sh -c /m);
     expect(out).toMatch(/made executable, as s6-overlay does file=\/etc\/cont-init.d\/00-hello/);
     expect(out).toMatch(/^(?:\d{4}-\d\d-\d\dT[\d:.]+Z )?cont-init.d\/00-hello \| cont-init FOO=bar baz$/m);
     for (const l of ['saved: bar baz', 'v2 path: same file', 'usr-bin: bar baz', 'command: bar baz', 'lifeboat v']) expect(out).toContain(l);

@@ -19,6 +19,7 @@ import { applyLitestreamEnv } from '../config/credentials.js';
 import { ConfigError, UsageError, errorMessage } from '../errors.js';
 import { exitProcess } from '../exit.js';
 import { ArgsError, HelpRequested, usage } from './args.js';
+import { exitOnUncaught } from './uncaught.js';
 
 /** CommandModule is what a command file exports: `run` returns the exit code. */
 export interface CommandModule {
@@ -163,7 +164,9 @@ function isEntryPoint(): boolean {
 // never report success for a command that did not finish.
 if (isEntryPoint()) {
   process.exitCode = EXIT_FAILURE;
-  void main(commandLine(process.argv[1], process.argv.slice(2))).then(exit, (err: unknown) => {
+  const argv = commandLine(process.argv[1], process.argv.slice(2));
+  if (argv[0] !== 'init') exitOnUncaught(argv[0] ?? '');
+  void main(argv).then(exit, (err: unknown) => {
     process.stderr.write(`lifeboat: ${errorMessage(err)}\n`);
     return exit(EXIT_FAILURE);
   });

@@ -188,17 +188,21 @@ describe('lifeboat replicate (file replica)', () => {
     expect(await restoresEqual(dir, replica, db)).toBe(52);
   });
 
-  it('steps aside for a fast writer: its own checkpoints restart the WAL, one generation continues, restore equals the source', async () => {
+  it('steps aside for a fast writer: its own checkpoints restart the WAL, the generation continues, restore equals the source', async () => {
     const { dir, db, replica } = newDatabase();
     const rep = await startReplicateDebug(dir, db, replica);
     await runWriter(db, 30_000);
     const { exitCode, output } = await rep.stop();
     expect(exitCode, output).toBe(0);
     expect(output).toMatch(/stepped aside .*restarted=true/);
-    expect(output.match(/new generation/g)).toHaveLength(1);
+    // On a loaded machine a hand-over can come too late (docs/replication.md, "We step
+    // aside"): the only other generation allowed is one of those, with its own snapshot.
+    const news = output.split('\n').filter((l) => l.includes('new generation'));
+    expect(news.length, output).toBeGreaterThanOrEqual(1);
+    for (const l of news.slice(1)) expect(l).toMatch(/reason="?wal (overwritten by another process|restarted more than once between syncs)/);
     const gens = generationsOf(replica);
-    expect(gens).toHaveLength(1);
-    expect(fs.readdirSync(path.join(replica, 'generations', gens[0], 'snapshots'))).toHaveLength(1);
+    expect(gens).toHaveLength(news.length);
+    for (const g of gens) expect(fs.readdirSync(path.join(replica, 'generations', g, 'snapshots'))).toHaveLength(1);
     expect(await restoresEqual(dir, replica, db)).toBe(30_000);
   });
 

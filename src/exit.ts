@@ -3,7 +3,7 @@
  * down by joining its worker threads; on Node 24 and 26 a background compile job
  * (Sparkplug, Maglev) can be parked there waiting for a garbage collection that the
  * exiting main thread will never run, and the process hangs for ever (nodejs/node#54918,
- * #64274; seen here as a `lifeboat restore` that never exited, one run in ten of the
+ * #64274; seen here as a `lifeboat restore` that never exited, in 2 of 13 runs of the
  * reliability harness). An init or restore that never exits is a container that never
  * stops or never boots, so the process ends with `_exit` through our addon once the
  * 'exit' listeners have run. Without the addon (no compiler at install), `process.exit`.

@@ -10,6 +10,13 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
+/**
+ * fs is node:fs through require: its ES import also runs the lazy getters (`promises`,
+ * the stream classes), loading fs/promises, readline, the REPL's history and the streams:
+ * +4.3 MB resident on Node 26 against +0.5 MB (docs/benchmarks.md, "The init").
+ */
+export const fs = require('node:fs') as typeof import('node:fs');
+
 /** loadHttp returns node:http, loaded on first use. */
 export function loadHttp(): typeof import('node:http') {
   return require('node:http') as typeof import('node:http');

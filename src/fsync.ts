@@ -1,14 +1,15 @@
 /**
  * fsync: making writes durable — a file's data, a directory's entries (a rename, a new or
- * removed child), and the tmp-file, fsync, rename, fsync-directory sequence.
+ * removed child), and the tmp-file, fsync, rename, fsync-directory sequence. The async
+ * forms use `fs.promises` on first call: the init, which imports this file, never loads
+ * fs/promises (and the readline it brings) unless it uses them.
  */
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
+import { fs } from './builtin.js';
 import path from 'node:path';
 
 /** fsyncFile flushes a file's data to disk. */
 export async function fsyncFile(file: string): Promise<void> {
-  const fh = await fsp.open(file, 'r+');
+  const fh = await fs.promises.open(file, 'r+');
   try {
     await fh.sync();
   } finally {
@@ -18,7 +19,7 @@ export async function fsyncFile(file: string): Promise<void> {
 
 /** fsyncDir makes a directory's entries (a rename, a new child) durable. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
+  const fh = await fs.promises.open(dir, 'r');
   try {
     await fh.sync();
   } finally {

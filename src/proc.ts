@@ -4,7 +4,7 @@
  * leftover build directory still runs. `/proc/<pid>/task/<tid>/children` lists the children of
  * each thread; together they are the process's children.
  */
-import fs from 'node:fs';
+import { fs } from './builtin.js';
 
 /** childrenOf lists the pids of `pid`'s children (empty when it is gone). */
 export function childrenOf(pid: number | 'self'): number[] {

@@ -3,7 +3,7 @@
  * the kernel's /dev/urandom — without node:crypto, whose load costs a long-running replicator
  * about 3.4 MB resident (docs/benchmarks.md) for a few bytes now and then.
  */
-import fs from 'node:fs';
+import { fs } from './builtin.js';
 
 let fd: number | undefined;
 

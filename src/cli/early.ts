@@ -9,7 +9,7 @@
  * for SIGTERM ends the process (143), or, in a namespace's PID 1, the kernel drops the
  * signal. docs/replication.md gives the measured delay after exec.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import { fileURLToPath } from 'node:url';
 import { holdSignals } from '../process/held-signals.js';
 

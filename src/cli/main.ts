@@ -11,10 +11,9 @@
  */
 // First: hold stop signals before anything slow loads (early.ts).
 import './early.js';
-import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadV8 } from '../builtin.js';
+import { fs, loadV8 } from '../builtin.js';
 import { applyLitestreamEnv } from '../config/credentials.js';
 import { ConfigError, UsageError, errorMessage } from '../errors.js';
 import { exitProcess } from '../exit.js';
@@ -32,6 +31,9 @@ export interface CommandEntry {
   load: () => Promise<CommandModule>;
 }
 
+/** OPTIMIZER_OFF are node flags that already keep V8's optimizing compiler off (the image's `--lite-mode`). */
+const OPTIMIZER_OFF = new Set(['--lite-mode', '--no-opt', '--jitless']);
+
 /**
  * COMMANDS is the command table. Add a command with one entry here (alphabetical order);
  * its module parses its own flags with `parseArgs` and exports `run`.
@@ -44,8 +46,9 @@ export const COMMANDS: Record<string, CommandEntry> = {
     // The init is a long-lived supervisor with no hot code: without V8's optimizing
     // compiler it keeps ~3.5 MB less resident (measured by bench/init.mjs), before it
     // loads anything. Its children (replicator, app) are separate processes, unaffected.
+    // node:v8 costs ~3 MB itself, so only when node's command line has not done it.
     load: () => {
-      loadV8().setFlagsFromString('--no-opt');
+      if (!process.execArgv.some((flag) => OPTIMIZER_OFF.has(flag))) loadV8().setFlagsFromString('--no-opt');
       return import('./init.js');
     },
   },

@@ -6,7 +6,7 @@
  * (1 otherwise). A second signal exits at once. A signal that arrives while the command
  * still loads is held (cli/early.ts) and leads to the final sync all the same.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import net from 'node:net';
 import path from 'node:path';
 import { DEFAULT_SHUTDOWN_SYNC_TIMEOUT } from '../config/defaults.js';

@@ -4,7 +4,8 @@
  * socket from a service directory (supervisor/svscan.ts), asking it, waiting for a state,
  * and s6's exit codes and `prog: fatal: …` messages.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
+import { nowMs } from '../clock.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
@@ -141,7 +142,7 @@ export interface WaitOptions {
  * while expected up. The init going away mid-wait is EXIT_S6_GONE.
  */
 export async function waitFor(targets: Target[], want: Want, before: SvStatus[], opts: WaitOptions): Promise<number> {
-  const deadline = opts.timeoutMs > 0 ? performance.now() + opts.timeoutMs : Infinity;
+  const deadline = opts.timeoutMs > 0 ? nowMs() + opts.timeoutMs : Infinity;
   const expectsUp = want !== 'd' && want !== 'D';
   for (;;) {
     const now = await Promise.all(targets.map((t) => status(t, EXIT_S6_GONE)));
@@ -149,7 +150,7 @@ export async function waitFor(targets: Target[], want: Want, before: SvStatus[],
     const failed = expectsUp ? now.filter((st) => st.failed).length : 0;
     if (opts.all ? done.every(Boolean) : done.some(Boolean)) return 0;
     if (failed > 0 && (opts.all || failed === targets.length)) return failed;
-    if (performance.now() > deadline) return EXIT_S6_TIMEOUT;
+    if (nowMs() > deadline) return EXIT_S6_TIMEOUT;
     await sleep(POLL_MS);
   }
 }

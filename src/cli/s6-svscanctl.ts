@@ -6,7 +6,7 @@
  * boot. SCANDIR is a scan directory the init made (/var/run/s6/services, /run/service).
  * Exit 0; 100 usage; 111 the init not reachable.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { scanSocket } from '../supervisor/svscan.js';
 import { ask, EXIT_S6_SYSTEM, EXIT_S6_USAGE, fail, getopt, S6Failure } from './s6-common.js';

@@ -7,7 +7,7 @@
  * for some database; or a usage or config error), so it serves as a container HEALTHCHECK
  * (docs/health.md).
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import type { Config } from '../config/types.js';
 import { log } from '../log.js';
 import { hex8 } from '../replicator/pos.js';

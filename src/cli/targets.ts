@@ -5,7 +5,7 @@
  * replica; never a database, which is a file). Builds the storage clients; `close`
  * releases them.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { noConfigFound } from '../config/load.js';
 import type { Config, DbConfig, ReplicaConfig } from '../config/types.js';

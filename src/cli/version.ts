@@ -1,5 +1,5 @@
 /** version: `lifeboat version` (also `lifeboat -version` / `--version`) prints `lifeboat v<version>`. */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import { parseArgs, type CommandSpec } from './args.js';
 
 /** spec declares `lifeboat version`: no flags, no arguments. */

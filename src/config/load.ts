@@ -7,7 +7,7 @@
  * image points it at its demo's). A file named by the flag or by `$LIFEBOAT_CONFIG` /
  * `$LITESTREAM_CONFIG` must exist; the others may all be absent.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import { createRequire } from 'node:module';
 import { ConfigError, errorMessage, isNotFound } from '../errors.js';
 import { CONFIG_ENV_VARS, CONFIG_SEARCH_PATHS, DEFAULT_CONFIG_ENV } from './defaults.js';
@@ -67,7 +67,9 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
   const file = resolved.path;
   let text: string;
   try {
-    text = await fs.promises.readFile(file, 'utf8');
+    // Synchronously: a config is small, and fs.promises would load fs/promises and the
+    // readline it brings (~2 MB resident) into the init and the replicator for this alone.
+    text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if (isNotFound(err)) throw new ConfigError('', `config file not found: ${file}`, file);
     throw new ConfigError('', `read config ${file}: ${errorMessage(err)}`);

@@ -7,7 +7,7 @@
  * Synchronous on purpose, like db.ts: the sequence runs without yielding so the window in
  * which another process could restart the WAL stays as short as possible.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import type { DbConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { decideCheckpoint, nextLookIn, pageCount, stepAsideIn } from './checkpoint.js';

@@ -8,10 +8,10 @@
  * (writer-lock.ts) makes the replicator the only one of its database, so a socket left
  * there by a killed run is stale and is replaced.
  */
-import fs from 'node:fs';
 import type { Server } from 'node:http';
 import path from 'node:path';
-import { loadHttp } from '../builtin.js';
+import type { Stats } from 'node:fs';
+import { fs, loadHttp } from '../builtin.js';
 import { errorMessage, isNotFound } from '../errors.js';
 import type { Logger } from '../log.js';
 import { closeServer, createHttpServer, type HttpServer, type Routes } from './http-server.js';
@@ -123,7 +123,7 @@ function removeStaleDirs(prefix: string): void {
 
 /** removeStale removes a socket left at `file` by an earlier run; anything else there is an error. */
 function removeStale(file: string): void {
-  let st: fs.Stats;
+  let st: Stats;
   try {
     st = fs.lstatSync(file);
   } catch (err) {
@@ -163,7 +163,7 @@ export async function askReplicator(dbPath: string, route: string, timeoutMs = C
  * nothing answers, and refuses a path that is a symlink (or not a socket) without connecting.
  */
 export async function askSocket(file: string, route: string, timeoutMs = CONTROL_TIMEOUT): Promise<ControlReply> {
-  let st: fs.Stats;
+  let st: Stats;
   try {
     st = fs.lstatSync(file);
   } catch (err) {

@@ -3,7 +3,7 @@
  * SQLite connection with the read lock, and the shadow WAL loaded from the meta
  * directory — or saying why it cannot be opened yet (first boot: the app creates it).
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import { removeStaleFiles } from './meta.js';

@@ -10,7 +10,7 @@
  * keeps the window in which another process could restart the WAL as short as possible.
  */
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import type { Readable } from 'node:stream';
 import { DEFAULT_BUSY_TIMEOUT } from '../config/defaults.js';
 import type { DbConfig } from '../config/types.js';

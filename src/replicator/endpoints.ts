@@ -6,7 +6,7 @@
  * `/status?history=1` extends with each replica's lag over the last hour and the last log
  * lines (what the page shows).
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import type { HealthConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';

@@ -2,7 +2,8 @@
  * meta: the local meta directory next to a database (`.<file>-litestream/`): the current
  * generation name and the generations' shadow WAL folders.
  */
-import fs from 'node:fs';
+import type { Dirent } from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { writeFileDurableSync } from '../fsync.js';
 import { GENERATIONS_DIR } from './layout.js';
@@ -28,7 +29,7 @@ export function writeGeneration(meta: string, gen: string): void {
 
 /** removeStaleFiles deletes leftover `*.tmp` files anywhere under the meta directory. */
 export function removeStaleFiles(meta: string): void {
-  let entries: fs.Dirent[];
+  let entries: Dirent[];
   try {
     entries = fs.readdirSync(meta, { withFileTypes: true, recursive: true });
   } catch (err) {

@@ -3,7 +3,7 @@
  * (http-server.ts). The `litestream_*` families keep the reference v0.3's names, labels
  * and meanings, so its dashboards and alerts work unchanged; `lifeboat_*` ones are ours.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import type { DbRunner } from './replicator.js';
 
 /** Sample is one value of a family, with its labels. */

@@ -5,7 +5,7 @@
  * the shadow's end, following the salts and the checksum chain, up to the last commit
  * frame only — a torn transaction is never copied.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import type { Logger } from '../log.js';
 import { SCAN_CHUNK, type ShadowFile, readFull } from './shadow.js';
 import { type Checksum, WAL_HEADER_SIZE, frameSize, parseWALHeader, scanFrames } from './wal.js';

@@ -5,7 +5,7 @@
  * falls back to it when no replicator answers. The lag is unknown here (null): no process
  * saw the commits happen.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import { pipeline } from 'node:stream/promises';
 import type { Config, DbConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';

@@ -3,7 +3,7 @@
  * position in memory, uploads from the shadow WAL as LZ4 segments, takes snapshots, and
  * enforces retention. Storage is only reached through a ReplicaClient.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import { pipeline } from 'node:stream/promises';
 import type { ReplicaConfig } from '../config/types.js';
 import { errorMessage, wrapError } from '../errors.js';

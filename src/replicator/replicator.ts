@@ -3,7 +3,7 @@
  * database is busy, see wake.ts) and on the monitor-interval tick, syncs the Db, notifies its replicas, trims the shadow WAL, and
  * performs the final sync on stop.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import type { Config } from '../config/types.js';
 import { errorMessage } from '../errors.js';

@@ -6,7 +6,7 @@
  * the database to the end of its generation; trusted only while the database file is
  * exactly what the restore installed (same inode, size and modification time).
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { writeFileDurableSync } from '../fsync.js';
 import { isGeneration } from './pos.js';

@@ -5,7 +5,7 @@
  * restarted without losing frames a replica has not sent yet. Synchronous by design: the
  * Db copies frames and checkpoints in one uninterrupted step (see db.ts, checkpointer.ts).
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { fsyncDirSync } from '../fsync.js';
 import { parseShadowWALName, shadowWALDir, shadowWALPath } from './layout.js';

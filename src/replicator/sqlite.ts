@@ -4,7 +4,7 @@
  * lock; `reader` only to hold the long read transaction (the read lock) that keeps other
  * connections from restarting the WAL past frames we have not copied.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import Database from 'better-sqlite3';
 
 

@@ -2,6 +2,7 @@
  * stats: the counters a database and its replicas keep while replicating, read by the
  * metrics endpoint (metrics.ts). Plain numbers, updated on the sync path at no cost.
  */
+import { nowMs } from '../clock.js';
 import type { CheckpointMode } from './sqlite.js';
 
 /** CheckpointStats count one checkpoint mode's runs, failures and time. */
@@ -39,14 +40,14 @@ export class DbStats {
   }
 
   private timed<T>(fn: () => T, record: (seconds: number, failed: boolean) => void): T {
-    const t0 = performance.now();
+    const t0 = nowMs();
     let failed = true;
     try {
       const out = fn();
       failed = false;
       return out;
     } finally {
-      record((performance.now() - t0) / 1000, failed);
+      record((nowMs() - t0) / 1000, failed);
     }
   }
 }

@@ -12,7 +12,8 @@
  * 10 ms poll under a 1 s sync-interval spent 10× the CPU for uploads that wait anyway
  * (docs/benchmarks.md).
  */
-import fs from 'node:fs';
+import type { FSWatcher } from 'node:fs';
+import { fs } from '../builtin.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -48,7 +49,7 @@ export interface WakerOptions {
 /** Waker switches between watching (quiet) and polling (busy) for one database. */
 export class Waker {
   private readonly opts: WakerOptions;
-  private watcher: fs.FSWatcher | undefined;
+  private watcher: FSWatcher | undefined;
   private poller: NodeJS.Timeout | undefined;
   private soonTimer: NodeJS.Timeout | undefined;
   private lastChange = 0;

@@ -3,6 +3,7 @@
  * checkpointer (checkpointer.ts) uses it to step aside just before the app's own
  * checkpoint is due.
  */
+import { nowMs } from '../clock.js';
 
 /** WalRate tracks the WAL's growth in frames per ms from one look to the next. */
 export class WalRate {
@@ -19,7 +20,7 @@ export class WalRate {
    * the app's checkpoint come first (Checkpointer.stepAside).
    */
   measure(frames: number): void {
-    const now = performance.now();
+    const now = nowMs();
     const rate = this.lastLook.at > 0 ? (frames - this.lastLook.frames) / Math.max(now - this.lastLook.at, 0.01) : 0;
     this.framesPerMs = Math.max(rate, this.lastRate);
     this.lastRate = rate;

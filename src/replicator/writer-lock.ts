@@ -12,7 +12,7 @@
  * this module keeps its own table of the locks this process holds and never opens a
  * locked file a second time itself.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Database from 'better-sqlite3';

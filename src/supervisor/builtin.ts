@@ -9,7 +9,8 @@
  * The stop budget (LIFEBOAT_SYNC_GRACETIME) is split by `syncBudget`: the running
  * replicator's own shutdown timeout first, a reserve for a one-shot flush after it.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
+import { nowMs } from '../clock.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/types.js';
@@ -116,11 +117,11 @@ async function restoreOne(dbPath: string, configPath: string, opts: RestoreOptio
   opts.log.info('restoring database', { db: dbPath });
   const flags = opts.flags ?? [];
   const argv = cliCommand('restore', '-config', configPath, ...flags, '-if-db-not-exists', '-if-replica-exists', dbPath);
-  const t0 = performance.now();
+  const t0 = nowMs();
   const r = await runOneshot(argv, { name: 'restore', prefix: opts.prefix, abort: opts.abort });
   if (!failed(r)) {
     const bytes = fileSize(dbPath);
-    if (bytes !== undefined) opts.onRestored?.(dbPath, performance.now() - t0, bytes);
+    if (bytes !== undefined) opts.onRestored?.(dbPath, nowMs() - t0, bytes);
     return undefined;
   }
   const how = r.error ?? Object.entries(describeExit(r)).map(([k, v]) => `${k} ${v}`).join(' ');

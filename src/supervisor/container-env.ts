@@ -9,7 +9,7 @@
  * /data by mistake); one reached through a symlink to another (Debian's /var/run → /run) is
  * written once.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';

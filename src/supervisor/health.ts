@@ -5,7 +5,7 @@
  * holds one line: when and why. The init removes it when the replicator has recovered, and
  * at boot (a mark left by an earlier run says nothing about this one).
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import { writeFileDurableSync } from '../fsync.js';

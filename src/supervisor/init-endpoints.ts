@@ -13,6 +13,7 @@
  * The endpoint is not needed to lose nothing: when `addr` cannot be bound (busy, say) the
  * init logs one warning and boots on without it.
  */
+import { nowMs } from '../clock.js';
 import type { Config } from '../config/types.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -192,7 +193,7 @@ export async function initStatus(src: InitSource, history = false): Promise<Stat
     problems,
     databases,
   });
-  return { ...doc, services: serviceRows(src.services(), src.serviceViews(), src.counters.restarts, performance.now()) };
+  return { ...doc, services: serviceRows(src.services(), src.serviceViews(), src.counters.restarts, nowMs()) };
 }
 
 /**

@@ -4,7 +4,8 @@
  * S6_BEHAVIOUR_IF_STAGE2_FAILS deciding what a failure does, and S6_SYNC_DISKS at the end.
  */
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
+import { nowMs } from '../clock.js';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -56,7 +57,7 @@ export async function startS6rc(knobs: Knobs, t0: number, opts: Omit<S6rcRunOpti
   const limit = knobs.bootTimeout ?? knobs.readyTimeout;
   const knob = knobs.bootTimeout ? 'S6_CMD_WAIT_FOR_SERVICES_MAXTIME' : 'LIFEBOAT_READY_TIMEOUT';
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`s6-rc services not up within ${limit} ms (${knob})`), Math.max(0, limit - (performance.now() - t0)))));
+  const late = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(`s6-rc services not up within ${limit} ms (${knob})`), Math.max(0, limit - (nowMs() - t0)))));
   const failure = await Promise.race([tree.start(), late]);
   clearTimeout(timer);
   if (!failure || opts.abort.aborted || knobs.behaviourIfInitFails === 0) return { tree };

@@ -6,6 +6,7 @@
  * read top to bottom in `run`, `boot` and `shutdown`.
  */
 import path from 'node:path';
+import { nowMs } from '../clock.js';
 import { noConfigFound } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
@@ -152,7 +153,7 @@ class Init {
   private async boot(): Promise<string | undefined> {
     // The config's addr first: /healthz answers (503) from the first moment of the boot.
     await this.listen();
-    const t0 = performance.now();
+    const t0 = nowMs();
     // S6_STAGE2_HOOK, first: it may change the trees read below.
     await runStage2Hook(this.knobs, this.stopAbort.signal, this.log);
     // cont-init.d/*, in lexical order, each to completion.
@@ -340,13 +341,13 @@ class Init {
     const pending = new Set(waiting.filter((s) => s.state.readyAt === undefined));
     if (pending.size === 0) return undefined;
     this.log.info('waiting for readiness', { services: [...pending].map((s) => s.name).join(','), timeout_ms: this.knobs.readyTimeout });
-    const t0 = performance.now();
+    const t0 = nowMs();
     let timer: NodeJS.Timeout | undefined;
     const allReady = Promise.all([...pending].map((s) => new Promise<void>((resolve) => s.once('ready', () => resolve(void pending.delete(s))))));
     const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.knobs.readyTimeout)));
     await Promise.race([allReady, timeout, this.stopRequested]);
     clearTimeout(timer);
-    if (pending.size === 0) this.log.info('ready', { waited_ms: Math.round(performance.now() - t0) });
+    if (pending.size === 0) this.log.info('ready', { waited_ms: Math.round(nowMs() - t0) });
     if (pending.size === 0 || this.reason) return undefined;
     return `not ready after ${this.knobs.readyTimeout} ms: ${[...pending].map((s) => s.name).join(', ')}`;
   }
@@ -360,7 +361,7 @@ class Init {
     const app = spawnApp([...this.knobs.cmdArg0, ...this.setup.command], { env: childEnv(this.replicatedPaths()) });
     this.app = app;
     void app.spawned.then((ok) => {
-      if (ok) this.log.info('app started', { pid: app.pid, boot_ms: Math.round(performance.now()) });
+      if (ok) this.log.info('app started', { pid: app.pid, boot_ms: Math.round(process.uptime() * 1000) });
       if (ok && this.knobs.testFail) testFailure(this.knobs.testFail);
     });
     void app.exited.then((exit) => {

@@ -9,7 +9,7 @@
  *     is left of the budget — a fresh process reads the database file itself.
  * The answer (true: synced) decides the exit code's "1 instead of 0".
  */
-import { performance } from 'node:perf_hooks';
+import { nowMs } from '../clock.js';
 import type { Logger } from '../log.js';
 import { flushCommand, syncBudget } from './builtin.js';
 import { failed, runOneshot } from './oneshot.js';
@@ -36,7 +36,7 @@ export interface LastFlushOptions {
 
 /** lastFlush stops `replicator` (if any) with its final sync, or flushes in a one-shot run; true when synced. */
 export async function lastFlush(replicator: Service | undefined, opts: LastFlushOptions): Promise<boolean> {
-  const deadline = performance.now() + opts.graceMs;
+  const deadline = nowMs() + opts.graceMs;
   const phase = replicator?.state.phase ?? 'down';
   if (replicator && (phase === 'starting' || phase === 'up')) {
     if (await stopRunning(replicator, opts)) return true;
@@ -47,7 +47,7 @@ export async function lastFlush(replicator: Service | undefined, opts: LastFlush
     opts.log.warn(`replicator ${why}: final sync by a one-shot run`, { timeout_ms: opts.graceMs, ...unhealthy });
     await replicator?.stop();
   }
-  return flushOnce(Math.floor(deadline - performance.now()), opts);
+  return flushOnce(Math.floor(deadline - nowMs()), opts);
 }
 
 /** stopRunning sends the replicator its stop; true when it exited 0 (its final sync completed). */

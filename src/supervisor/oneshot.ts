@@ -5,7 +5,7 @@
  * optional timeout and cut short by an abort (the init being stopped).
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { outputDrained, outputEnv, outputStdio, pipeOutput } from './output.js';
 import { errorMessage } from '../errors.js';

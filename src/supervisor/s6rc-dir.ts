@@ -6,7 +6,7 @@
  * what the `user` bundle reaches is kept (s6rc-graph.ts). A bad file is a ConfigError
  * naming it.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';

@@ -8,7 +8,7 @@
  * (bounded by `timeout-down`, or without one by LIFEBOAT_SERVICES_GRACETIME: the final sync
  * comes after the tree's stop and must not wait for ever).
  */
-import { performance } from 'node:perf_hooks';
+import { nowMs } from '../clock.js';
 import type { Logger } from '../log.js';
 import { failed, runOneshot } from './oneshot.js';
 import type { S6rcAtom, S6rcTreeDef } from './s6rc-dir.js';
@@ -99,10 +99,10 @@ export class S6rcTree {
   private async oneshotUp(atom: Extract<S6rcAtom, { kind: 'oneshot' }>): Promise<boolean> {
     const { log, prefix, abort, service } = this.opts;
     log.info('oneshot up', { service: atom.name });
-    this.setOneshot(atom.name, { phase: 'starting', startedAt: performance.now(), unhealthy: false });
+    this.setOneshot(atom.name, { phase: 'starting', startedAt: nowMs(), unhealthy: false });
     const r = await runOneshot(atom.up.argv, { name: atom.name, prefix, abort, env: service.env, timeoutMs: atom.timeoutUp || undefined, file: atom.up.file });
     const lastExit = { code: r.code, signal: r.signal };
-    this.setOneshot(atom.name, { phase: failed(r) ? 'failed' : 'up', startedAt: performance.now(), lastExit, unhealthy: false });
+    this.setOneshot(atom.name, { phase: failed(r) ? 'failed' : 'up', startedAt: nowMs(), lastExit, unhealthy: false });
     if (!failed(r)) {
       this.cameUp.add(atom.name);
       return true;
@@ -146,7 +146,7 @@ export class S6rcTree {
     }
     if (!atom.down) return this.setOneshot(atom.name, { phase: 'down', unhealthy: false });
     log.info('oneshot down', { service: atom.name });
-    this.setOneshot(atom.name, { phase: 'stopping', startedAt: performance.now(), unhealthy: false });
+    this.setOneshot(atom.name, { phase: 'stopping', startedAt: nowMs(), unhealthy: false });
     const timeoutMs = atom.timeoutDown || Math.max(1, this.opts.downGraceMs);
     const r = await runOneshot(atom.down.argv, { name: atom.name, prefix, env: service.env, timeoutMs, file: atom.down.file });
     this.setOneshot(atom.name, { phase: 'down', lastExit: { code: r.code, signal: r.signal }, unhealthy: false });

@@ -4,7 +4,7 @@
  * tree kept in git with mode 0644 still runs — and saying why a program could not start,
  * naming the one that is missing (the file, or the interpreter of its `#!` line).
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';

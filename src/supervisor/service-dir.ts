@@ -4,7 +4,8 @@
  * `down-signal`, `essential`). A bad file is a ConfigError naming the file and its value.
  * `run` and `finish` need not be executable when they have a `#!` line (script.ts).
  */
-import fs from 'node:fs';
+import type { Dirent } from 'node:fs';
+import { fs } from '../builtin.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -43,7 +44,7 @@ export interface ServiceDef {
 
 /** readServicesDir reads every service under `dir` in lexical order; a missing dir has none. `log` notes run files made executable. */
 export function readServicesDir(dir: string, log?: Logger): ServiceDef[] {
-  let entries: fs.Dirent[];
+  let entries: Dirent[];
   try {
     entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (err) {

@@ -3,6 +3,7 @@
  * — each one's phase, process, time since its current run started, restarts and last exit —
  * for `/status` and the status page. Pure: the services and the clock are given.
  */
+import { nowMs } from '../clock.js';
 import type { ServiceStatus } from '../replicator/status.js';
 import type { Phase, ServiceState } from './service-table.js';
 
@@ -20,7 +21,7 @@ const RUNNING: readonly Phase[] = ['starting', 'up', 'stopping'];
 /**
  * serviceRows are the rows of the services `names`, in that order: each from its view (by
  * name), or `down` when it has none yet (not started). `restarts` counts each one's
- * restarts; `now` is on the views' clock (performance.now()).
+ * restarts; `now` is on the views' clock (nowMs()).
  */
 export function serviceRows(names: readonly string[], views: readonly ServiceView[], restarts: ReadonlyMap<string, number>, now: number): ServiceStatus[] {
   return names.map((name) => {

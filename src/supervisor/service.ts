@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
+import { nowMs } from '../clock.js';
 import type { Logger } from '../log.js';
 import { outputDrained, outputEnv, outputStdio, pipeOutput, runStdio } from './output.js';
 import type { Prestarted } from './prestart.js';
@@ -62,8 +62,8 @@ export class Service extends EventEmitter {
   logger?: Service;
   private stoppedSettled = false;
   /** upDownAt is when the run last came up or went down; downReadyAt when it last went down with `finish` done (s6-svstat's times). */
-  private upDownAt = performance.now();
-  private downReadyAt = performance.now();
+  private upDownAt = nowMs();
+  private downReadyAt = nowMs();
   /** startWhenDown starts the service again once it is down (s6-svc -u while it stops); a stop cancels it. */
   private startWhenDown?: () => void;
   /** paused: stopped with SIGSTOP (s6-svc -p) and not continued since. */
@@ -118,7 +118,7 @@ export class Service extends EventEmitter {
       this.once('stopped', this.startWhenDown);
       return;
     }
-    this.dispatch({ type: 'start', now: performance.now() });
+    this.dispatch({ type: 'start', now: nowMs() });
   }
 
   /** write feeds the run's stdin (a logger's input); dropped while no run is up. */
@@ -149,7 +149,7 @@ export class Service extends EventEmitter {
 
   /** runOnce starts the service if it is down and never restarts it (s6-svc -o). */
   runOnce(): void {
-    this.dispatch({ type: 'once', now: performance.now() });
+    this.dispatch({ type: 'once', now: nowMs() });
   }
 
   /** signal sends `sig` to the running `run` process (not its group, as s6-svc); false when it is not running. */
@@ -173,7 +173,7 @@ export class Service extends EventEmitter {
       this.stoppedSettled = false;
       this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
     }
-    this.dispatch({ type: 'stop', now: performance.now() });
+    this.dispatch({ type: 'stop', now: nowMs() });
     return this.stoppedPromise;
   }
 
@@ -198,7 +198,7 @@ export class Service extends EventEmitter {
   /** phaseChanged clears the phase's timer and notes the times s6-svstat reports. */
   private phaseChanged(before: ServiceState['phase'], after: ServiceState['phase']): void {
     this.clearTimer();
-    const now = performance.now();
+    const now = nowMs();
     if (isRunning(before) !== isRunning(after)) this.upDownAt = now;
     if (!isRunning(before) && isRunning(after)) this.paused = false;
     if (!isRunning(after) && after !== 'finishing' && (isRunning(before) || before === 'finishing')) this.downReadyAt = now;
@@ -220,7 +220,7 @@ export class Service extends EventEmitter {
         return;
       case 'finish':
         // Left to the final kill: the shutdown went on, nothing more is started for it.
-        if (this.abandoned) return this.dispatch({ type: 'finished', now: performance.now(), code: 0 });
+        if (this.abandoned) return this.dispatch({ type: 'finished', now: nowMs(), code: 0 });
         return this.spawnFinish(action.exit);
       case 'killFinish':
         log.warn('finish did not end in time: killing', { timeout_ms: this.policy.timeoutFinish });
@@ -228,7 +228,7 @@ export class Service extends EventEmitter {
         return;
       case 'timer':
         this.clearTimer();
-        this.timer = setTimeout(() => this.dispatch({ type: 'timeout', now: performance.now() }), action.ms);
+        this.timer = setTimeout(() => this.dispatch({ type: 'timeout', now: nowMs() }), action.ms);
         return;
       case 'restart':
         log.info('service exited: restarting', { ...describeExit(action.exit), delay_ms: Math.round(action.delay) });
@@ -280,11 +280,11 @@ export class Service extends EventEmitter {
       const notify = child.stdio[def.notificationFd];
       notify?.on('error', () => {});
       notify?.on('data', (chunk: Buffer) => {
-        if (child === this.child && chunk.includes(0x0a)) this.dispatch({ type: 'ready', now: performance.now() });
+        if (child === this.child && chunk.includes(0x0a)) this.dispatch({ type: 'ready', now: nowMs() });
       });
     }
     const onError = (err: NodeJS.ErrnoException): string => describeSpawnError(def.command[0], err, def.file ?? def.command[0], def.cwd);
-    onExit(child, onError, this.opts.log.child({ service: this.name }), (exit) => this.dispatch({ type: 'exit', now: performance.now(), exit }));
+    onExit(child, onError, this.opts.log.child({ service: this.name }), (exit) => this.dispatch({ type: 'exit', now: nowMs(), exit }));
   }
 
   /** spawnFinish runs `finish code signal name` (s6: 256 and the signal number when killed). */
@@ -294,7 +294,7 @@ export class Service extends EventEmitter {
     const child = this.spawnChild([...finish.argv, ...args], outputStdio(this.opts.prefix));
     this.finishChild = child;
     const onError = (err: NodeJS.ErrnoException): string => describeSpawnError(finish.argv[0], err, finish.file, this.def.cwd);
-    onExit(child, onError, this.opts.log.child({ service: this.name }), (e) => this.dispatch({ type: 'finished', now: performance.now(), code: e.code }));
+    onExit(child, onError, this.opts.log.child({ service: this.name }), (e) => this.dispatch({ type: 'finished', now: nowMs(), code: e.code }));
   }
 
   private spawnChild(argv: string[], stdio: StdioOptions): ChildProcess {

@@ -4,6 +4,7 @@
  * the init answers it on its scan directories' control socket (svscan.ts). Times are Unix
  * milliseconds, so the reader computes "for how long" itself.
  */
+import { nowMs } from '../clock.js';
 import type { Service } from './service.js';
 import { isRunning } from './service.js';
 
@@ -31,7 +32,7 @@ export interface SvStatus {
 }
 
 /** svStatus reads `service` as s6-svstat would see it; `perfNow` and `unixNow` are the same instant on both clocks. */
-export function svStatus(service: Service, perfNow = performance.now(), unixNow = Date.now()): SvStatus {
+export function svStatus(service: Service, perfNow = nowMs(), unixNow = Date.now()): SvStatus {
   const state = service.state;
   const times = service.times;
   const up = isRunning(state.phase);

@@ -14,7 +14,7 @@
  * exist; a command finds the socket from the service directory's parent and the service
  * from its base name. Unknown service: 404; the container stopping: 409; a bad command: 400.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';

@@ -6,7 +6,8 @@
  * through; nothing is held in memory whole.
  */
 import { randomHex } from '../../random.js';
-import fs from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
+import { fs } from '../../builtin.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
@@ -201,7 +202,7 @@ export class FileReplicaClient implements ReplicaClient {
   }
 
   /** readdir lists a layout folder; a missing one is empty. */
-  private async readdir(rel: string): Promise<fs.Dirent[]> {
+  private async readdir(rel: string): Promise<Dirent[]> {
     await this.refuseLinks('list', rel, true);
     try {
       return await fsp.readdir(this.path(rel), { withFileTypes: true });
@@ -212,7 +213,7 @@ export class FileReplicaClient implements ReplicaClient {
   }
 
   /** stat returns a file's stats, or undefined if it vanished since the listing. */
-  private async stat(op: string, rel: string): Promise<fs.Stats | undefined> {
+  private async stat(op: string, rel: string): Promise<Stats | undefined> {
     await this.refuseLinks(op, rel);
     try {
       return await fsp.stat(this.path(rel));
@@ -248,7 +249,7 @@ export class FileReplicaClient implements ReplicaClient {
   }
 
   /** write stores `body` at `rel` durably: tmp file, fsync, rename, fsync of the directory. */
-  private async write(op: string, rel: string, body: WriteBody, signal?: AbortSignal): Promise<fs.Stats> {
+  private async write(op: string, rel: string, body: WriteBody, signal?: AbortSignal): Promise<Stats> {
     signal?.throwIfAborted();
     await this.refuseLinks(op, rel, false, true);
     const file = this.path(rel);

@@ -11,7 +11,7 @@
  * Anything else (another container or machine sharing the volume, no `owner` file, no
  * /proc) is left alone: it may be a restore in progress elsewhere.
  */
-import fs from 'node:fs';
+import { fs } from '../../builtin.js';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

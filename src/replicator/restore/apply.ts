@@ -13,7 +13,7 @@
  * writes the overlay, and sets the size to the last mxPage. WAL files are kept on disk
  * until flushed, and deleted as soon as none of their frames survives.
  */
-import fs from 'node:fs';
+import { fs } from '../../builtin.js';
 import fsp from 'node:fs/promises';
 import { WAL_FRAME_HEADER_SIZE } from '../wal.js';
 import { hex8 } from '../pos.js';

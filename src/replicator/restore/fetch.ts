@@ -4,7 +4,7 @@
  * (assembly.ts verifies the index once all its segments have landed). Nothing is held in
  * memory whole: bodies stream through the LZ4 decoder to positional file writes.
  */
-import fs from 'node:fs';
+import { fs } from '../../builtin.js';
 import fsp from 'node:fs/promises';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';

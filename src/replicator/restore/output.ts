@@ -4,7 +4,7 @@
  * `-journal` to the restored file), build in a private temp directory beside the output
  * (same filesystem), and install the result without ever replacing a file.
  */
-import fs from 'node:fs';
+import { fs } from '../../builtin.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../log.js';

@@ -4,7 +4,7 @@
  * consecutive numbers are written with one writev. Synchronous: it runs once per flush,
  * on files this process just wrote (in the page cache).
  */
-import fs from 'node:fs';
+import { fs } from '../../builtin.js';
 
 /** WINDOW is the largest span of one WAL file read at once. */
 const WINDOW = 4 << 20;

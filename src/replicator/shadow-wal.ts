@@ -5,7 +5,7 @@
  * generation. The Db (db.ts) owns the SQLite side and drives this, as does its
  * Checkpointer (checkpointer.ts) around each checkpoint.
  */
-import fs from 'node:fs';
+import { fs } from '../builtin.js';
 import type { Logger } from '../log.js';
 import { shadowWALPath } from './layout.js';
 import { readGeneration, removeOtherGenerations, writeGeneration } from './meta.js';
@@ -34,6 +34,8 @@ export class ShadowWAL {
   private shadow: ShadowFile | undefined;
   /** undurable: indexes of this generation's closed shadow files not yet fsynced whole. */
   private readonly undurable = new Set<number>();
+  /** removed: every shadow file of `generation` below `below` is deleted (removeBelow need not list the folder again). */
+  private removed = { generation: '', below: 0 };
 
   constructor(meta: string, wal: RealWAL, withWriteLock: WithWriteLock, log: Logger) {
     this.meta = meta;
@@ -175,12 +177,14 @@ export class ShadowWAL {
 
   /** removeBelow deletes the current generation's shadow WAL files with index < `index`. */
   removeBelow(index: number): void {
-    if (!this.generation) return;
-    for (const i of shadowIndexes(this.meta, this.generation)) {
+    const gen = this.generation;
+    if (!gen || (this.removed.generation === gen && index <= this.removed.below)) return;
+    for (const i of shadowIndexes(this.meta, gen)) {
       if (i >= index) break;
       this.undurable.delete(i);
       fs.rmSync(this.path(i), { force: true });
     }
+    this.removed = { generation: gen, below: index };
   }
 
   /** close releases the current shadow file. */

@@ -148,6 +148,38 @@ describe('Db', () => {
     for (const i of indexes) expect(verifyShadow(db.shadowPath(i)).endsOnCommit).toBe(true);
   });
 
+  it('removeShadowBelow deletes the shadow files below an index, again as that index rises and in a new generation', () => {
+    const { db, app } = setup();
+    db.sync();
+    const gen = db.generation!;
+    const ins = app.prepare('INSERT INTO t (v) VALUES (?)');
+    for (let i = 0; i < 4; i++) {
+      ins.run(`row ${i}`);
+      db.sync();
+      db.checkpoint('TRUNCATE');
+    }
+    ins.run('last');
+    db.sync();
+    expect(shadowIndexes(db.meta, gen)).toEqual([0, 1, 2, 3, 4]);
+    db.removeShadowBelow(2);
+    db.removeShadowBelow(2);
+    expect(shadowIndexes(db.meta, gen)).toEqual([2, 3, 4]);
+    db.removeShadowBelow(4);
+    expect(shadowIndexes(db.meta, gen)).toEqual([4]);
+    db.restartGeneration('test: a new generation');
+    const next = db.generation!;
+    expect(next).not.toBe(gen);
+    for (let i = 0; i < 2; i++) {
+      ins.run(`next ${i}`);
+      db.sync();
+      db.checkpoint('TRUNCATE');
+    }
+    db.sync();
+    expect(shadowIndexes(db.meta, next)).toEqual([0, 1, 2]);
+    db.removeShadowBelow(1);
+    expect(shadowIndexes(db.meta, next)).toEqual([1, 2]);
+  });
+
   it('PASSIVE-checkpoints at min-checkpoint-page-count without losing frames', () => {
     const { db, app } = setup({ minCheckpointPageCount: 10, maxCheckpointPageCount: 0 });
     db.sync();

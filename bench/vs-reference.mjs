@@ -8,7 +8,7 @@
  *   npm run build && LITESTREAM_BIN=/opt/ref/litestream node bench/vs-reference.mjs
  *     [--sizes 25,200,1000] [--wal-rate 4] [--pairs 3] [--transports file,s3,s3-30ms]
  *     [--latency 15] [--commits 12000] [--rate 200] [--idle 60] [--skip-restore]
- *     [--skip-replicate] [--sync-interval D] [--keep] [--dir DIR]
+ *     [--skip-replicate] [--sync-interval D] [--replica file|s3] [--keep] [--dir DIR]
  *
  * Replicas. For each size (MB of database + WAL) and each tool, a database is filled to
  * a quarter of the size (seeded rows: the same for both tools), then `TOOL replicate
@@ -41,7 +41,8 @@
  * Replicators side by side (bench/vs-reference/side-by-side.mjs): rounds alternating
  * between the tools, `--pairs` each; idle CPU per hour, then `--commits` single-row commits
  * at `--rate`/s: RSS steady and peak, CPU per 1,000 commits, lag (p50, p99, max).
- * `--sync-interval D` (e.g. 1s, the reference's default) sets the file replica's
+ * `--replica s3` puts those rounds' replica on s3rver (loopback) instead of a directory.
+ * `--sync-interval D` (e.g. 1s, the reference's default) sets the replica's
  * sync-interval for both tools: the tools' defaults differ (ours 0 for a file replica).
  */
 import fs from 'node:fs';
@@ -58,7 +59,7 @@ const opt = options(process.argv.slice(2));
 
 /** options parses the flags over their defaults; a bad one exits 2 naming it. */
 function options(argv) {
-  const out = { sizes: '25,200,1000', 'wal-rate': 4, pairs: 3, transports: TRANSPORTS.join(','), latency: 15, commits: 12000, rate: 200, idle: 60, 'sync-interval': '', 'skip-restore': false, 'skip-replicate': false, keep: false, dir: os.tmpdir() };
+  const out = { sizes: '25,200,1000', 'wal-rate': 4, pairs: 3, transports: TRANSPORTS.join(','), latency: 15, commits: 12000, rate: 200, idle: 60, 'sync-interval': '', replica: 'file', 'skip-restore': false, 'skip-replicate': false, keep: false, dir: os.tmpdir() };
   const fail = (msg) => {
     console.error(`bench/vs-reference: ${msg}`);
     process.exit(2);
@@ -69,6 +70,7 @@ function options(argv) {
     if (typeof out[name] === 'boolean') out[name] = true;
     else if (i + 1 >= argv.length) fail(`${argv[i]} needs a value`);
     else out[name] = typeof out[name] === 'number' ? Number(argv[++i]) : argv[++i];
+    if (name === 'replica' && !['file', 's3'].includes(out[name])) fail(`invalid --replica ${JSON.stringify(out[name])}: want file or s3`);
     if (name === 'sync-interval' && !/^\d+(ms|s|m)$/.test(out[name])) fail(`invalid --sync-interval ${JSON.stringify(out[name])}: want a duration such as 1s or 100ms`);
     if (typeof out[name] === 'number' && !(out[name] > 0)) fail(`invalid ${argv[i - 1]} ${JSON.stringify(argv[i])}: want a positive number`);
   }
@@ -187,17 +189,19 @@ async function sideBySide(ctx) {
   for (let i = 0; i < opt.pairs; i++) {
     for (const tool of i % 2 ? [...TOOLS].reverse() : TOOLS) {
       log(`replicator round ${i + 1}/${opt.pairs}, ${tool}: ${opt.idle} s idle, then ${opt.commits} commits at ${opt.rate}/s`);
-      const r = await replicateRound(tool, path.join(ctx.work, `replicate-${i}-${tool}`), opt);
+      const name = `replicate-${i}-${tool}`;
+      const s3 = ctx.s3 && opt.replica === 's3' ? { port: ctx.s3.port, dataDir: ctx.s3dir, prefix: `${name}/app.db` } : undefined;
+      const r = await replicateRound(tool, path.join(ctx.work, name), opt, s3);
       if (r.lag.matched < opt.commits) log(`${tool}: ${opt.commits - r.lag.matched} commits not found in the replica`);
       rounds[tool].push(r);
     }
   }
   const pick = (f) => Object.fromEntries(TOOLS.map((t) => [t, rounds[t].map(f)]));
-  const fields = { commits: opt.commits, rate: opt.rate, sync_interval: opt['sync-interval'] || 'default' };
+  const fields = { replica: opt.replica, commits: opt.commits, rate: opt.rate, sync_interval: opt['sync-interval'] || 'default' };
   emit('replicate_rss_steady_mb', fields, pick((r) => r.rssSteady));
   emit('replicate_rss_peak_mb', fields, pick((r) => r.rssPeak));
   emit('replicate_cpu_s_per_1000_commits', fields, pick((r) => r.cpuPer1000));
-  emit('replicate_idle_cpu_s_per_hour', { idle_s: opt.idle }, pick((r) => r.idleCpuPerHour));
+  emit('replicate_idle_cpu_s_per_hour', { replica: opt.replica, idle_s: opt.idle }, pick((r) => r.idleCpuPerHour));
   emit('replicate_lag_p50_ms', fields, pick((r) => r.lag.p50));
   emit('replicate_lag_p99_ms', fields, pick((r) => r.lag.p99));
   emit('replicate_lag_max_ms', fields, pick((r) => r.lag.max));
@@ -213,7 +217,7 @@ function preflight() {
   const reference = REFERENCE_BIN ? execFileSync(REFERENCE_BIN, ['version'], { encoding: 'utf8' }).trim() : null;
   if (!REFERENCE_BIN) log('LITESTREAM_BIN is not set: measuring Lifeboat alone (reference and ratio are null)');
   const { sizes, 'wal-rate': walRate, pairs: n, transports, latency, commits, rate, idle } = opt;
-  const options = { sizes, wal_rate: walRate, pairs: n, transports, latency, commits, rate, idle, sync_interval: opt['sync-interval'] || 'default', skip_restore: opt['skip-restore'], skip_replicate: opt['skip-replicate'] };
+  const options = { sizes, wal_rate: walRate, pairs: n, transports, latency, commits, rate, idle, sync_interval: opt['sync-interval'] || 'default', replica: opt.replica, skip_restore: opt['skip-restore'], skip_replicate: opt['skip-replicate'] };
   console.log(JSON.stringify({ measure: 'environment', node: process.version, reference, cpus: os.cpus().length, loadavg: os.loadavg().map(round), options }));
 }
 
@@ -222,7 +226,8 @@ async function main() {
   const work = fs.mkdtempSync(path.join(opt.dir, 'lifeboat-vs-reference-'));
   const ctx = { work, s3dir: path.join(work, 's3') };
   try {
-    if (!opt['skip-restore'] && opt.transports.some((t) => t !== 'file')) ctx.s3 = await startS3rver(ctx.s3dir, BUCKET);
+    const s3Restores = !opt['skip-restore'] && opt.transports.some((t) => t !== 'file');
+    if (s3Restores || (!opt['skip-replicate'] && opt.replica === 's3')) ctx.s3 = await startS3rver(ctx.s3dir, BUCKET);
     if (!opt['skip-restore'] && opt.transports.includes('s3-30ms')) ctx.proxy = await startProxy(ctx.s3.port, opt.latency);
     if (!opt['skip-restore']) await restores(ctx);
     if (!opt['skip-replicate']) await sideBySide(ctx);

@@ -1,6 +1,7 @@
 /**
- * side-by-side: one round of a replicator (`tool replicate` to a file replica, each tool's
- * default settings but `--sync-interval`) beside a writer, for bench/vs-reference.mjs.
+ * side-by-side: one round of a replicator (`tool replicate` to a file replica, or to
+ * s3rver with `--replica s3`; each tool's default settings but `--sync-interval`) beside a
+ * writer, for bench/vs-reference.mjs.
  *
  * 1. A fresh database with one row; the replicator starts; the round waits for its
  *    snapshot in the replica, then 2 s more.
@@ -11,25 +12,30 @@
  *    the first commit to 2 s after the last (the reference syncs every second), per 1,000.
  * 4. Lag: segment arrivals are seen through inotify on the replica (fs.watch; a segment
  *    it missed counts from its mtime). After the stop every segment is decoded; a commit
- *    arrived with the first segment holding its marker. Lag = arrival − commit.
+ *    arrived with the first segment holding its marker. Lag = arrival − commit. On s3rver
+ *    the replica is its data directory: the test suite's s3rver renames a whole body into
+ *    `KEY._S3rver_object`, so arrival is that rename, just before the PUT is answered.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeFrame } from '../../dist/replicator/lz4/index.js';
-import { filesUnder, hasSnapshot, Writer } from './history.mjs';
+import { BUCKET, s3ReplicaYaml, writeConfig } from './build.mjs';
+import { filesUnder, Writer } from './history.mjs';
 import { cpuSeconds, memory, startReplicator, waitUntil } from './procs.mjs';
 
 const SETTLE_MS = 2000;
 const TAIL_MS = 2000;
 const SAMPLE_MS = 250;
 const now = () => performance.timeOrigin + performance.now();
+/** SEGMENT matches a WAL segment's file in a file replica or in s3rver's data directory. */
+const SEGMENT = /\.wal\.lz4(\._S3rver_object)?$/;
 
 /** watchSegments records when each WAL segment appears in the replica (its rename into place). */
 function watchSegments(replica) {
   const seen = new Map();
   const watcher = fs.watch(replica, { recursive: true }, (_event, name) => {
-    if (name && name.endsWith('.wal.lz4') && !seen.has(name)) seen.set(name, now());
+    if (name && SEGMENT.test(name) && !seen.has(name)) seen.set(name, now());
   });
   return { seen, close: () => watcher.close() };
 }
@@ -69,7 +75,7 @@ async function paced(writer, pid, { commits, rate }) {
 function lags(replica, seen, at) {
   const first = new Float64Array(at.length).fill(Infinity);
   let missed = 0;
-  for (const rel of filesUnder(replica, /\.wal\.lz4$/)) {
+  for (const rel of filesUnder(replica, SEGMENT)) {
     const file = path.join(replica, rel);
     let arrival = seen.get(rel);
     if (arrival === undefined) {
@@ -90,20 +96,24 @@ function lags(replica, seen, at) {
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-/** replicateRound runs one round of `tool` in the fresh directory `dir`; see the file's comment. */
-export async function replicateRound(tool, dir, opt) {
-  fs.mkdirSync(path.join(dir, 'replica'), { recursive: true });
+/**
+ * replicateRound runs one round of `tool` in the fresh directory `dir`; see the file's
+ * comment. With `s3` ({ port, dataDir, prefix }) the replica is on s3rver at `prefix`.
+ */
+export async function replicateRound(tool, dir, opt, s3) {
   const db = path.join(dir, 'app.db');
-  const replica = path.join(dir, 'replica');
-  const cfg = path.join(dir, 'replicate.yml');
-  const interval = opt['sync-interval'] ? `        sync-interval: ${opt['sync-interval']}\n` : '';
-  fs.writeFileSync(cfg, `dbs:\n  - path: ${db}\n    replicas:\n      - path: ${replica}\n${interval}`);
+  const replica = s3 ? path.join(s3.dataDir, BUCKET, s3.prefix) : path.join(dir, 'replica');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(replica, { recursive: true });
+  const interval = opt['sync-interval'] ? [`  sync-interval: ${opt['sync-interval']}`] : [];
+  const cfg = writeConfig(path.join(dir, 'replicate.yml'), db, [[...(s3 ? s3ReplicaYaml(s3.prefix, s3.port) : [`- path: ${replica}`]), ...interval]]);
   const writer = new Writer(db, 'side-by-side');
   writer.insert();
   const watch = watchSegments(replica);
   const rep = startReplicator(tool, cfg);
   try {
-    await waitUntil(`${tool} replicate wrote a snapshot`, () => hasSnapshot(replica) || !rep.running(), 60_000, rep.output);
+    const snapshot = () => filesUnder(replica, /\.snapshot\.lz4(\._S3rver_object)?$/).length > 0;
+    await waitUntil(`${tool} replicate wrote a snapshot`, () => snapshot() || !rep.running(), 60_000, rep.output);
     if (!rep.running()) throw new Error(`${tool} replicate exited: ${rep.output()}`);
     await sleep(SETTLE_MS);
     const idle0 = cpuSeconds(rep.pid);

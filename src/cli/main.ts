@@ -17,6 +17,7 @@ import { fs, loadV8 } from '../builtin.js';
 import { applyLitestreamEnv } from '../config/credentials.js';
 import { ConfigError, UsageError, errorMessage } from '../errors.js';
 import { exitProcess } from '../exit.js';
+import { keepYoungGenerationSmall } from '../heap.js';
 import { ArgsError, HelpRequested, usage } from './args.js';
 import { exitOnUncaught } from './uncaught.js';
 
@@ -52,8 +53,20 @@ export const COMMANDS: Record<string, CommandEntry> = {
       return import('./init.js');
     },
   },
-  replicate: { summary: 'continuously replicate databases to their replicas', load: () => import('./replicate.js') },
-  restore: { summary: 'restore a database from its replicas', load: () => import('./restore.js') },
+  replicate: {
+    summary: 'continuously replicate databases to their replicas',
+    load: () => {
+      keepYoungGenerationSmall();
+      return import('./replicate.js');
+    },
+  },
+  restore: {
+    summary: 'restore a database from its replicas',
+    load: () => {
+      keepYoungGenerationSmall();
+      return import('./restore.js');
+    },
+  },
   's6-svc': { summary: "control a service of lifeboat init (s6's s6-svc)", load: () => import('./s6-svc.js') },
   's6-svscanctl': { summary: "stop lifeboat init's container: -t (s6's s6-svscanctl)", load: () => import('./s6-svscanctl.js') },
   's6-svstat': { summary: "print the state of a service of lifeboat init (s6's s6-svstat)", load: () => import('./s6-svstat.js') },

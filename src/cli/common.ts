@@ -2,7 +2,7 @@
  * common: what several commands share — the `-config` / `-no-expand-env` flags, loading
  * the config they name, and configuring the logger from `logging:`.
  */
-import { loadConfig, resolveConfigPath } from '../config/load.js';
+import { loadConfig, resolveConfigPath, type ParsedText } from '../config/load.js';
 import { defaultLogging } from '../config/logging.js';
 import type { Config } from '../config/types.js';
 import { log, type Logger, type LogLevel } from '../log.js';
@@ -19,6 +19,13 @@ export const CONFIG_FLAGS: FlagSpec[] = [
   { name: 'no-expand-env', type: 'boolean', description: 'Do not expand $VAR / ${VAR} in the config file.' },
 ];
 
+/** CommandConfigOptions: the logger to configure, `$LIFEBOAT_HEALTH_MAX_LAG` applied or not, and a hook that receives the parsed file (config/load.ts). */
+export interface CommandConfigOptions {
+  logger?: Logger;
+  healthEnv?: boolean;
+  onParsed?: (parsed: ParsedText) => void;
+}
+
 /**
  * loadCommandConfig loads the config named by `-config` (or found by the lookup order),
  * configures logging (`log`, or `opts.logger`) from it — at debug level with a `-v` flag
@@ -27,19 +34,21 @@ export const CONFIG_FLAGS: FlagSpec[] = [
  * `optional`, returns undefined when no file is named or found (commands that also accept
  * a DB path or replica URL); logging then has its defaults and `$LIFEBOAT_LOG_TIMESTAMPS`.
  */
-export async function loadCommandConfig(flags: ParsedArgs['flags'], opts?: { optional?: false; logger?: Logger; healthEnv?: boolean }): Promise<Config>;
-export async function loadCommandConfig(flags: ParsedArgs['flags'], opts: { optional: true; logger?: Logger; healthEnv?: boolean }): Promise<Config | undefined>;
-export async function loadCommandConfig(
-  flags: ParsedArgs['flags'],
-  opts: { optional?: boolean; logger?: Logger; healthEnv?: boolean } = {},
-): Promise<Config | undefined> {
+export async function loadCommandConfig(flags: ParsedArgs['flags'], opts?: CommandConfigOptions & { optional?: false }): Promise<Config>;
+export async function loadCommandConfig(flags: ParsedArgs['flags'], opts: CommandConfigOptions & { optional: true }): Promise<Config | undefined>;
+export async function loadCommandConfig(flags: ParsedArgs['flags'], opts: CommandConfigOptions & { optional?: boolean } = {}): Promise<Config | undefined> {
   const flag = typeof flags.config === 'string' ? flags.config : undefined;
   const resolved = resolveConfigPath(flag);
   if (!resolved && opts.optional) {
     setupLogging({ logging: defaultLogging(process.env) }, opts.logger);
     return undefined;
   }
-  const config = await loadConfig({ path: resolved?.path, expandEnv: flags['no-expand-env'] !== true, healthEnv: opts.healthEnv });
+  const config = await loadConfig({
+    path: resolved?.path,
+    expandEnv: flags['no-expand-env'] !== true,
+    healthEnv: opts.healthEnv,
+    onParsed: opts.onParsed,
+  });
   setupLogging(config, opts.logger, flags.v === true ? 'debug' : undefined);
   return config;
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { DEFAULT_SHUTDOWN_SYNC_TIMEOUT } from '../config/defaults.js';
 import { parseDuration } from '../config/duration.js';
 import { expandPath } from '../config/paths.js';
+import type { ParsedText } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { releaseHeldSignals } from '../process/held-signals.js';
 import { ConfigError, UsageError, errorMessage } from '../errors.js';
@@ -66,6 +67,13 @@ export const spec: CommandSpec = {
         'Load the config, then wait for a line on file descriptor N before starting;\nend of file there: exit 0 without starting (the init starts Node early this way).',
     },
     {
+      name: 'config-fd',
+      type: 'string',
+      placeholder: 'N',
+      description:
+        'Write the config file as parsed (JSON: its expanded text and YAML tree) on file\ndescriptor N, then close it; closed empty when there is none or it does not\nparse (the init reads its config so, with no YAML parser of its own).',
+    },
+    {
       name: 'trace',
       type: 'string',
       placeholder: 'PATH',
@@ -87,8 +95,11 @@ export async function run(argv: string[]): Promise<number> {
   const { flags, args } = parseArgs(spec, argv);
   const notifyFd = parseFd(flags['notify-fd'], 'notify-fd');
   const startFd = parseFd(flags['start-fd'], 'start-fd');
+  const configFd = parseFd(flags['config-fd'], 'config-fd');
   const once = flags.once === true;
-  const loaded = commandConfig(flags, args);
+  const parsedOut = configFd === undefined ? undefined : new ParsedConfigOut(configFd);
+  const loaded = commandConfig(flags, args, parsedOut?.write);
+  if (parsedOut) void loaded.finally(parsedOut.close).catch(() => {});
   if (startFd !== undefined) {
     // Errors wait for the start line: a replicator that is never started says nothing.
     loaded.catch(() => {});
@@ -214,8 +225,12 @@ async function startEndpoints(replicator: Replicator, config: Config, addr: stri
   return endpoints;
 }
 
-async function commandConfig(flags: Record<string, string | boolean | undefined>, args: string[]): Promise<Config> {
-  if (args.length === 0) return loadCommandConfig(flags, { healthEnv: true });
+async function commandConfig(
+  flags: Record<string, string | boolean | undefined>,
+  args: string[],
+  onParsed?: (parsed: ParsedText) => void,
+): Promise<Config> {
+  if (args.length === 0) return loadCommandConfig(flags, { healthEnv: true, onParsed });
   if (args.length < 2) throw new UsageError('need DB_PATH and at least one REPLICA_URL');
   if (flags.config !== undefined) throw new UsageError('-config cannot be combined with DB_PATH REPLICA_URL');
   const config = configForDatabase(args[0], args.slice(1));
@@ -271,6 +286,38 @@ function waitForStart(fd: number): Promise<boolean> {
     pipe.once('end', () => done(false));
     pipe.once('error', () => done(false));
   });
+}
+
+/**
+ * ParsedConfigOut writes the parsed config on a descriptor, once, and closes it (`-config-fd`).
+ * Best effort: a reader that gets nothing parses the file itself.
+ */
+class ParsedConfigOut {
+  private open = true;
+
+  constructor(private readonly fd: number) {}
+
+  /** write sends the parsed config as one JSON text, then closes the descriptor. */
+  readonly write = (parsed: ParsedText): void => {
+    if (!this.open) return;
+    try {
+      fs.writeSync(this.fd, JSON.stringify(parsed));
+    } catch {
+      // The reader is gone or its pipe is full: it reads the file itself.
+    }
+    this.close();
+  };
+
+  /** close closes the descriptor if still open: the reader sees the end, with or without a config. */
+  readonly close = (): void => {
+    if (!this.open) return;
+    this.open = false;
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // Already closed (not ours to report).
+    }
+  };
 }
 
 /** notifyReady writes the readiness newline on `fd` and closes it (s6 notification-fd). */

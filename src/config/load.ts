@@ -57,6 +57,33 @@ export interface LoadConfigOptions {
   paths?: PathContext;
   /** healthEnv applies `$LIFEBOAT_HEALTH_MAX_LAG` (replicate, status and the init judge health; the other commands never read it). */
   healthEnv?: boolean;
+  /** parsed: a parse of this file done by another process, used when its text is exactly the one read here (ParsedText). */
+  parsed?: ParsedText;
+  /** onParsed receives the text parsed and its YAML tree, before validation. */
+  onParsed?: (parsed: ParsedText) => void;
+}
+
+/**
+ * ParsedText is a config's env-expanded text and the YAML tree parsed from it (the failsafe
+ * schema: strings, maps, lists, nulls; plain JSON). The init's prestarted replicator parses
+ * the config file anyway and hands it to the init this way, which then needs no YAML library
+ * of its own (+4 MB resident, docs/benchmarks.md "The init"). The text travels with the
+ * tree: the receiver uses the tree only for exactly the text it would parse itself.
+ */
+export interface ParsedText {
+  src: string;
+  tree: unknown;
+}
+
+/** decodeParsedText reads a ParsedText from its JSON; undefined when it is not one. */
+export function decodeParsedText(json: string): ParsedText | undefined {
+  try {
+    const v = JSON.parse(json) as unknown;
+    if (typeof v !== 'object' || v === null || !('src' in v) || typeof v.src !== 'string' || !('tree' in v)) return undefined;
+    return { src: v.src, tree: v.tree };
+  } catch {
+    return undefined;
+  }
 }
 
 /** loadConfig reads and validates the config file; every failure is one ConfigError line naming the file. */
@@ -74,25 +101,36 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<Config> 
     if (isNotFound(err)) throw new ConfigError('', `config file not found: ${file}`, file);
     throw new ConfigError('', `read config ${file}: ${errorMessage(err)}`);
   }
-  const config = parseConfigText(text, { file, expandEnv: opts.expandEnv, env, paths: opts.paths, healthEnv: opts.healthEnv });
+  const config = parseConfigText(text, {
+    file,
+    expandEnv: opts.expandEnv,
+    env,
+    paths: opts.paths,
+    healthEnv: opts.healthEnv,
+    parsed: opts.parsed,
+    onParsed: opts.onParsed,
+  });
   config.file = file;
   return config;
 }
 
-/** ParseConfigOptions: the file name for messages, env expansion, where paths resolve, and whether `$LIFEBOAT_HEALTH_MAX_LAG` applies. */
+/** ParseConfigOptions: the file name for messages, env expansion, where paths resolve, whether `$LIFEBOAT_HEALTH_MAX_LAG` applies, and a parse done elsewhere (LoadConfigOptions). */
 export interface ParseConfigOptions {
   file?: string;
   expandEnv?: boolean;
   env?: NodeJS.ProcessEnv;
   paths?: PathContext;
   healthEnv?: boolean;
+  parsed?: ParsedText;
+  onParsed?: (parsed: ParsedText) => void;
 }
 
 /** parseConfigText expands, parses and validates config text; errors are prefixed with `file: `. */
 export function parseConfigText(text: string, opts: ParseConfigOptions = {}): Config {
   const file = opts.file ?? 'config';
   const src = opts.expandEnv === false ? text : expandEnv(text, opts.env ?? process.env);
-  const raw = parseYAML(src, file);
+  const raw = opts.parsed !== undefined && opts.parsed.src === src ? opts.parsed.tree : parseYAML(src, file);
+  opts.onParsed?.({ src, tree: raw });
   try {
     return validateConfig(raw, { paths: opts.paths ?? defaultPathContext(), env: opts.env ?? process.env, healthEnv: opts.healthEnv === true });
   } catch (err) {

@@ -25,6 +25,7 @@ import { askStatus, unknownDb } from '../replicator/status-client.js';
 import { statusPageReply } from '../replicator/status-page.js';
 import { judge, STATUS_VERSION, wantsHistory, type DbStatus, type ReplicatorState, type StatusDoc } from '../replicator/status.js';
 import { REPLICATOR_NAME } from './builtin.js';
+import type { InitCounters } from './init-counters.js';
 import { serviceRows, type ServiceView } from './service-rows.js';
 import type { Phase } from './service-table.js';
 
@@ -49,25 +50,6 @@ export function viewReplicator(f: ReplicatorFacts): ReplicatorView {
   if (f.phase === undefined || f.phase === 'down') return { state: 'starting', problem: 'replicator not started yet (the boot restores the databases first)' };
   if (f.phase === 'starting') return { state: 'starting', problem: 'replicator starting: not ready yet' };
   return { state: 'down', problem: `replicator down (${f.phase})` };
-}
-
-/** RestoreRecord is one database restored at boot. */
-export interface RestoreRecord {
-  db: string;
-  ms: number;
-  bytes: number;
-}
-
-/** InitCounters are what the init counts for `/metrics`. */
-export class InitCounters {
-  /** restarts counts each service's restarts (the replicator's as `replicate`). */
-  readonly restarts = new Map<string, number>();
-  readonly restores: RestoreRecord[] = [];
-
-  /** restarted counts one restart of `service`. */
-  restarted(service: string): void {
-    this.restarts.set(service, (this.restarts.get(service) ?? 0) + 1);
-  }
 }
 
 /** InitSource is what the init's endpoints read. */

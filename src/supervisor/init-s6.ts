@@ -11,8 +11,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Knobs } from './knobs.js';
 import { failed, runOneshot } from './oneshot.js';
-import { findExeclineb, readS6rcTree } from './s6rc-dir.js';
-import { S6rcTree, type S6rcRunOptions } from './s6rc-run.js';
+import type { S6rcTree, S6rcRunOptions } from './s6rc-run.js';
 import { splitShellWords } from './shell-words.js';
 import { describeExit, type SignalMode } from './signals.js';
 
@@ -29,7 +28,12 @@ export async function runStage2Hook(knobs: Knobs, abort: AbortSignal, log: Logge
  * under the s6-overlay dir), Lifeboat's otherwise; S6_CMD_RECEIVE_SIGNALS either way.
  */
 export function signalMode(knobs: Knobs): SignalMode {
-  return { s6: fs.existsSync(path.join(knobs.s6OverlayDir, 's6-rc.d')), cmdReceivesSignals: knobs.cmdReceivesSignals };
+  return { s6: hasS6rcTree(knobs), cmdReceivesSignals: knobs.cmdReceivesSignals };
+}
+
+/** hasS6rcTree reports whether the image has a v3 tree: `s6-rc.d/` under the s6-overlay dir. */
+function hasS6rcTree(knobs: Knobs): boolean {
+  return fs.existsSync(path.join(knobs.s6OverlayDir, 's6-rc.d'));
 }
 
 /** S6rcStart is the tree (when there is one) and the failure that stops the boot, if any. */
@@ -45,6 +49,9 @@ export interface S6rcStart {
  * (S6_BEHAVIOUR_IF_STAGE2_FAILS): 2 stops the container, 1 warns, 0 carries on.
  */
 export async function startS6rc(knobs: Knobs, t0: number, opts: Omit<S6rcRunOptions, 'prefix' | 'downGraceMs'> & { onTree?: (tree: S6rcTree) => void }): Promise<S6rcStart> {
+  // The tree's code (reading, planning, running: ~1 MB resident) is loaded only for a tree.
+  if (!hasS6rcTree(knobs)) return {};
+  const [{ findExeclineb, readS6rcTree }, { S6rcTree }] = await Promise.all([import('./s6rc-dir.js'), import('./s6rc-run.js')]);
   let def;
   try {
     def = readS6rcTree(knobs.s6OverlayDir, findExeclineb(), opts.log);

@@ -6,15 +6,19 @@
  * line. A boot that does not need it closes the pipe instead: it exits 0 without having
  * opened anything (`lifeboat replicate -start-fd`). Its output (config warnings) is read
  * only once the init has set up its own logging (`showOutput`), so that it is formatted as
- * the config says — until then it waits in the pipes.
+ * the config says — until then it waits in the pipes. It also hands the init the config file
+ * it parsed (`-config-fd 5`), so that the init needs no YAML parser of its own.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { outputEnv, pipeOutput, runStdio } from './output.js';
 import { trackSpawns } from './reaper.js';
 
 /** START_FD is the descriptor on which a prestarted replicator waits for its start line. */
 export const START_FD = 4;
+
+/** CONFIG_FD is the descriptor on which a prestarted replicator writes its parsed config (`-config-fd`). */
+export const CONFIG_FD = 5;
 
 /** PrestartOptions: the service's command line, its notification fd (< START_FD) and output. */
 export interface PrestartOptions {
@@ -36,6 +40,7 @@ export class Prestarted {
   ) {
     this.child = child;
     this.startPipe(child)?.on('error', () => {});
+    configPipe(child)?.on('error', () => {});
   }
 
   /** spawn starts `command -start-fd 4` as the service would be (own process group, same stdio, output prefixed). */
@@ -44,14 +49,42 @@ export class Prestarted {
     // from libuv (it reaps untracked zombies) and the service would never see it end.
     trackSpawns();
     const [file, ...args] = opts.command;
-    const child = spawn(file, [...args, '-start-fd', String(START_FD)], {
+    const child = spawn(file, [...args, '-start-fd', String(START_FD), '-config-fd', String(CONFIG_FD)], {
       cwd: opts.cwd ?? process.cwd(),
       env: outputEnv(opts.prefix),
       detached: true,
-      stdio: runStdio(opts.prefix, [opts.notificationFd, START_FD]),
+      stdio: runStdio(opts.prefix, [opts.notificationFd, START_FD, CONFIG_FD]),
     });
     child.on('error', () => {});
     return new Prestarted(child, opts.name);
+  }
+
+  /**
+   * parsedConfig resolves with what the process wrote on its config pipe (the config file,
+   * parsed: config/load.ts ParsedText, as JSON text), or undefined when it wrote nothing
+   * (no file, or one that does not parse), is gone, or took longer than `timeoutMs`. The
+   * caller then parses the file itself.
+   */
+  parsedConfig(timeoutMs: number): Promise<string | undefined> {
+    const pipe = this.child && configPipe(this.child);
+    if (!pipe) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let settled = false;
+      const done = (text: string | undefined): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        pipe.removeAllListeners('data');
+        pipe.destroy();
+        resolve(text === '' ? undefined : text);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      pipe.on('data', (chunk: Buffer) => chunks.push(chunk));
+      pipe.once('end', () => done(Buffer.concat(chunks).toString('utf8')));
+      pipe.once('close', () => done(undefined));
+      pipe.on('error', () => done(undefined));
+    });
   }
 
   /** showOutput starts copying the process's output to the init's, prefixed; once, and at the latest when taken or discarded. */
@@ -82,4 +115,9 @@ export class Prestarted {
   private startPipe(child: ChildProcess): Writable | undefined {
     return (child.stdio[START_FD] ?? undefined) as Writable | undefined;
   }
+}
+
+/** configPipe is the read end of a prestarted process's config descriptor. */
+function configPipe(child: ChildProcess): Readable | undefined {
+  return ((child.stdio as unknown[])[CONFIG_FD] ?? undefined) as Readable | undefined;
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
-import { loadConfig, parseConfigText, resolveConfigPath } from '../../src/config/load.js';
+import { decodeParsedText, loadConfig, parseConfigText, resolveConfigPath, type ParsedText } from '../../src/config/load.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 function write(dir: string, name: string, text: string): string {
@@ -286,5 +286,31 @@ describe('parseConfigText', () => {
   it('expands from the given env and resolves relative paths against the given cwd', () => {
     const c = parseConfigText('dbs:\n  - path: $D/app.db\n', { env: { D: 'data' }, paths: { cwd: '/srv', home: '/root' } });
     expect(c.dbs[0].path).toBe('/srv/data/app.db');
+  });
+});
+
+describe('a parse handed over by another process (the init and its prestarted replicator)', () => {
+  const text = 'dbs:\n  - path: /data/${DB_NAME}\n    replicas:\n      - path: /replica\n';
+
+  it('onParsed gets the expanded text and its tree; parsed is used for exactly that text', () => {
+    let handed: ParsedText | undefined;
+    const first = parseConfigText(text, { env: { DB_NAME: 'app.db' }, onParsed: (p) => (handed = p) });
+    expect(first.dbs[0].path).toBe('/data/app.db');
+    expect(handed?.src).toBe(text.replace('${DB_NAME}', 'app.db'));
+    const over = decodeParsedText(JSON.stringify(handed));
+    expect(over).toEqual(handed);
+    // The same text: the tree is taken as is (a tree edited on purpose shows it is not parsed again).
+    const edited = { src: over!.src, tree: { dbs: [{ path: '/elsewhere.db', replicas: [{ path: '/replica' }] }] } };
+    expect(parseConfigText(text, { env: { DB_NAME: 'app.db' }, parsed: edited }).dbs[0].path).toBe('/elsewhere.db');
+    // Another expansion of the text: parsed here, the handed tree ignored.
+    expect(parseConfigText(text, { env: { DB_NAME: 'other.db' }, parsed: edited }).dbs[0].path).toBe('/data/other.db');
+  });
+
+  it('decodeParsedText refuses what is not one', () => {
+    expect(decodeParsedText('')).toBeUndefined();
+    expect(decodeParsedText('{"tree":{}}')).toBeUndefined();
+    expect(decodeParsedText('{"src":1,"tree":{}}')).toBeUndefined();
+    expect(decodeParsedText('{"src":"a: b"')).toBeUndefined();
+    expect(decodeParsedText('{"src":"a: b","tree":{"a":"b"}}')).toEqual({ src: 'a: b', tree: { a: 'b' } });
   });
 });

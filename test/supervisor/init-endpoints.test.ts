@@ -10,7 +10,6 @@ import { STATUS_PAGE_TYPE } from '../../src/replicator/status-page.js';
 import { emptyReplica, type StatusDoc } from '../../src/replicator/status.js';
 import { initialState, type Phase } from '../../src/supervisor/service-table.js';
 import {
-  InitCounters,
   InitEndpoints,
   initMetrics,
   initRoutes,
@@ -19,6 +18,7 @@ import {
   type InitSource,
   type ReplicatorView,
 } from '../../src/supervisor/init-endpoints.js';
+import { InitCounters } from '../../src/supervisor/init-counters.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 function source(view: ReplicatorView, withDb = true): InitSource {

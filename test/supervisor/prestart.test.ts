@@ -1,4 +1,4 @@
-/** prestart: the early replicator process is tracked, so the reaper never takes its exit from libuv. */
+/** prestart: the early replicator process is tracked, so the reaper never takes its exit from libuv; its config pipe. */
 import { describe, expect, it } from 'vitest';
 import { Prestarted } from '../../src/supervisor/prestart.js';
 import { trackSpawns } from '../../src/supervisor/reaper.js';
@@ -28,5 +28,21 @@ describe('Prestarted', () => {
     p.discard();
     expect(p.take()).toBeUndefined();
     await waitUntil(() => !spawned.has(pid), { what: `the discarded process ${pid} to exit` });
+  });
+
+  it('parsedConfig is what the process wrote on fd 5 and closed; undefined for nothing written, or past the wait', async () => {
+    const wrote = prestart('const fs = require("fs"); fs.writeSync(5, "{\\"src\\":\\"x\\"}"); fs.closeSync(5); fs.readSync(4, Buffer.alloc(8))');
+    expect(await wrote.parsedConfig(10_000)).toBe('{"src":"x"}');
+    wrote.discard();
+    const empty = prestart('const fs = require("fs"); fs.closeSync(5); fs.readSync(4, Buffer.alloc(8))');
+    expect(await empty.parsedConfig(10_000)).toBeUndefined();
+    empty.discard();
+    const silent = prestart('require("fs").readSync(4, Buffer.alloc(8))');
+    const t0 = Date.now();
+    expect(await silent.parsedConfig(300)).toBeUndefined();
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
+    silent.discard();
+    const spawned = trackSpawns();
+    await waitUntil(() => spawned.size === 0, { what: 'the three processes to exit' });
   });
 });

@@ -23,7 +23,7 @@ import type { Endpoints } from '../replicator/endpoints.js';
 import { Replicator } from '../replicator/replicator.js';
 import { replicatedByInit } from '../supervisor/replicated-by-init.js';
 import { splitShellWords } from '../supervisor/shell-words.js';
-import { configForDatabase } from '../replicator/url.js';
+import { configForDatabase } from '../config/url.js';
 import { type CommandSpec, parseArgs } from './args.js';
 import { CONFIG_FLAGS, loadCommandConfig, setupLogging } from './common.js';
 

@@ -16,7 +16,7 @@ import { isGeneration } from '../replicator/pos.js';
 import { log } from '../log.js';
 import { createReplicaClient, isMissingFileReplica } from '../replicator/clients/index.js';
 import type { NamedClient } from '../replicator/generations.js';
-import { isReplicaURL, replicaFromURL } from '../replicator/url.js';
+import { isReplicaURL, replicaFromURL } from '../config/url.js';
 import type { FlagSpec, ParsedArgs } from './args.js';
 import { loadCommandConfig } from './common.js';
 import { formatTable } from './listing.js';

@@ -17,7 +17,7 @@ import {
   parseReplicaURLParts,
   replicaType,
   type ReplicaURLParts,
-} from '../replicator/url.js';
+} from './url.js';
 
 /** NOT_YET_KEYS are reference keys for features Lifeboat does not have; their presence is an error. */
 const NOT_YET_KEYS: Record<string, string> = {

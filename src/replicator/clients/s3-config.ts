@@ -8,7 +8,7 @@ import type https from 'node:https';
 import { loadHttp, loadHttps } from '../../builtin.js';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_S3_REGION } from '../../config/defaults.js';
-import { normalizeEndpoint } from '../url.js';
+import { normalizeEndpoint } from '../../config/url.js';
 import type { ResolvedCredentials } from './s3-credentials.js';
 
 /** S3Settings are the replica keys an S3 client needs (a subset of ReplicaConfig). */

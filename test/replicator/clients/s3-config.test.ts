@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { bucketRegionFrom, createAgents, MAX_SOCKETS, normalizePrefix, planClient, s3Location } from '../../../src/replicator/clients/s3-config.js';
 import { S3ReplicaClient } from '../../../src/replicator/clients/s3.js';
-import { replicaFromURL } from '../../../src/replicator/url.js';
+import { replicaFromURL } from '../../../src/config/url.js';
 
 describe('planClient', () => {
   test('a custom endpoint means path-style, us-east-1 and only required checksums', () => {

@@ -6,7 +6,7 @@ import {
   parseReplicaURL,
   parseS3Host,
   replicaFromURL,
-} from '../../src/replicator/url.js';
+} from '../../src/config/url.js';
 
 const ctx = { cwd: '/work', home: '/home/me' };
 

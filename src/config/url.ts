@@ -6,11 +6,11 @@
  */
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
-import { fillDb, fillReplica, type ReplicaDraft } from '../config/fill.js';
-import { defaultHealth } from '../config/health.js';
-import { defaultLogging } from '../config/logging.js';
-import { expandPath, type PathContext } from '../config/paths.js';
-import type { Config, ReplicaConfig, ReplicaType } from '../config/types.js';
+import { fillDb, fillReplica, type ReplicaDraft } from './fill.js';
+import { defaultHealth } from './health.js';
+import { defaultLogging } from './logging.js';
+import { expandPath, type PathContext } from './paths.js';
+import type { Config, ReplicaConfig, ReplicaType } from './types.js';
 
 /** SUPPORTED_TYPES are the replica backends Lifeboat implements. */
 export const SUPPORTED_TYPES: readonly ReplicaType[] = ['file', 's3'];

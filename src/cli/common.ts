@@ -21,8 +21,11 @@ export const CONFIG_FLAGS: FlagSpec[] = [
 
 /** CommandConfigOptions: the logger to configure, `$LIFEBOAT_HEALTH_MAX_LAG` applied or not, and a hook that receives the parsed file (config/load.ts). */
 export interface CommandConfigOptions {
+  /** logger is the logger to configure (default: the process's `log`). */
   logger?: Logger;
+  /** healthEnv applies `$LIFEBOAT_HEALTH_MAX_LAG`. */
   healthEnv?: boolean;
+  /** onParsed receives the config file's expanded text and YAML tree (`replicate -config-fd`). */
   onParsed?: (parsed: ParsedText) => void;
 }
 

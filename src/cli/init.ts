@@ -5,7 +5,7 @@
  * exit 2), then hands over to src/supervisor/init.ts.
  */
 import { DEFAULT_CONFIG_ENV } from '../config/defaults.js';
-import { decodeParsedText, loadConfig, resolveConfigPath } from '../config/load.js';
+import { decodeParsedText, loadConfig, resolveConfigPath, type ParsedText } from '../config/load.js';
 import { defaultLogging } from '../config/logging.js';
 import type { Config } from '../config/types.js';
 import { log } from '../log.js';
@@ -25,6 +25,9 @@ import { CONFIG_FLAGS, setupLogging } from './common.js';
  * init parses the file itself.
  */
 const PARSED_CONFIG_WAIT_MS = 5_000;
+
+/** STOP_SIGNALS end that wait early (each may stop the container, in either signal mode). */
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGPWR'];
 
 /** spec declares `lifeboat init`. */
 export const spec: CommandSpec = {
@@ -60,14 +63,19 @@ export async function run(argv: string[]): Promise<number> {
   const prestarted = resolved ? prestart(resolved.path, knobs, childFlags) : undefined;
   const { runInit } = await import('../supervisor/init.js');
   let config: Config | undefined;
+  let parsedBy: string | undefined;
   if (resolved) {
     // The prestarted replicator parses the same file: its parse spares the init the YAML library.
-    const json = await prestarted?.parsedConfig(PARSED_CONFIG_WAIT_MS);
-    const parsed = json === undefined ? undefined : decodeParsedText(json);
-    config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true, parsed });
+    const parsed = prestarted && (await parsedByReplicator(prestarted));
+    parsedBy = parsed ? 'here: the replicator parsed other text (its environment differs)' : 'here: nothing from the replicator';
+    const onParsed = (p: ParsedText): void => {
+      if (parsed && p.tree === parsed.tree) parsedBy = 'by the replicator';
+    };
+    config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true, parsed, onParsed });
   }
   // S6_VERBOSITY, when set, is the init's log level (over the config's).
   setupLogging(config ?? { logging: defaultLogging(process.env) }, log, verbosityLevel(readS6Knobs(process.env).verbosity));
+  if (parsedBy) log.debug(`config ${resolved?.path} parsed ${parsedBy}`);
   // Only now, formatted as the config says: the prestarted replicator's early lines (its config warnings).
   prestarted?.showOutput();
   if (resolved?.fallback) log.info(`no config file given: using the default, ${resolved.path} ($${DEFAULT_CONFIG_ENV})`);
@@ -82,6 +90,23 @@ export async function run(argv: string[]): Promise<number> {
     prestarted,
     log,
   });
+}
+
+/**
+ * parsedByReplicator is the prestarted replicator's parse of the config: at most
+ * PARSED_CONFIG_WAIT_MS, and no longer once a stop signal comes (it stays held for the
+ * init, which then parses the file itself and acts on it).
+ */
+async function parsedByReplicator(prestarted: Prestarted): Promise<ParsedText | undefined> {
+  const stop = new AbortController();
+  const onStop = (): void => stop.abort();
+  for (const sig of STOP_SIGNALS) process.on(sig, onStop);
+  try {
+    const json = await prestarted.parsedConfig(PARSED_CONFIG_WAIT_MS, stop.signal);
+    return json === undefined ? undefined : decodeParsedText(json);
+  } finally {
+    for (const sig of STOP_SIGNALS) process.off(sig, onStop);
+  }
 }
 
 /**

@@ -26,6 +26,7 @@ import { splitShellWords } from '../supervisor/shell-words.js';
 import { configForDatabase } from '../config/url.js';
 import { type CommandSpec, parseArgs } from './args.js';
 import { CONFIG_FLAGS, loadCommandConfig, setupLogging } from './common.js';
+import { ParsedConfigOut } from './config-fd.js';
 
 /** spec declares `lifeboat replicate`. */
 export const spec: CommandSpec = {
@@ -286,38 +287,6 @@ function waitForStart(fd: number): Promise<boolean> {
     pipe.once('end', () => done(false));
     pipe.once('error', () => done(false));
   });
-}
-
-/**
- * ParsedConfigOut writes the parsed config on a descriptor, once, and closes it (`-config-fd`).
- * Best effort: a reader that gets nothing parses the file itself.
- */
-class ParsedConfigOut {
-  private open = true;
-
-  constructor(private readonly fd: number) {}
-
-  /** write sends the parsed config as one JSON text, then closes the descriptor. */
-  readonly write = (parsed: ParsedText): void => {
-    if (!this.open) return;
-    try {
-      fs.writeSync(this.fd, JSON.stringify(parsed));
-    } catch {
-      // The reader is gone or its pipe is full: it reads the file itself.
-    }
-    this.close();
-  };
-
-  /** close closes the descriptor if still open: the reader sees the end, with or without a config. */
-  readonly close = (): void => {
-    if (!this.open) return;
-    this.open = false;
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // Already closed (not ours to report).
-    }
-  };
 }
 
 /** notifyReady writes the readiness newline on `fd` and closes it (s6 notification-fd). */

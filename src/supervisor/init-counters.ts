@@ -14,6 +14,7 @@ export interface RestoreRecord {
 export class InitCounters {
   /** restarts counts each service's restarts (the replicator's as `replicate`). */
   readonly restarts = new Map<string, number>();
+  /** restores are the databases restored at boot, in the order they finished. */
   readonly restores: RestoreRecord[] = [];
 
   /** restarted counts one restart of `service`. */

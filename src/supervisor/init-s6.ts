@@ -51,10 +51,12 @@ export interface S6rcStart {
 export async function startS6rc(knobs: Knobs, t0: number, opts: Omit<S6rcRunOptions, 'prefix' | 'downGraceMs'> & { onTree?: (tree: S6rcTree) => void }): Promise<S6rcStart> {
   // The tree's code (reading, planning, running: ~1 MB resident) is loaded only for a tree.
   if (!hasS6rcTree(knobs)) return {};
-  const [{ findExeclineb, readS6rcTree }, { S6rcTree }] = await Promise.all([import('./s6rc-dir.js'), import('./s6rc-run.js')]);
   let def;
+  let S6rcTree;
   try {
-    def = readS6rcTree(knobs.s6OverlayDir, findExeclineb(), opts.log);
+    const [dir, run] = await Promise.all([import('./s6rc-dir.js'), import('./s6rc-run.js')]);
+    S6rcTree = run.S6rcTree;
+    def = dir.readS6rcTree(knobs.s6OverlayDir, dir.findExeclineb(), opts.log);
   } catch (err) {
     return { failure: errorMessage(err) };
   }

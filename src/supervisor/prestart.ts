@@ -33,6 +33,8 @@ export interface PrestartOptions {
 export class Prestarted {
   private child: ChildProcess | undefined;
   private shown = false;
+  /** configText is what the config pipe held at its end (read from the spawn on, so an early end is not missed). */
+  private readonly configText: Promise<string | undefined>;
 
   private constructor(
     child: ChildProcess,
@@ -40,7 +42,7 @@ export class Prestarted {
   ) {
     this.child = child;
     this.startPipe(child)?.on('error', () => {});
-    configPipe(child)?.on('error', () => {});
+    this.configText = readToEnd(configPipe(child));
   }
 
   /** spawn starts `command -start-fd 4` as the service would be (own process group, same stdio, output prefixed). */
@@ -62,29 +64,23 @@ export class Prestarted {
   /**
    * parsedConfig resolves with what the process wrote on its config pipe (the config file,
    * parsed: config/load.ts ParsedText, as JSON text), or undefined when it wrote nothing
-   * (no file, or one that does not parse), is gone, or took longer than `timeoutMs`. The
-   * caller then parses the file itself.
+   * (no file, or one that does not parse), is gone, took longer than `timeoutMs`, or
+   * `abort` fired first. The caller then parses the file itself.
    */
-  parsedConfig(timeoutMs: number): Promise<string | undefined> {
-    const pipe = this.child && configPipe(this.child);
-    if (!pipe) return Promise.resolve(undefined);
-    return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      let settled = false;
-      const done = (text: string | undefined): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        pipe.removeAllListeners('data');
-        pipe.destroy();
-        resolve(text === '' ? undefined : text);
-      };
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      pipe.on('data', (chunk: Buffer) => chunks.push(chunk));
-      pipe.once('end', () => done(Buffer.concat(chunks).toString('utf8')));
-      pipe.once('close', () => done(undefined));
-      pipe.on('error', () => done(undefined));
+  async parsedConfig(timeoutMs: number, abort?: AbortSignal): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), timeoutMs);
+      onAbort = () => resolve(undefined);
+      if (abort?.aborted) resolve(undefined);
+      abort?.addEventListener('abort', onAbort, { once: true });
     });
+    const text = await Promise.race([this.configText, late]);
+    clearTimeout(timer);
+    if (onAbort) abort?.removeEventListener('abort', onAbort);
+    if (this.child) configPipe(this.child)?.destroy();
+    return text;
   }
 
   /** showOutput starts copying the process's output to the init's, prefixed; once, and at the latest when taken or discarded. */
@@ -120,4 +116,23 @@ export class Prestarted {
 /** configPipe is the read end of a prestarted process's config descriptor. */
 function configPipe(child: ChildProcess): Readable | undefined {
   return ((child.stdio as unknown[])[CONFIG_FD] ?? undefined) as Readable | undefined;
+}
+
+/** readToEnd collects a pipe until its end: the text, or undefined when empty, closed without an end, or failed. */
+function readToEnd(pipe: Readable | undefined): Promise<string | undefined> {
+  if (!pipe) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let ended = false;
+    pipe.on('data', (chunk: Buffer) => chunks.push(chunk));
+    pipe.once('end', () => {
+      ended = true;
+      const text = Buffer.concat(chunks).toString('utf8');
+      resolve(text === '' ? undefined : text);
+    });
+    pipe.once('close', () => {
+      if (!ended) resolve(undefined);
+    });
+    pipe.on('error', () => resolve(undefined));
+  });
 }

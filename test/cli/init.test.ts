@@ -29,46 +29,76 @@ describe('lifeboat init: command line', () => {
 });
 
 /**
- * yamlLoaders runs the init with a config (a file replica, the app `exit-with.js 0`) under
- * NODE_DEBUG=module, which has every process print its CommonJS loads, on a database of 10
- * rows, and returns the pids
- * that loaded the YAML library, the init's own pid and the run's exit code.
+ * YAML_PROBE is a module every Node process of a run preloads (NODE_OPTIONS=--require): at
+ * exit it appends `PID true|false` to the file named by $YAML_PROBE_OUT, true when the YAML
+ * library is among the modules it loaded.
  */
-async function yamlLoaders(configText: (dir: string) => string, env: NodeJS.ProcessEnv): Promise<{ init: number; loaders: number[]; code: number | null; dir: string }> {
+const YAML_PROBE = `
+const fs = require('node:fs');
+process.on('exit', () => {
+  const yaml = Object.keys(require.cache).some((k) => k.includes('/node_modules/yaml/'));
+  fs.appendFileSync(process.env.YAML_PROBE_OUT, process.pid + ' ' + yaml + '\\n');
+});
+`;
+
+/** ConfigRun is how one init run read its config: who loaded the YAML library, and what the init logged. */
+interface ConfigRun {
+  init: number;
+  loaders: number[];
+  probed: number;
+  code: number | null;
+  lines: string[];
+}
+
+/**
+ * yamlLoaders runs the init with a config (a file replica, the app `exit-with.js 0`) on a
+ * database of 10 rows, every process of the run preloading YAML_PROBE.
+ */
+async function yamlLoaders(configText: (dir: string) => string, env: NodeJS.ProcessEnv): Promise<ConfigRun> {
   const dir = tmpDir('lifeboat-init-config-');
   const config = path.join(dir, 'lifeboat.yml');
   fs.writeFileSync(config, configText(dir));
+  const probe = path.join(dir, 'yaml-probe.cjs');
+  fs.writeFileSync(probe, YAML_PROBE);
+  const out = path.join(dir, 'yaml-probe.out');
   const db = openWAL(path.join(dir, 'app.db'));
   insertRows(db, 10);
   db.close();
-  const run = await startInit(['-config', config, 'exit-with.js', '0'], { env: { NODE_DEBUG: 'module', ...env } });
+  const run = await startInit(['-config', config, 'exit-with.js', '0'], {
+    env: { NODE_OPTIONS: `--require ${probe}`, YAML_PROBE_OUT: out, ...env },
+  });
   const { code } = await run.done;
-  const loaders = [...run.raw().matchAll(/MODULE (\d+): .*node_modules\/yaml\/dist\/index\.js/g)].map((m) => Number(m[1]));
-  return { init: run.pid, loaders: [...new Set(loaders)], code, dir };
+  const probed = fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
+  const loaders = probed.filter(([, yaml]) => yaml === 'true').map(([pid]) => Number(pid));
+  return { init: run.pid, loaders, probed: probed.length, code, lines: run.lines() };
 }
 
 describe('lifeboat init: the config file, parsed once', () => {
   const config = (dir: string): string =>
-    `# the replica is in \${REPLICA_DIR}; logs: \${LIFEBOAT_LOG_TIMESTAMPS}\ndbs:\n  - path: ${dir}/app.db\n    replicas:\n      - path: \${REPLICA_DIR}\n`;
+    `logging:\n  level: debug\ndbs:\n  - path: ${dir}/app.db\n    replicas:\n      - path: \${REPLICA_DIR}\n`;
 
   it("takes the prestarted replicator's parse: the init itself never loads the YAML library", async () => {
     const replica = path.join(tmpDir('lifeboat-init-replica-'), 'replica');
-    // Unprefixed: the replicator writes to our output directly. Prefixed, NODE_DEBUG's
-    // thousands of lines could fill its output pipe, which the init reads only once it has
-    // the config (its format); the init would then parse the file itself after 5 s.
-    const r = await yamlLoaders(config, { REPLICA_DIR: replica, LIFEBOAT_LOG_PREFIX: '0' });
+    const r = await yamlLoaders(config, { REPLICA_DIR: replica });
     expect(r.code).toBe(0);
+    // The init, the replicator and the app at least wrote their line; the replicator parsed the file.
+    expect(r.probed).toBeGreaterThanOrEqual(3);
     expect(r.loaders.length).toBeGreaterThan(0);
     expect(r.loaders).not.toContain(r.init);
+    expect(r.lines.some((l) => /^DEBUG config \S+ parsed by the replicator$/.test(l)), r.lines.join('\n')).toBe(true);
     // The expanded text was the one used: the database went to the replica it names.
     expect(fs.readdirSync(path.join(replica, 'generations')).length).toBe(1);
   });
 
   it('parses the file itself when the text expands otherwise for the replicator (its output prefixed: no timestamps of its own)', async () => {
     const replica = path.join(tmpDir('lifeboat-init-replica-'), 'replica');
-    const r = await yamlLoaders(config, { REPLICA_DIR: replica, LIFEBOAT_LOG_PREFIX: '1', LIFEBOAT_LOG_TIMESTAMPS: '1' });
+    // Prefixed output: the replicator runs with LIFEBOAT_LOG_TIMESTAMPS=0, so this comment expands otherwise there.
+    const withTimestamps = (dir: string): string => `# logs: \${LIFEBOAT_LOG_TIMESTAMPS}\n${config(dir)}`;
+    const r = await yamlLoaders(withTimestamps, { REPLICA_DIR: replica, LIFEBOAT_LOG_PREFIX: '1', LIFEBOAT_LOG_TIMESTAMPS: '1' });
     expect(r.code).toBe(0);
     expect(r.loaders).toContain(r.init);
+    const why = /^DEBUG config \S+ parsed here: the replicator parsed other text \(its environment differs\)$/;
+    expect(r.lines.some((l) => why.test(l)), r.lines.join('\n')).toBe(true);
     expect(fs.readdirSync(path.join(replica, 'generations')).length).toBe(1);
   });
 });

@@ -45,4 +45,27 @@ describe('Prestarted', () => {
     const spawned = trackSpawns();
     await waitUntil(() => spawned.size === 0, { what: 'the three processes to exit' });
   });
+
+  it('parsedConfig sees an end that came before it was asked (the process closed fd 5 and exited): no wait', async () => {
+    const p = prestart('require("fs").closeSync(5)');
+    const spawned = trackSpawns();
+    const [pid] = [...spawned];
+    await waitUntil(() => !spawned.has(pid), { what: `the process ${pid} to exit` });
+    const t0 = Date.now();
+    expect(await p.parsedConfig(10_000)).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    p.discard();
+  });
+
+  it('parsedConfig ends when its abort signal fires, long before its time limit', async () => {
+    const p = prestart('require("fs").readSync(4, Buffer.alloc(8))');
+    const stop = new AbortController();
+    const t0 = Date.now();
+    setTimeout(() => stop.abort(), 100);
+    expect(await p.parsedConfig(60_000, stop.signal)).toBeUndefined();
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    p.discard();
+    const spawned = trackSpawns();
+    await waitUntil(() => spawned.size === 0, { what: 'the process to exit' });
+  });
 });

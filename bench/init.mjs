@@ -49,10 +49,14 @@ function rssMB(pid) {
   return { rss: kb('VmRSS'), anon: kb('RssAnon') };
 }
 
+/** made are the run dirs scenarioArgs created, removed when the bench ends. */
+const made = [];
+
 /** scenarioArgs prepares a fresh dir for one run and returns the init's flags. */
 function scenarioArgs(kind) {
   if (kind === 'none') return [];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeboat-bench-'));
+  made.push(dir);
   const db = path.join(dir, 'app.db');
   fs.writeFileSync(path.join(dir, 'lifeboat.yml'), `dbs:\n  - path: ${db}\n    replicas:\n      - path: ${dir}/replica\n`);
   if (kind === 'replicator') {
@@ -117,11 +121,15 @@ const flags = NODE_FLAGS.length ? `, init node flags: ${NODE_FLAGS.join(' ')}` :
 console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${RUNS} runs each (RSS: median of ${Math.min(RUNS, 3)})${flags}\n`);
 console.log('| scenario | start → app exec (median, min–max) | init RSS idle (of which private) |');
 console.log('|---|---|---|');
-for (const [kind, label] of SCENARIOS) {
-  try {
-    const r = await measure(kind);
-    console.log(`| ${label} | ${r.time.toFixed(0)} ms (${r.timeMin.toFixed(0)}–${r.timeMax.toFixed(0)}) | ${r.rss.toFixed(1)} MB (${r.anon.toFixed(1)} MB) |`);
-  } catch (err) {
-    console.log(`| ${label} | failed: ${String(err.message).split('\n')[0]} | |`);
+try {
+  for (const [kind, label] of SCENARIOS) {
+    try {
+      const r = await measure(kind);
+      console.log(`| ${label} | ${r.time.toFixed(0)} ms (${r.timeMin.toFixed(0)}–${r.timeMax.toFixed(0)}) | ${r.rss.toFixed(1)} MB (${r.anon.toFixed(1)} MB) |`);
+    } catch (err) {
+      console.log(`| ${label} | failed: ${String(err.message).split('\n')[0]} | |`);
+    }
   }
+} finally {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
 }

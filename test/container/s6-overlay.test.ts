@@ -175,9 +175,11 @@ describe.skipIf(reason !== undefined)(`s6-overlay trees in the image${reason ? `
   }, 3 * MINUTE);
 
   it('S6_KILL_GRACETIME=0: a service that ignores SIGTERM past S6_SERVICES_GRACETIME is SIGKILLed at once, before the final sync', async () => {
-    const tree = writeTree({ 'stubborn/run': "trap '' TERM\necho stubborn trapped TERM\nwhile :; do sleep 0.05; done" });
+    const tree = writeTree({ 'stubborn/run': "trap '' TERM\necho stubborn trapped TERM\ntouch /tmp/trapped\nwhile :; do sleep 0.05; done" });
     const env = { ...NO_CONFIG, S6_KILL_GRACETIME: '0', S6_SERVICES_GRACETIME: '500' };
-    const r = await runOnce({ entrypoint: ['/init'], command: ['sh', '-c', 'sleep 1'], env, volumes: { [tree]: '/etc/services.d:ro' } });
+    // The app ends once the service ignores SIGTERM (/tmp/trapped, made after the trap).
+    const app = 'i=0; while [ ! -e /tmp/trapped ]; do i=$((i + 1)); [ "$i" -gt 1500 ] && exit 1; sleep 0.02; done';
+    const r = await runOnce({ entrypoint: ['/init'], command: ['sh', '-c', app], env, volumes: { [tree]: '/etc/services.d:ro' } });
     expect(r.exitCode, r.output).toBe(0);
     inOrder(r.output, [
       /^stubborn \| stubborn trapped TERM$/,

@@ -228,9 +228,11 @@ describe.concurrent('lifeboat init: log/ and the leftovers', () => {
 
   it('S6_KILL_GRACETIME=0: a leftover that ignores SIGTERM is killed at once; a service without timeout-kill is left to it', async () => {
     const services = tmpDir();
-    makeService(services, 'stubborn', "trap '' TERM\necho trapped\nwhile :; do sleep 0.05; done", { finish: 'echo finish ran' });
+    const trapped = path.join(tmpDir(), 'trapped');
+    makeService(services, 'stubborn', `trap '' TERM\necho yes > '${trapped}'\nwhile :; do sleep 0.05; done`, { finish: 'echo finish ran' });
     const env = { S6_KILL_GRACETIME: '0', S6_SERVICES_GRACETIME: '300', LIFEBOAT_KILL_GRACETIME: '', LIFEBOAT_SERVICES_GRACETIME: '' };
-    const r = await runInit(['-services', services, 'sh', '-c', 'sleep 0.5'], { env });
+    // The app ends once the service ignores SIGTERM: a stop before that would simply end it.
+    const r = await runInit(['-services', services, 'sh', '-c', waitForFileSh(trapped, 30)], { env });
     expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(/WARN service still running after LIFEBOAT_SERVICES_GRACETIME: left to the final kill, before the final sync service=stubborn grace_ms=300/);
     expect(r.output).toMatch(/WARN ending services left running before the final sync services=stubborn grace_ms=0/);
@@ -248,7 +250,8 @@ describe.concurrent('lifeboat init: log/ and the leftovers', () => {
     const look = `if kill -0 "$(cat '${pidFile}')" 2>/dev/null; then echo alive > '${state}'; else echo ended > '${state}'; fi`;
     writeScript(path.join(finish, '10-look'), `${look}\n(${waitForFileSh(finished, 3)})\nexit 0`);
     const env = { LIFEBOAT_SERVICES_GRACETIME: '300', LIFEBOAT_KILL_GRACETIME: '200', LIFEBOAT_CONT_FINISH_DIR: finish };
-    const r = await runInit(['-services', services, 'true'], { env });
+    // The app ends once the service ignores SIGTERM (its pid file is written after the trap).
+    const r = await runInit(['-services', services, 'sh', '-c', waitForFileSh(pidFile, 30)], { env });
     expect(r.code, r.output).toBe(0);
     expect(r.output).toMatch(/left to the final kill, before the final sync service=stubborn/);
     expect(r.output).toMatch(/WARN ending services left running before the final sync services=stubborn grace_ms=200/);

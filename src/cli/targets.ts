@@ -130,7 +130,7 @@ export function dbUpdatedAt(dbPath: string): Date | undefined {
   let t: number | undefined;
   for (const p of [dbPath, `${dbPath}-wal`]) {
     try {
-      const m = fs.statSync(p).mtimeMs;
+      const m = Number(fs.statSync(p, { bigint: true }).mtimeNs / 1_000_000n);
       if (t === undefined || m > t) t = m;
     } catch {
       if (p === dbPath) return undefined;

@@ -6,7 +6,7 @@
  * through; nothing is held in memory whole.
  */
 import { randomHex } from '../../random.js';
-import type { Dirent, Stats } from 'node:fs';
+import type { BigIntStats, Dirent } from 'node:fs';
 import { fs } from '../../builtin.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -28,6 +28,22 @@ const STAT_BATCH = 64;
 
 /** DELETE_CONCURRENCY bounds parallel unlinks. */
 const DELETE_CONCURRENCY = 32;
+
+/** Stored is what a listing tells of a stored file: its size and when it was last written. */
+interface Stored {
+  size: number;
+  createdAt: Date;
+}
+
+/**
+ * storedOf reads a file's size and mtime from nanosecond stats, the mtime cut (not rounded)
+ * to the millisecond: Node's own `mtime` rounds, so a file written in a second's last half
+ * millisecond would list in the next second, where Litestream (and Go's RFC 3339) says the
+ * one it was written in.
+ */
+export function storedOf(st: BigIntStats): Stored {
+  return { size: Number(st.size), createdAt: new Date(Number(st.mtimeNs / 1_000_000n)) };
+}
 
 /** isMissingFileReplica reports a file replica whose directory does not exist (a mistyped path lists as empty). */
 export function isMissingFileReplica(client: ReplicaClient): boolean {
@@ -59,7 +75,7 @@ export class FileReplicaClient implements ReplicaClient {
       const index = parseSnapshotName(e.name);
       if (index === undefined || !e.isFile()) continue;
       const st = await this.stat('list', `${dir}/${e.name}`);
-      if (st) yield { generation, index, size: st.size, createdAt: st.mtime };
+      if (st) yield { generation, index, ...st };
     }
   }
 
@@ -77,13 +93,13 @@ export class FileReplicaClient implements ReplicaClient {
       signal?.throwIfAborted();
       const batch = files.slice(i, i + STAT_BATCH);
       const stats = await Promise.all(batch.map((f) => this.stat('list', `${dir}/${f.name}`)));
-      for (const [k, st] of stats.entries()) if (st) yield { generation, ...batch[k].parsed, size: st.size, createdAt: st.mtime };
+      for (const [k, st] of stats.entries()) if (st) yield { generation, ...batch[k].parsed, ...st };
     }
   }
 
   async writeSnapshot(generation: string, index: number, body: WriteBody, signal?: AbortSignal): Promise<SnapshotInfo> {
     const st = await this.write('write snapshot', snapshotKey(checkGeneration('write snapshot', generation), index), body, signal);
-    return { generation, index, size: st.size, createdAt: st.mtime };
+    return { generation, index, ...st };
   }
 
   async readSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<Readable> {
@@ -93,7 +109,7 @@ export class FileReplicaClient implements ReplicaClient {
   async writeWALSegment(pos: Pos, body: WriteBody, signal?: AbortSignal): Promise<WALSegmentInfo> {
     const rel = walSegmentKey(checkGeneration('write wal', pos.generation), pos.index, pos.offset);
     const st = await this.write('write wal', rel, body, signal);
-    return { generation: pos.generation, index: pos.index, offset: pos.offset, size: st.size, createdAt: st.mtime };
+    return { generation: pos.generation, index: pos.index, offset: pos.offset, ...st };
   }
 
   async readWALSegment(pos: Pos, signal?: AbortSignal): Promise<Readable> {
@@ -212,11 +228,11 @@ export class FileReplicaClient implements ReplicaClient {
     }
   }
 
-  /** stat returns a file's stats, or undefined if it vanished since the listing. */
-  private async stat(op: string, rel: string): Promise<Stats | undefined> {
+  /** stat returns a file's size and mtime, or undefined if it vanished since the listing. */
+  private async stat(op: string, rel: string): Promise<Stored | undefined> {
     await this.refuseLinks(op, rel);
     try {
-      return await fsp.stat(this.path(rel));
+      return storedOf(await fsp.stat(this.path(rel), { bigint: true }));
     } catch (err) {
       if (errCode(err) === 'ENOENT') return undefined;
       throw new ReplicaError(op, rel, err);
@@ -249,7 +265,7 @@ export class FileReplicaClient implements ReplicaClient {
   }
 
   /** write stores `body` at `rel` durably: tmp file, fsync, rename, fsync of the directory. */
-  private async write(op: string, rel: string, body: WriteBody, signal?: AbortSignal): Promise<Stats> {
+  private async write(op: string, rel: string, body: WriteBody, signal?: AbortSignal): Promise<Stored> {
     signal?.throwIfAborted();
     await this.refuseLinks(op, rel, false, true);
     const file = this.path(rel);
@@ -266,7 +282,7 @@ export class FileReplicaClient implements ReplicaClient {
       }
       await fsp.rename(tmp, file);
       await fsyncDir(path.dirname(file));
-      return await fsp.stat(file);
+      return storedOf(await fsp.stat(file, { bigint: true }));
     } catch (err) {
       await fsp.rm(tmp, { force: true }).catch(() => {});
       if (signal?.aborted) throw signal.reason;

@@ -75,8 +75,23 @@ describe('FileReplicaClient', () => {
       `generations/${gen}/snapshots/0000001f.snapshot.lz4`,
       `generations/${gen}/wal/0000001f_00004080.wal.lz4`,
     ]);
-    const st = fs.statSync(path.join(root, `generations/${gen}/snapshots/0000001f.snapshot.lz4`));
-    expect((await collect(c.snapshots(gen)))[0].createdAt.getTime()).toBe(st.mtime.getTime());
+    const st = fs.statSync(path.join(root, `generations/${gen}/snapshots/0000001f.snapshot.lz4`), { bigint: true });
+    expect((await collect(c.snapshots(gen)))[0].createdAt.getTime()).toBe(Number(st.mtimeNs / 1_000_000n));
+  });
+
+  test('a file written in the last half millisecond of a second lists in that second (cut, as Litestream), not the next (rounded)', async () => {
+    const root = tmpDir();
+    const c = new FileReplicaClient(root);
+    const gen = 'a1b2c3d4e5f60718';
+    await c.writeSnapshot(gen, 0, Buffer.from('snap'));
+    await c.writeWALSegment({ generation: gen, index: 0, offset: 0 }, Readable.from([Buffer.from('wal')]));
+    const late = 1_700_000_045.9996; // 45.9996 s past the minute: Node's own mtime rounds it to 46.000
+    for (const f of walk(root)) fs.utimesSync(path.join(root, f), late, late);
+    const [snap] = await collect(c.snapshots(gen));
+    const [seg] = await collect(c.walSegments(gen));
+    expect(fs.statSync(path.join(root, `generations/${gen}/snapshots/00000000.snapshot.lz4`)).mtime.toISOString()).toBe('2023-11-14T22:14:06.000Z');
+    expect(snap.createdAt.toISOString()).toBe('2023-11-14T22:14:05.999Z');
+    expect(seg.createdAt.toISOString()).toBe('2023-11-14T22:14:05.999Z');
   });
 
   test('listings ignore .tmp files, foreign names and stray entries', async () => {

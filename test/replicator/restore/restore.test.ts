@@ -198,8 +198,8 @@ describe('restore -timestamp', () => {
       await sleep(1100);
     }
     // a time after the newest file is outside the generation (as in the reference): use the last file's own time
-    const last = fs.statSync(path.join(dir, 'replica', 'generations', GEN, 'wal', '00000002_00000000.wal.lz4')).mtime;
-    marks[2] = last.getTime();
+    const last = fs.statSync(path.join(dir, 'replica', 'generations', GEN, 'wal', '00000002_00000000.wal.lz4'), { bigint: true }).mtimeNs;
+    marks[2] = Number(last / 1_000_000n);
     await expect(restore({ replicas: [{ name: 'file', client }], outputPath: path.join(dir, 'y'), timestamp: new Date(marks[2] + 1000) })).rejects.toThrow(/no generation covers .* spans/);
     for (let k = 0; k < 3; k++) {
       const out = path.join(dir, `at-${k}.db`);

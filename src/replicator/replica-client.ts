@@ -4,7 +4,7 @@
  * (`layout.ts`); positions, compression and retention live above it. Every method takes
  * an AbortSignal; failures are ReplicaError (op, key), with `notFound` for missing objects.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Pos } from './pos.js';
 
 /** SnapshotInfo describes one stored snapshot (`size` is the stored, compressed size). */
@@ -27,6 +27,18 @@ export interface WALSegmentInfo {
 /** WriteBody is what a client uploads: whole bytes (small) or a stream (snapshots, big segments). */
 export type WriteBody = Uint8Array | Readable;
 
+/**
+ * ReadBody is what a client hands back for a stored object: its bytes whole (a small
+ * object a client can read at once: no stream machinery per object, which is most of the
+ * cost of reading thousands of small segments) or a stream (large objects, network bodies).
+ */
+export type ReadBody = Uint8Array | Readable;
+
+/** bodyStream gives a ReadBody as a byte stream. */
+export function bodyStream(body: ReadBody): Readable {
+  return body instanceof Readable ? body : Readable.from([Buffer.from(body.buffer, body.byteOffset, body.byteLength)], { objectMode: false });
+}
+
 /** ReplicaClient stores one replica's generations, snapshots and WAL segments. */
 export interface ReplicaClient {
   /** type is the backend name: `file` or `s3`. */
@@ -47,14 +59,14 @@ export interface ReplicaClient {
   /** writeSnapshot stores a compressed snapshot; a reader never sees a partial one. */
   writeSnapshot(generation: string, index: number, body: WriteBody, signal?: AbortSignal): Promise<SnapshotInfo>;
 
-  /** readSnapshot opens a stored snapshot's compressed bytes. */
-  readSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<Readable>;
+  /** readSnapshot opens a stored snapshot's compressed bytes (whole when small). */
+  readSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<ReadBody>;
 
   /** writeWALSegment stores a compressed WAL segment at `pos`; a reader never sees a partial one. */
   writeWALSegment(pos: Pos, body: WriteBody, signal?: AbortSignal): Promise<WALSegmentInfo>;
 
-  /** readWALSegment opens a stored WAL segment's compressed bytes. */
-  readWALSegment(pos: Pos, signal?: AbortSignal): Promise<Readable>;
+  /** readWALSegment opens a stored WAL segment's compressed bytes (whole when small). */
+  readWALSegment(pos: Pos, signal?: AbortSignal): Promise<ReadBody>;
 
   /** deleteSnapshot removes one snapshot; a missing one is not an error. */
   deleteSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<void>;

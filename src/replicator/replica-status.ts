@@ -16,6 +16,7 @@ import { metaDir, shadowWALPath } from './layout.js';
 import { createFrameDecoder } from './lz4/index.js';
 import { readGeneration } from './meta.js';
 import { comparePos, type Pos } from './pos.js';
+import { bodyStream } from './replica-client.js';
 import { shadowIndexes } from './shadow.js';
 import { emptyReplica, posJSON, type DbStatus, type ReplicaStatus } from './status.js';
 
@@ -81,7 +82,7 @@ async function generationEnd(r: NamedClient, gen: GenerationSummary, signal: Abo
   if (!seg || seg.index < snap.index) return { generation: gen.generation, index: snap.index, offset: 0 };
   let n = 0;
   const body = await r.client.readWALSegment({ generation: gen.generation, index: seg.index, offset: seg.offset }, signal);
-  await pipeline(body, createFrameDecoder(), async (src: AsyncIterable<Buffer>) => {
+  await pipeline(bodyStream(body), createFrameDecoder(), async (src: AsyncIterable<Buffer>) => {
     for await (const chunk of src) n += chunk.length;
   });
   return { generation: gen.generation, index: seg.index, offset: seg.offset + n };

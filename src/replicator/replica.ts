@@ -14,7 +14,7 @@ import { walSegmentKey } from './layout.js';
 import { processTrimmer } from './memory.js';
 import { Lz4Error, createFrameDecoder, createFrameEncoder, encodeFrameInSteps } from './lz4/index.js';
 import { type Pos, comparePos, formatPos, hex8 } from './pos.js';
-import type { ReplicaClient, SnapshotInfo } from './replica-client.js';
+import { type ReplicaClient, type SnapshotInfo, bodyStream } from './replica-client.js';
 import { enforceRetention } from './retention.js';
 import { ReplicaStats } from './stats.js';
 import { Throttle } from './throttle.js';
@@ -357,7 +357,7 @@ export class Replica {
   private async segmentLength(pos: Pos): Promise<number> {
     let n = 0;
     const body = await this.client.readWALSegment(pos);
-    await pipeline(body, createFrameDecoder(), async (src: AsyncIterable<Buffer>) => {
+    await pipeline(bodyStream(body), createFrameDecoder(), async (src: AsyncIterable<Buffer>) => {
       for await (const chunk of src) n += chunk.length;
     });
     return n;

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import { ReplicaError, isNotFound } from '../../src/errors.js';
 import { newGeneration, type Pos } from '../../src/replicator/pos.js';
-import type { ReplicaClient } from '../../src/replicator/replica-client.js';
+import type { ReadBody, ReplicaClient } from '../../src/replicator/replica-client.js';
 
 /** MakeClient returns a client on an empty replica and a cleanup for it. */
 export type MakeClient = () => Promise<{ client: ReplicaClient; cleanup(): Promise<void> }>;
@@ -20,8 +20,9 @@ export async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-/** readAll reads a stream to the end. */
-export async function readAll(stream: Readable): Promise<Buffer> {
+/** readAll reads a body to the end (a body handed over whole is already read). */
+export async function readAll(stream: ReadBody): Promise<Buffer> {
+  if (!(stream instanceof Readable)) return Buffer.from(stream);
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);

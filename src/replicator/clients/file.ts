@@ -2,8 +2,8 @@
  * file: the directory backend of ReplicaClient. The layout maps onto directories under
  * `root`; a write goes to `<name>.tmp`, is fsynced, renamed into place and its directory
  * fsynced, so a reader never sees a partial file and a crash leaves at most a `.tmp`
- * (ignored by listings, overwritten by the next write of that name). Bodies stream
- * through; nothing is held in memory whole.
+ * (ignored by listings, overwritten by the next write of that name). Large bodies stream
+ * through; an object of 1 MB or less is read whole, in one read.
  */
 import { randomHex } from '../../random.js';
 import type { BigIntStats, Dirent } from 'node:fs';
@@ -15,13 +15,16 @@ import { ReplicaError } from '../../errors.js';
 import { fsyncDir } from '../../fsync.js';
 import { GENERATIONS_DIR, claimsKey, generationKey, isClaimName, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
 import { isGeneration, type Pos } from '../pos.js';
-import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
+import type { ReadBody, ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
 import { checkGeneration, claimKey, LEGACY_LAYOUT_MESSAGE } from './common.js';
 import { FolderLooks, LinkFound } from './file-links.js';
 
-/** READ_CHUNK and MIN_READ bound the reads a stored object streams through (read: the stream's highWaterMark, sized to the object). */
+/**
+ * READ_CHUNK: an object of this many bytes or fewer is read whole, in one positional read
+ * (no stream machinery per object); a larger one streams through in reads of this size.
+ * Either way a read holds at most this much.
+ */
 const READ_CHUNK = 1 << 20;
-const MIN_READ = 1 << 16;
 
 /** STAT_BATCH is how many files a listing stats at once. */
 const STAT_BATCH = 64;
@@ -102,7 +105,7 @@ export class FileReplicaClient implements ReplicaClient {
     return { generation, index, ...st };
   }
 
-  async readSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<Readable> {
+  async readSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<ReadBody> {
     return this.read('read snapshot', snapshotKey(checkGeneration('read snapshot', generation), index), signal);
   }
 
@@ -112,7 +115,7 @@ export class FileReplicaClient implements ReplicaClient {
     return { generation: pos.generation, index: pos.index, offset: pos.offset, ...st };
   }
 
-  async readWALSegment(pos: Pos, signal?: AbortSignal): Promise<Readable> {
+  async readWALSegment(pos: Pos, signal?: AbortSignal): Promise<ReadBody> {
     return this.read('read wal', walSegmentKey(checkGeneration('read wal', pos.generation), pos.index, pos.offset), signal);
   }
 
@@ -239,7 +242,8 @@ export class FileReplicaClient implements ReplicaClient {
     }
   }
 
-  private async read(op: string, rel: string, signal?: AbortSignal): Promise<Readable> {
+  /** read returns a stored object's bytes: whole up to READ_CHUNK, else as a stream. */
+  private async read(op: string, rel: string, signal?: AbortSignal): Promise<ReadBody> {
     signal?.throwIfAborted();
     await this.refuseLinks(op, rel);
     let fh: fsp.FileHandle;
@@ -249,18 +253,27 @@ export class FileReplicaClient implements ReplicaClient {
       if (errCode(err) === 'ENOENT') throw new ReplicaError(op, rel, 'not found', { notFound: true });
       throw new ReplicaError(op, rel, err);
     }
-    // The stream owns the handle from here: it closes it at the end, on an error, and when
-    // the reader destroys it early (a generator over the handle would not run its `finally`
-    // if never started, leaving the handle to the garbage collector: an error in Node 26).
-    let size: number;
+    let whole: Buffer | undefined;
     try {
-      size = (await fh.stat()).size;
+      const size = (await fh.stat()).size;
+      if (size <= READ_CHUNK) whole = await readWhole(fh, size);
     } catch (err) {
       await fh.close();
       throw new ReplicaError(op, rel, err);
     }
-    // A stored object is written once, whole (a rename into place): reads sized to it.
-    const stream = fh.createReadStream({ highWaterMark: Math.max(MIN_READ, Math.min(READ_CHUNK, size)) });
+    if (whole) {
+      try {
+        await fh.close();
+      } catch (err) {
+        throw new ReplicaError(op, rel, err);
+      }
+      signal?.throwIfAborted();
+      return whole;
+    }
+    // The stream owns the handle from here: it closes it at the end, on an error, and when
+    // the reader destroys it early (a generator over the handle would not run its `finally`
+    // if never started, leaving the handle to the garbage collector: an error in Node 26).
+    const stream = fh.createReadStream({ highWaterMark: READ_CHUNK });
     return signal ? addAbortSignal(signal, stream) : stream;
   }
 
@@ -298,6 +311,18 @@ export class FileReplicaClient implements ReplicaClient {
       if (errCode(err) !== 'ENOENT') throw new ReplicaError(op, rel, err);
     }
   }
+}
+
+/** readWhole reads the first `size` bytes of an open file (fewer if it ends before). */
+async function readWhole(fh: fsp.FileHandle, size: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(size);
+  let n = 0;
+  while (n < size) {
+    const { bytesRead } = await fh.read(buf, n, size - n, n);
+    if (bytesRead === 0) break;
+    n += bytesRead;
+  }
+  return n === size ? buf : buf.subarray(0, n);
 }
 
 function errCode(err: unknown): unknown {

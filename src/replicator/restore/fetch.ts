@@ -1,15 +1,16 @@
 /**
  * fetch: download and decompress one stored piece into a file — the snapshot into the
  * database file being built, or one WAL segment at its offset in its index's file
- * (assembly.ts verifies the index once all its segments have landed). Nothing is held in
- * memory whole: bodies stream through the LZ4 decoder to positional file writes.
+ * (assembly.ts verifies the index once all its segments have landed). Nothing large is
+ * held in memory whole: bodies stream through the LZ4 decoder to positional file writes,
+ * or arrive whole when a client reads a small object at once (at most 1 MB, file replicas).
  */
 import { fs } from '../../builtin.js';
 import fsp from 'node:fs/promises';
-import { addAbortSignal, type Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FrameReader, Lz4Error } from '../lz4/index.js';
-import type { ReplicaClient, SnapshotInfo, WALSegmentInfo } from '../replica-client.js';
+import type { ReadBody, ReplicaClient, SnapshotInfo, WALSegmentInfo } from '../replica-client.js';
 import { snapshotName } from '../layout.js';
 import { errorMessage, ReplicaError } from '../../errors.js';
 import { CorruptError } from './errors.js';
@@ -132,7 +133,7 @@ async function startingOver<T>(name: string, ctx: FetchContext, once: (attemptCt
 }
 
 /** open starts a download, naming the piece in its error. */
-async function open(name: string, fn: () => Promise<Readable>): Promise<Readable> {
+async function open(name: string, fn: () => Promise<ReadBody>): Promise<ReadBody> {
   try {
     return await fn();
   } catch (err) {
@@ -142,13 +143,14 @@ async function open(name: string, fn: () => Promise<Readable>): Promise<Readable
 
 /**
  * decodeInto streams a stored body through the LZ4 decoder into `sink`, block by block
- * (checking the frames' content checksums or not).
+ * (checking the frames' content checksums or not); a body handed over whole is decoded at once.
  * Each decoded block is a borrowed view of the decoder's scratch, valid only until the
  * next block: `sink` uses it synchronously (a positional write to a local file), so no
  * block is copied and no stream machinery runs per block.
  */
-async function decodeInto(name: string, body: Readable, ctx: FetchContext, verifyContentChecksum: boolean, sink: (block: Uint8Array) => void): Promise<void> {
+async function decodeInto(name: string, body: ReadBody, ctx: FetchContext, verifyContentChecksum: boolean, sink: (block: Uint8Array) => void): Promise<void> {
   const decoder = new FrameReader({ verifyContentChecksum, borrow: true });
+  if (!(body instanceof Readable)) return decodeWhole(name, body, ctx, decoder, sink);
   if (ctx.signal) addAbortSignal(ctx.signal, body);
   // Only a failure while reading the body is a download that broke off (started over).
   let reading = true;
@@ -168,6 +170,18 @@ async function decodeInto(name: string, body: Readable, ctx: FetchContext, verif
     throw new BodyError(e.message, { cause: err });
   } finally {
     body.destroy();
+  }
+}
+
+/** decodeWhole decodes a body handed over whole (nothing to break off: every error is the body's or the sink's). */
+function decodeWhole(name: string, body: Uint8Array, ctx: FetchContext, decoder: FrameReader, sink: (block: Uint8Array) => void): void {
+  try {
+    ctx.counters.onStored(body.length);
+    decoder.feed(body);
+    for (let block = decoder.next(); block !== null; block = decoder.next()) sink(block);
+    decoder.end();
+  } catch (err) {
+    throw describe(name, err);
   }
 }
 

@@ -8,7 +8,7 @@
 import { pipeline } from 'node:stream/promises';
 import { walSegmentKey } from '../layout.js';
 import { Lz4Error, createFrameDecoder } from '../lz4/index.js';
-import type { ReplicaClient } from '../replica-client.js';
+import { type ReplicaClient, bodyStream } from '../replica-client.js';
 import type { RestorePlan } from './plan.js';
 
 /** Skipped names a dropped segment and why it could not be read. */
@@ -39,7 +39,7 @@ export async function dropTornTail(plan: RestorePlan, client: ReplicaClient, sig
 async function unreadable(client: ReplicaClient, pos: { generation: string; index: number; offset: number }, signal?: AbortSignal): Promise<string | undefined> {
   const body = await client.readWALSegment(pos, signal);
   try {
-    await pipeline(body, createFrameDecoder({ verifyContentChecksum: false }), async (src: AsyncIterable<Buffer>) => {
+    await pipeline(bodyStream(body), createFrameDecoder({ verifyContentChecksum: false }), async (src: AsyncIterable<Buffer>) => {
       for await (const _ of src);
     }, { signal });
     return undefined;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,13 +37,33 @@ function openFiles(): string[] {
 }
 
 describe('FileReplicaClient', () => {
+  test('an object up to 1 MB is handed over whole, its file closed; a larger one streams in reads of 1 MB', async () => {
+    const root = tmpDir();
+    const c = new FileReplicaClient(root);
+    const gen = 'a1b2c3d4e5f60718';
+    const small = randomBytes(1 << 20);
+    const big = randomBytes((1 << 20) + 1);
+    await c.writeWALSegment({ generation: gen, index: 0, offset: 0 }, small);
+    await c.writeWALSegment({ generation: gen, index: 0, offset: 1 }, big);
+    const whole = await c.readWALSegment({ generation: gen, index: 0, offset: 0 });
+    expect(whole).not.toBeInstanceOf(Readable);
+    expect(Buffer.from(whole as Uint8Array).equals(small)).toBe(true);
+    expect(openFiles().filter((f) => f.startsWith(root))).toEqual([]);
+    const stream = await c.readWALSegment({ generation: gen, index: 0, offset: 1 });
+    expect(stream).toBeInstanceOf(Readable);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream as Readable) chunks.push(chunk as Buffer);
+    expect(chunks.map((b) => b.length)).toEqual([1 << 20, 1]);
+    expect(Buffer.concat(chunks).equals(big)).toBe(true);
+  });
+
   test('a read the reader stops before its first chunk closes its file (not left to the garbage collector)', async () => {
     const root = tmpDir();
     const c = new FileReplicaClient(root);
     const gen = 'a1b2c3d4e5f60718';
-    await c.writeSnapshot(gen, 0, Buffer.from('snap'));
+    await c.writeSnapshot(gen, 0, randomBytes(2 << 20));
     const file = path.join(root, `generations/${gen}/snapshots/00000000.snapshot.lz4`);
-    const stream = await c.readSnapshot(gen, 0);
+    const stream = (await c.readSnapshot(gen, 0)) as Readable;
     expect(openFiles()).toContain(file);
     stream.destroy();
     await waitUntil(() => !openFiles().includes(file), { what: 'the snapshot file to be closed', timeoutMs: 10_000 });
@@ -139,9 +160,9 @@ describe('FileReplicaClient', () => {
     expect(snaps.map((s) => s.index)).toEqual([0]);
     for (const s of segs) {
       const file = path.join(replica, 'generations', gen, 'wal', `${s.index.toString(16).padStart(8, '0')}_${s.offset.toString(16).padStart(8, '0')}.wal.lz4`);
-      const st = fs.statSync(file);
-      expect(s.size).toBe(st.size);
-      expect(s.createdAt.getTime()).toBe(st.mtime.getTime());
+      const st = fs.statSync(file, { bigint: true });
+      expect(s.size).toBe(Number(st.size));
+      expect(s.createdAt.getTime()).toBe(Number(st.mtimeNs / 1_000_000n));
     }
     const first = await readAll(await c.readSnapshot(gen, 0));
     expect(first.subarray(0, 4).toString('hex')).toBe('04224d18');

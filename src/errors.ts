@@ -31,13 +31,16 @@ export class ReplicaError extends Error {
   readonly op: string;
   readonly key: string;
   readonly notFound: boolean;
+  /** midRead: the object was found and reading its bytes failed (starting the read over may work). */
+  readonly midRead: boolean;
 
-  constructor(op: string, key: string, cause: unknown, opts: { notFound?: boolean } = {}) {
+  constructor(op: string, key: string, cause: unknown, opts: { notFound?: boolean; midRead?: boolean } = {}) {
     super(`${op} ${key}: ${errorMessage(cause)}`, { cause });
     this.name = 'ReplicaError';
     this.op = op;
     this.key = key;
     this.notFound = opts.notFound ?? false;
+    this.midRead = opts.midRead ?? false;
   }
 }
 

@@ -256,17 +256,16 @@ export class FileReplicaClient implements ReplicaClient {
     let whole: Buffer | undefined;
     try {
       const size = (await fh.stat()).size;
-      if (size <= READ_CHUNK) whole = await readWhole(fh, size);
+      if (size <= READ_CHUNK) {
+        whole = await readWhole(fh, size);
+        await fh.close();
+      }
     } catch (err) {
-      await fh.close();
-      throw new ReplicaError(op, rel, err);
+      await fh.close().catch(() => {});
+      if (signal?.aborted) throw signal.reason;
+      throw new ReplicaError(op, rel, err, { midRead: true });
     }
     if (whole) {
-      try {
-        await fh.close();
-      } catch (err) {
-        throw new ReplicaError(op, rel, err);
-      }
       signal?.throwIfAborted();
       return whole;
     }

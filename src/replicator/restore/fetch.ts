@@ -132,12 +132,17 @@ async function startingOver<T>(name: string, ctx: FetchContext, once: (attemptCt
   }
 }
 
-/** open starts a download, naming the piece in its error. */
+/**
+ * open starts a download, naming the piece in its error. A client that reads an object
+ * whole reports a failure after finding it (`midRead`) as a body that broke off: started over.
+ */
 async function open(name: string, fn: () => Promise<ReadBody>): Promise<ReadBody> {
   try {
     return await fn();
   } catch (err) {
-    throw describe(name, err);
+    const e = describe(name, err);
+    if (err instanceof ReplicaError && err.midRead && !(e instanceof CorruptError)) throw new BodyError(e.message, { cause: err });
+    throw e;
   }
 }
 

@@ -57,6 +57,23 @@ describe('FileReplicaClient', () => {
     expect(Buffer.concat(chunks).equals(big)).toBe(true);
   });
 
+  test('a read that fails after finding the object (here a folder at its name) is a ReplicaError marked midRead, its file closed', async () => {
+    const root = tmpDir();
+    const c = new FileReplicaClient(root);
+    const gen = 'a1b2c3d4e5f60718';
+    await c.writeWALSegment({ generation: gen, index: 0, offset: 0 }, Buffer.from('wal'));
+    const key = `generations/${gen}/wal/00000000_00001000.wal.lz4`;
+    fs.mkdirSync(path.join(root, key));
+    const before = openFiles().length;
+    const err = (await c.readWALSegment({ generation: gen, index: 0, offset: 0x1000 }).catch((e: unknown) => e)) as ReplicaError;
+    expect(err).toBeInstanceOf(ReplicaError);
+    expect(err.message).toMatch(new RegExp(`^read wal ${key}: EISDIR`));
+    expect({ midRead: err.midRead, notFound: err.notFound }).toEqual({ midRead: true, notFound: false });
+    expect(openFiles().length).toBe(before);
+    const missing = (await c.readWALSegment({ generation: gen, index: 0, offset: 0x2000 }).catch((e: unknown) => e)) as ReplicaError;
+    expect({ midRead: missing.midRead, notFound: missing.notFound }).toEqual({ midRead: false, notFound: true });
+  });
+
   test('a read the reader stops before its first chunk closes its file (not left to the garbage collector)', async () => {
     const root = tmpDir();
     const c = new FileReplicaClient(root);

@@ -8,8 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { ReplicaError } from '../../../src/errors.js';
 import { Logger } from '../../../src/log.js';
 import { FileReplicaClient } from '../../../src/replicator/clients/file.js';
+import { walSegmentKey } from '../../../src/replicator/layout.js';
+import type { Pos } from '../../../src/replicator/pos.js';
+import type { ReadBody } from '../../../src/replicator/replica-client.js';
 import { decodeFrame, encodeFrame } from '../../../src/replicator/lz4/index.js';
 import { CorruptError, NoBackupError, restore, type RestoreOptions } from '../../../src/replicator/restore/index.js';
 import { integrityCheck } from '../../helpers/sqlite.js';
@@ -104,6 +108,38 @@ describe('restore safety', () => {
 describe('restore faults name the piece and leave nothing behind', () => {
   /** segmentsOf returns the names of one index's segments (prefix `<index>_`), sorted. */
   const segmentsOf = (root: string, index: string) => fs.readdirSync(walDir(root)).filter((n) => n.startsWith(index)).sort();
+
+  it('a read that fails after finding the segment is started over with a warning; one that keeps failing names the piece', async () => {
+    for (const failures of [1, 99]) {
+      const s = await setup({ indexes: 3, segments: 4 });
+      const name = segmentsOf(s.root, '00000001_')[1];
+      const key = `generations/${GEN}/wal/${name}`;
+      /** FailingReads is the real file client whose reads of `key` fail mid-read `failures` times (an EIO on a network mount). */
+      class FailingReads extends FileReplicaClient {
+        left = failures;
+        override async readWALSegment(pos: Pos, signal?: AbortSignal): Promise<ReadBody> {
+          if (walSegmentKey(pos.generation, pos.index, pos.offset) === key && this.left-- > 0) {
+            throw new ReplicaError('read wal', key, new Error('EIO: i/o error, read'), { midRead: true });
+          }
+          return super.readWALSegment(pos, signal);
+        }
+      }
+      const lines: string[] = [];
+      const logger = new Logger({ level: 'info', timestamps: false, write: (l) => lines.push(l) });
+      const run = restore({ replicas: [{ name: 'file', client: new FailingReads(s.root) }], outputPath: s.out, logger });
+      const warned = (n: number) => lines.filter((l) => l.includes('download broke off') && l.includes(`${GEN}/${name}`) && l.includes(`attempt=${n}`));
+      if (failures === 1) {
+        expect((await run).status).toBe('restored');
+        expect(fs.readFileSync(s.out).equals(expected(s.dir, s.h))).toBe(true);
+        expect(warned(1)).toHaveLength(1);
+        expect(warned(2)).toHaveLength(0);
+      } else {
+        await expect(run).rejects.toThrow(`download wal segment ${GEN}/${name}: read wal ${key}: EIO: i/o error, read`);
+        expect([1, 2, 3].map((n) => warned(n).length)).toEqual([1, 1, 1]);
+        expect(fs.readdirSync(s.outDir)).toEqual([]);
+      }
+    }
+  });
 
   it('a deleted middle segment is a gap', async () => {
     const s = await setup({ indexes: 3, segments: 6 });

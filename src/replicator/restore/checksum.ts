@@ -2,7 +2,9 @@
  * checksum: the WAL frame checksum on the restore hot path. When the WAL's checksum byte
  * order is the machine's (little-endian WALs on x86/arm64, the usual case) the words are
  * read through a Uint32Array view, several times faster than assembling them from bytes;
- * otherwise it falls back to `walChecksum`. Results are identical either way.
+ * otherwise it falls back to `walChecksum`. Results are identical either way. The view
+ * covers the frame's whole buffer and is kept while frames come from that buffer: a view
+ * and two result arrays per frame were most of a restore's short-lived garbage.
  */
 import { WAL_FRAME_HEADER_SIZE, walChecksum, type Checksum, type WALHeader } from '../wal.js';
 
@@ -15,17 +17,27 @@ export function frameChecksum(hdr: WALHeader, frame: Uint8Array, prev: Checksum)
     const sum = walChecksum(hdr.bigEndian, frame, 0, 8, prev);
     return walChecksum(hdr.bigEndian, frame, WAL_FRAME_HEADER_SIZE, hdr.pageSize, sum);
   }
-  const words = new Uint32Array(frame.buffer, frame.byteOffset, (WAL_FRAME_HEADER_SIZE + hdr.pageSize) >>> 2);
-  const sum = nativeWords(words, 0, 2, prev[0], prev[1]);
-  return nativeWords(words, WAL_FRAME_HEADER_SIZE >>> 2, hdr.pageSize >>> 2, sum[0], sum[1]);
-}
-
-/** nativeWords runs the WAL checksum over `n` words (n even) of `w` from word `start`. */
-function nativeWords(w: Uint32Array, start: number, n: number, s0: number, s1: number): Checksum {
-  const end = start + n;
-  for (let i = start; i < end; i += 2) {
+  const w = wordsOf(frame.buffer);
+  const at = frame.byteOffset >>> 2;
+  let s0 = (prev[0] + w[at] + prev[1]) >>> 0;
+  let s1 = (prev[1] + w[at + 1] + s0) >>> 0;
+  const end = at + ((WAL_FRAME_HEADER_SIZE + hdr.pageSize) >>> 2);
+  for (let i = at + (WAL_FRAME_HEADER_SIZE >>> 2); i < end; i += 2) {
     s0 = (s0 + w[i] + s1) >>> 0;
     s1 = (s1 + w[i + 1] + s0) >>> 0;
   }
   return [s0, s1];
+}
+
+/** The last buffer's word view: frames come one after another out of the same read buffer, so one view serves them all. */
+let viewed: ArrayBufferLike | undefined;
+let words: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+
+/** wordsOf is a Uint32Array over all of `buf` (whole words), made once per buffer in a row. */
+function wordsOf(buf: ArrayBufferLike): Uint32Array<ArrayBufferLike> {
+  if (buf !== viewed) {
+    viewed = buf;
+    words = new Uint32Array(buf, 0, buf.byteLength >>> 2);
+  }
+  return words;
 }

@@ -62,6 +62,7 @@ describe.concurrent('lifeboat init: an s6-overlay v3 tree', () => {
   it('starts in dependency order, waits for readiness, logs through log/, stops in reverse; the CMD code is the exit code', async () => {
     const work = tmpDir();
     const made = path.join(work, 'made');
+    const afterWeb = path.join(work, 'after-web-started');
     const scripts = tmpDir();
     writeScript(path.join(scripts, 'prepare'), `mkdir ${made}\necho prepared`);
     writeScript(path.join(scripts, 'unprepare'), `rmdir ${made}\necho unprepared`);
@@ -75,10 +76,13 @@ describe.concurrent('lifeboat init: an s6-overlay v3 tree', () => {
         scripts: { run: `test -d ${made} || exit 9\necho web saw the directory\nexec ready-after.js 300 5`, 'log/run': `${EOF_ONLY}while read -r l; do echo "logged: $l"; done; echo logger got EOF` },
         files: { 'notification-fd': '5\n', 'timeout-kill': '3000' },
       },
-      'after-web': { type: 'longrun', deps: ['web'], scripts: { run: 'echo after-web started\nexec forever.js' } },
+      'after-web': { type: 'longrun', deps: ['web'], scripts: { run: `echo after-web started\necho 1 > ${afterWeb}\nexec forever.js` } },
       unused: { type: 'longrun', scripts: { run: 'echo unused started\nexec forever.js' } },
     });
-    const r = await runInit(['sh', '-c', `test -d ${made} && echo app saw the directory; exit 7`], { env: { LIFEBOAT_S6_OVERLAY_DIR: base, ...UNHURRIED } });
+    // A longrun without notification-fd is up once spawned, so the app may start before
+    // after-web's shell has run a line: the app waits for its marker before it exits.
+    const app = `test -d ${made} && echo app saw the directory; ${waitForFileSh(afterWeb, 30)}; exit 7`;
+    const r = await runInit(['sh', '-c', app], { env: { LIFEBOAT_S6_OVERLAY_DIR: base, ...UNHURRIED } });
     expect(r.code, r.output).toBe(7);
     expect(r.output).not.toContain('unused started');
     // Services' output reaches us through pipes (and web's through its logger): these lines
@@ -103,16 +107,18 @@ describe.concurrent('lifeboat init: an s6-overlay v3 tree', () => {
   });
 
   it('a producer-for / consumer-for pipeline: the consumer reads the producer stdout; its pipeline-name is a bundle', async () => {
+    const piped = path.join(tmpDir(), 'piped');
     const base = makeTree({
       user: { type: 'bundle', contents: ['app-pipeline'] },
       app: { type: 'longrun', scripts: { run: 'echo app line one\necho app line two\nexec forever.js' }, files: { 'producer-for': 'app-log\n' } },
       'app-log': {
         type: 'longrun',
-        scripts: { run: `${EOF_ONLY}while read -r l; do echo "piped: $l"; done; echo consumer got EOF` },
+        scripts: { run: `${EOF_ONLY}while read -r l; do echo "piped: $l"; [ "$l" = 'app line two' ] && echo 1 > ${piped}; done; echo consumer got EOF` },
         files: { 'consumer-for': 'app\n', 'pipeline-name': 'app-pipeline\n' },
       },
     });
-    const r = await runInit(['sh', '-c', 'sleep 1'], { env: { LIFEBOAT_S6_OVERLAY_DIR: base, ...UNHURRIED } });
+    // The app ends once the consumer has passed both lines on.
+    const r = await runInit(['sh', '-c', waitForFileSh(piped, 30)], { env: { LIFEBOAT_S6_OVERLAY_DIR: base, ...UNHURRIED } });
     expect(r.code, r.output).toBe(0);
     expect(r.output).not.toMatch(/^app \| app line/m);
     // The piped lines come through two pipes and the consumer: in their order, at no fixed
@@ -218,9 +224,11 @@ describe('lifeboat init: the v3 tree in /status', () => {
 describe.concurrent('lifeboat init: log/ and the leftovers', () => {
   it('services.d/<name>/log/run reads the service output (v2)', async () => {
     const services = tmpDir();
+    const logged = path.join(tmpDir(), 'logged');
     const dir = makeService(services, 'svc', 'echo one\necho two\nexec forever.js');
-    writeScript(path.join(dir, 'log', 'run'), `${EOF_ONLY}while read -r l; do echo "[log] $l"; done`);
-    const r = await runInit(['-services', services, 'sh', '-c', 'sleep 1'], { env: UNHURRIED });
+    writeScript(path.join(dir, 'log', 'run'), `${EOF_ONLY}while read -r l; do echo "[log] $l"; [ "$l" = two ] && echo 1 > ${logged}; done`);
+    // The app ends once the logger has read both lines.
+    const r = await runInit(['-services', services, 'sh', '-c', waitForFileSh(logged, 30)], { env: UNHURRIED });
     expect(r.code, r.output).toBe(0);
     inOrder(r.lines, [/^svc\/log \| \[log\] one$/, /^svc\/log \| \[log\] two$/]);
     expect(r.output).not.toMatch(/^svc \| one$/m);

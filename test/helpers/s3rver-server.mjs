@@ -164,6 +164,7 @@ async function recordAndFail(ctx, next) {
     key: decodeURIComponent(rest.join('/')),
     query: { ...ctx.query },
     accessKeyId: accessKeyIdOf(ctx.get('authorization')),
+    securityToken: ctx.get('x-amz-security-token') || undefined,
   };
   fs.appendFileSync(opts.requestLog, JSON.stringify(entry) + '\n');
   const fault = faults.find((f) => f.count > 0 && (!f.method || f.method === ctx.method));

@@ -23,6 +23,8 @@ export interface RequestLog {
   query: Record<string, string>;
   /** accessKeyId is the key id the request was signed with (from Authorization's `Credential=`). */
   accessKeyId?: string;
+  /** securityToken is the request's `x-amz-security-token` (a session token), if any. */
+  securityToken?: string;
 }
 
 /** Fault makes the next `count` requests (of `method`, if given) fail with `status` and S3 error `code`. */

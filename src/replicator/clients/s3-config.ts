@@ -1,7 +1,8 @@
 /**
- * s3-config: turns a replica's settings into AWS SDK client options — endpoint and
- * addressing, region, TLS verification, checksums, keep-alive agents and timeouts.
- * Pure apart from creating the agents; the SDK itself is loaded later, on first use.
+ * s3-config: turns a replica's settings into a client plan — endpoint and addressing,
+ * region, TLS verification, checksums — shared by both S3 clients, plus the keep-alive
+ * agents, the timeouts and the AWS SDK's client options. Pure apart from creating the
+ * agents; the clients themselves are loaded later, on first use.
  */
 import type http from 'node:http';
 import type https from 'node:https';
@@ -38,7 +39,7 @@ export function normalizePrefix(path: string): string {
   return path.replace(/^\/+/, '').replace(/\/+$/, '');
 }
 
-/** ClientPlan is what the SDK client is built from: every decision taken, no SDK types. */
+/** ClientPlan is what either S3 client is built from: every decision taken, no SDK types. */
 export interface ClientPlan {
   endpoint?: string;
   /** region is undefined when it must be asked from the bucket first. */

@@ -1,9 +1,11 @@
 /**
  * s3: the S3 (and S3-compatible) backend of ReplicaClient. Keys are
- * `<path>/generations/…` in one bucket. The AWS SDK is imported on first use, so commands
- * that never touch S3 start fast. Every request is retried here (the SDK's retries are
- * off) with capped backoff, and issues nothing the caller did not ask for: no HEAD
- * before a PUT, no LIST per write.
+ * `<path>/generations/…` in one bucket. Requests go through S3Ops (s3-ops.ts): our own
+ * SigV4 client when the keys are static (the config's or the environment's), the AWS SDK
+ * when they come from its default chain, or when `LIFEBOAT_S3_CLIENT` says which
+ * (`chooseTransport`). Either is loaded on first use, so commands that never touch S3
+ * start fast. Every request is retried here with capped backoff, and issues nothing the
+ * caller did not ask for: no HEAD before a PUT, no LIST per write.
  *
  * Retries: requests with replayable input (listings, reads, deletes, PUTs of bytes — a
  * stream that ends within one part is read into bytes first) are retried on throttling,
@@ -12,19 +14,19 @@
  * writes again from its source. A read is retried until its response starts; an error
  * while its body streams reaches the reader as a stream error.
  */
-import { addAbortSignal, type Readable } from 'node:stream';
-import { ReplicaError } from '../../errors.js';
+import { addAbortSignal, Readable } from 'node:stream';
+import { ConfigError, ReplicaError } from '../../errors.js';
 import { log, type Logger } from '../../log.js';
 import { GENERATIONS_DIR, claimsKey, generationKey, isClaimName, isLegacyWALName, parseSnapshotName, parseWALSegmentName, snapshotKey, snapshotsKey, walKey, walSegmentKey } from '../layout.js';
 import { isGeneration, type Pos } from '../pos.js';
-import type { ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
+import type { ReadBody, ReplicaClient, SnapshotInfo, WALSegmentInfo, WriteBody } from '../replica-client.js';
 import { checkGeneration, claimKey, LEGACY_LAYOUT_MESSAGE } from './common.js';
 import { DEFAULT_RETRY_POLICY, withRetry, type RetryPolicy } from './retry.js';
-import { PART_SIZE, prepareBody } from './s3-body.js';
+import { prepareBody } from './s3-body.js';
 import { createAgents, DEFAULT_S3_TIMEOUTS, normalizePrefix, planClient, s3Location, type Agents, type ClientPlan, type S3Settings, type S3Timeouts } from './s3-config.js';
-import { connectS3, type Conn } from './s3-connect.js';
 import { resolveCredentials, type KeyPair, type ResolvedCredentials } from './s3-credentials.js';
 import { describeS3Error, isRetryableS3Error, s3Status, toReplicaError } from './s3-errors.js';
+import type { S3Ops } from './s3-ops.js';
 
 /** S3ReplicaConfig is the part of a ReplicaConfig an S3 client reads. */
 export type S3ReplicaConfig = S3Settings & KeyPair & { name?: string };
@@ -36,7 +38,40 @@ export interface S3ReplicaClientOptions {
   retry?: RetryPolicy;
   timeouts?: S3Timeouts;
   env?: NodeJS.ProcessEnv;
+  /** transport overrides `chooseTransport`'s choice. */
+  transport?: S3Transport;
 }
+
+/** S3Transport names the implementation of the requests: our own SigV4 client, or the AWS SDK. */
+export type S3Transport = 'native' | 'sdk';
+
+/** S3_CLIENT_ENV names the variable that picks the transport (`native` or `sdk`; unset: automatic). */
+export const S3_CLIENT_ENV = 'LIFEBOAT_S3_CLIENT';
+
+/**
+ * SDK_ONLY_ENV are the AWS variables only the SDK honours (an endpoint, FIPS or dual-stack
+ * endpoints): when one is set, the automatic choice is the SDK, so it keeps applying them.
+ */
+const SDK_ONLY_ENV = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT'];
+
+/**
+ * chooseTransport picks the S3 client: `LIFEBOAT_S3_CLIENT` when set (anything but
+ * `native` or `sdk` is a ConfigError), else our own for static keys (config or
+ * environment) unless an SDK-only variable is set, else the SDK (its credential chain).
+ */
+export function chooseTransport(creds: ResolvedCredentials, env: NodeJS.ProcessEnv = process.env): S3Transport {
+  const asked = env[S3_CLIENT_ENV];
+  if (asked) {
+    if (asked !== 'native' && asked !== 'sdk') throw new ConfigError(S3_CLIENT_ENV, `invalid value ${JSON.stringify(asked)}: want native or sdk`);
+    if (asked === 'native' && creds.source === 'default-chain') throw new ConfigError(S3_CLIENT_ENV, `native needs static keys: ${SET_STATIC_KEYS}`);
+    return asked;
+  }
+  if (creds.source === 'default-chain' || SDK_ONLY_ENV.some((n) => env[n])) return 'sdk';
+  return 'native';
+}
+
+/** SET_STATIC_KEYS says where static keys come from. */
+const SET_STATIC_KEYS = 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or access-key-id and secret-access-key in the config';
 
 /** DELETE_BATCH is the most keys one DeleteObjects request takes. */
 const DELETE_BATCH = 1000;
@@ -49,17 +84,20 @@ export class S3ReplicaClient implements ReplicaClient {
   private readonly prefix: string;
   private readonly plan: ClientPlan;
   private readonly creds: ResolvedCredentials;
+  /** transport is the implementation requests go through. */
+  readonly transport: S3Transport;
   private agents?: Agents;
   private readonly logger: Logger;
   private readonly retry: RetryPolicy;
   private readonly timeouts: S3Timeouts;
-  private conn?: Promise<Conn>;
+  private conn?: Promise<S3Ops>;
 
   constructor(cfg: S3ReplicaConfig, opts: S3ReplicaClientOptions = {}) {
     this.plan = planClient(cfg);
     this.bucket = cfg.bucket as string;
     this.prefix = normalizePrefix(cfg.path);
     this.creds = resolveCredentials(cfg, opts.globals, opts.env);
+    this.transport = opts.transport ?? chooseTransport(this.creds, opts.env);
     this.location = s3Location(cfg);
     this.logger = opts.logger ?? log.child({ replica: cfg.name ?? 's3' });
     this.retry = opts.retry ?? DEFAULT_RETRY_POLICY;
@@ -70,8 +108,8 @@ export class S3ReplicaClient implements ReplicaClient {
     const prefix = this.key(GENERATIONS_DIR) + '/';
     const names: string[] = [];
     for await (const page of this.list(GENERATIONS_DIR, prefix, '/', signal)) {
-      for (const p of page.CommonPrefixes ?? []) {
-        const name = p.Prefix?.slice(prefix.length).replace(/\/$/, '');
+      for (const p of page.prefixes) {
+        const name = p.slice(prefix.length).replace(/\/$/, '');
         if (name && isGeneration(name)) names.push(name);
       }
     }
@@ -99,7 +137,7 @@ export class S3ReplicaClient implements ReplicaClient {
     return { generation, index, size, createdAt: new Date() };
   }
 
-  async readSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<Readable> {
+  async readSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<ReadBody> {
     return this.get('read snapshot', snapshotKey(checkGeneration('read snapshot', generation), index), signal);
   }
 
@@ -108,15 +146,13 @@ export class S3ReplicaClient implements ReplicaClient {
     return { ...pos, size, createdAt: new Date() };
   }
 
-  async readWALSegment(pos: Pos, signal?: AbortSignal): Promise<Readable> {
+  async readWALSegment(pos: Pos, signal?: AbortSignal): Promise<ReadBody> {
     return this.get('read wal', walSegmentKey(checkGeneration('read wal', pos.generation), pos.index, pos.offset), signal);
   }
 
   async deleteSnapshot(generation: string, index: number, signal?: AbortSignal): Promise<void> {
     const rel = snapshotKey(checkGeneration('delete snapshot', generation), index);
-    await this.call('delete snapshot', rel, signal, ({ sdk, s3 }) =>
-      s3.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }), { abortSignal: signal }),
-    );
+    await this.call('delete snapshot', rel, signal, (ops) => ops.delete(this.key(rel), signal));
   }
 
   async deleteWALSegments(positions: Pos[], signal?: AbortSignal): Promise<void> {
@@ -142,12 +178,7 @@ export class S3ReplicaClient implements ReplicaClient {
   async createClaim(generation: string, name: string, body: Uint8Array, signal?: AbortSignal): Promise<boolean> {
     const rel = claimKey('create claim', generation, name);
     try {
-      await this.call('create claim', rel, signal, ({ sdk, s3 }) =>
-        s3.send(
-          new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.key(rel), Body: body, ContentLength: body.byteLength, IfNoneMatch: '*' }),
-          { abortSignal: signal },
-        ),
-      );
+      await this.call('create claim', rel, signal, (ops) => ops.put(this.key(rel), body, true, signal));
       return true;
     } catch (err) {
       const status = causeStatus(err);
@@ -159,6 +190,7 @@ export class S3ReplicaClient implements ReplicaClient {
 
   async readClaim(generation: string, name: string, signal?: AbortSignal): Promise<Buffer> {
     const body = await this.get('read claim', claimKey('read claim', generation, name), signal);
+    if (!(body instanceof Readable)) return Buffer.from(body.buffer, body.byteOffset, body.byteLength);
     const chunks: Buffer[] = [];
     for await (const c of body) chunks.push(c as Buffer);
     return Buffer.concat(chunks);
@@ -166,20 +198,21 @@ export class S3ReplicaClient implements ReplicaClient {
 
   async deleteClaim(generation: string, name: string, signal?: AbortSignal): Promise<void> {
     const rel = claimKey('delete claim', generation, name);
-    await this.call('delete claim', rel, signal, ({ sdk, s3 }) =>
-      s3.send(new sdk.DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }), { abortSignal: signal }),
-    );
+    await this.call('delete claim', rel, signal, (ops) => ops.delete(this.key(rel), signal));
   }
 
   async deleteGeneration(generation: string, signal?: AbortSignal): Promise<void> {
     const rel = generationKey(checkGeneration('delete', generation));
     for await (const page of this.list(rel, this.key(rel) + '/', undefined, signal)) {
-      const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+      const keys = page.objects.map((o) => o.key);
       if (keys.length > 0) await this.deleteKeys('delete generation', keys.map((k) => this.unkey(k)), signal);
     }
   }
 
   async close(): Promise<void> {
+    const conn = this.conn;
+    this.conn = undefined;
+    await conn?.then((ops) => ops.close(), () => {});
     this.agents?.http.destroy();
     this.agents?.https.destroy();
   }
@@ -197,14 +230,9 @@ export class S3ReplicaClient implements ReplicaClient {
   private async *list(rel: string, prefix: string, delimiter: string | undefined, signal?: AbortSignal) {
     let token: string | undefined;
     do {
-      const page = await this.call('list', rel, signal, ({ sdk, s3 }) =>
-        s3.send(
-          new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: delimiter, ContinuationToken: token }),
-          { abortSignal: signal },
-        ),
-      );
+      const page = await this.call('list', rel, signal, (ops) => ops.list(prefix, delimiter, token, signal));
       yield page;
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = page.nextToken;
     } while (token);
   }
 
@@ -212,20 +240,16 @@ export class S3ReplicaClient implements ReplicaClient {
   private async *objects(rel: string, signal?: AbortSignal) {
     const prefix = this.key(rel) + '/';
     for await (const page of this.list(rel, prefix, undefined, signal)) {
-      for (const o of page.Contents ?? []) {
-        const name = o.Key?.slice(prefix.length);
+      for (const o of page.objects) {
+        const name = o.key.slice(prefix.length);
         if (!name || name.includes('/')) continue;
-        yield { name, size: o.Size ?? 0, createdAt: o.LastModified ?? new Date(0) };
+        yield { name, size: o.size, createdAt: o.lastModified };
       }
     }
   }
 
-  private async get(op: string, rel: string, signal?: AbortSignal): Promise<Readable> {
-    const out = await this.call(op, rel, signal, ({ sdk, s3 }) =>
-      s3.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.key(rel) }), { abortSignal: signal }),
-    );
-    const body = out.Body as Readable;
-    return signal ? addAbortSignal(signal, body) : body;
+  private async get(op: string, rel: string, signal?: AbortSignal): Promise<ReadBody> {
+    return this.call(op, rel, signal, (ops) => ops.get(this.key(rel), signal));
   }
 
   /** put uploads a body and returns its size: bytes by one (retried) PutObject, long streams by multipart. */
@@ -240,61 +264,28 @@ export class S3ReplicaClient implements ReplicaClient {
     }
     if ('bytes' in prepared) {
       const bytes = prepared.bytes;
-      await this.call(op, rel, signal, ({ sdk, s3 }) =>
-        s3.send(
-          new sdk.PutObjectCommand({ Bucket: this.bucket, Key: this.key(rel), Body: bytes, ContentLength: bytes.byteLength }),
-          { abortSignal: signal },
-        ),
-      );
+      await this.call(op, rel, signal, (ops) => ops.put(this.key(rel), bytes, false, signal));
       return bytes.byteLength;
     }
     const { stream, size } = prepared;
     try {
-      await this.call(op, rel, signal, (conn) => this.multipart(conn, rel, stream, signal), { ...this.retry, attempts: 1 });
+      await this.call(op, rel, signal, (ops) => ops.multipart(this.key(rel), stream, signal), { ...this.retry, attempts: 1 });
     } finally {
       stream.destroy();
     }
     return size();
   }
 
-  private async multipart({ s3 }: Conn, rel: string, stream: Readable, signal?: AbortSignal): Promise<void> {
-    const { Upload } = await import('@aws-sdk/lib-storage');
-    const abortController = new AbortController();
-    const onAbort = () => abortController.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const upload = new Upload({
-        client: s3,
-        params: { Bucket: this.bucket, Key: this.key(rel), Body: stream },
-        partSize: PART_SIZE,
-        queueSize: 2,
-        leavePartsOnError: false,
-        abortController,
-      });
-      await upload.done();
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
-  }
-
   /** deleteKeys removes up to 1,000 layout keys with one DeleteObjects; missing keys are fine. */
   private async deleteKeys(op: string, rels: string[], signal?: AbortSignal): Promise<void> {
     if (rels.length === 0) return;
-    const out = await this.call(op, rels[0], signal, ({ sdk, s3 }) =>
-      s3.send(
-        new sdk.DeleteObjectsCommand({
-          Bucket: this.bucket,
-          Delete: { Objects: rels.map((r) => ({ Key: this.key(r) })), Quiet: true },
-        }),
-        { abortSignal: signal },
-      ),
-    );
-    const failed = out.Errors?.[0];
-    if (failed) throw new ReplicaError(op, failed.Key ? this.unkey(failed.Key) : rels[0], `${failed.Code ?? 'error'} ${failed.Message ?? ''}`.trim());
+    const failures = await this.call(op, rels[0], signal, (ops) => ops.deleteMany(rels.map((r) => this.key(r)), signal));
+    const failed = failures[0];
+    if (failed) throw new ReplicaError(op, failed.key ? this.unkey(failed.key) : rels[0], `${failed.code ?? 'error'} ${failed.message ?? ''}`.trim());
   }
 
   /** call runs one request with retries; failures become ReplicaError(op, rel), aborts reject with the signal's reason. */
-  private async call<T>(op: string, rel: string, signal: AbortSignal | undefined, fn: (c: Conn) => Promise<T>, policy = this.retry): Promise<T> {
+  private async call<T>(op: string, rel: string, signal: AbortSignal | undefined, fn: (ops: S3Ops) => Promise<T>, policy = this.retry): Promise<T> {
     try {
       signal?.throwIfAborted();
       const conn = await this.connection();
@@ -313,12 +304,18 @@ export class S3ReplicaClient implements ReplicaClient {
     }
   }
 
-  /** connection loads the SDK and builds the client once; a failure is retried by the next call. */
-  private connection(): Promise<Conn> {
+  /** connection loads the transport and builds the client once; a failure is retried by the next call. */
+  private connection(): Promise<S3Ops> {
     const { plan, bucket, creds, timeouts, logger, retry } = this;
     this.conn ??= (async () => {
       this.agents ??= await createAgents(plan.skipVerify);
-      return connectS3({ plan, bucket, creds, agents: this.agents, timeouts, logger, retry });
+      const agents = this.agents;
+      if (this.transport === 'native' && creds.source !== 'default-chain') {
+        const { connectNative } = await import('./s3-native.js');
+        return connectNative({ plan, bucket, keys: creds, agents, timeouts, logger, retry });
+      }
+      const { connectSdk } = await import('./s3-sdk.js');
+      return connectSdk({ plan, bucket, creds, agents, timeouts, logger, retry });
     })().catch((err) => {
       this.conn = undefined;
       throw err;

@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ConfigError, errorMessage } from '../../../src/errors.js';
 import { Logger } from '../../../src/log.js';
-import { S3ReplicaClient } from '../../../src/replicator/clients/s3.js';
+import { S3ReplicaClient, chooseTransport } from '../../../src/replicator/clients/s3.js';
 import { resolveCredentials } from '../../../src/replicator/clients/s3-credentials.js';
 import { startS3rver, type S3rver } from '../../helpers/s3rver.js';
 
@@ -55,6 +55,30 @@ describe('resolveCredentials', () => {
   });
 });
 
+describe('chooseTransport', () => {
+  const keys = { source: 'env' as const, accessKeyId: 'AKID', secretAccessKey: 's' };
+  const chain = { source: 'default-chain' as const };
+
+  test('static keys use our own client, the default chain the SDK', () => {
+    expect(chooseTransport(keys, {})).toBe('native');
+    expect(chooseTransport({ ...keys, source: 'config' }, {})).toBe('native');
+    expect(chooseTransport(chain, {})).toBe('sdk');
+  });
+
+  test('a variable only the SDK honours keeps the SDK', () => {
+    for (const name of ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_USE_FIPS_ENDPOINT', 'AWS_USE_DUALSTACK_ENDPOINT']) {
+      expect(chooseTransport(keys, { [name]: 'x' }), name).toBe('sdk');
+    }
+  });
+
+  test('LIFEBOAT_S3_CLIENT decides; a bad value, or native without static keys, is a ConfigError naming it', () => {
+    expect(chooseTransport(keys, { LIFEBOAT_S3_CLIENT: 'sdk' })).toBe('sdk');
+    expect(chooseTransport(keys, { LIFEBOAT_S3_CLIENT: 'native', AWS_ENDPOINT_URL: 'x' })).toBe('native');
+    expect(() => chooseTransport(keys, { LIFEBOAT_S3_CLIENT: 'curl' })).toThrow('LIFEBOAT_S3_CLIENT: invalid value "curl": want native or sdk');
+    expect(() => chooseTransport(chain, { LIFEBOAT_S3_CLIENT: 'native' })).toThrow(/^LIFEBOAT_S3_CLIENT: native needs static keys/);
+  });
+});
+
 describe('S3ReplicaClient credentials on a real server', () => {
   let server: S3rver;
   const saved = { ...process.env };
@@ -89,6 +113,17 @@ describe('S3ReplicaClient credentials on a real server', () => {
     process.env.AWS_ACCESS_KEY_ID = 'AKID_CHAIN';
     process.env.AWS_SECRET_ACCESS_KEY = 's-chain';
     expect(await signer({}, {}, {})).toEqual(['AKID_CHAIN']);
+  });
+
+  test('a session token goes with every request, from either client', async () => {
+    const env = { AWS_ACCESS_KEY_ID: 'AKID_TOKEN', AWS_SECRET_ACCESS_KEY: 's-token', AWS_SESSION_TOKEN: 'the-session-token' };
+    for (const transport of ['native', 'sdk'] as const) {
+      const c = new S3ReplicaClient({ bucket: 'creds', path: 'db', endpoint: server.endpoint }, { env, transport, logger: new Logger({ write: () => {} }) });
+      server.resetRequests();
+      await c.generations();
+      await c.close();
+      expect((await server.requests()).map((r) => [r.accessKeyId, r.securityToken]), transport).toEqual([['AKID_TOKEN', 'the-session-token']]);
+    }
   });
 
   test('no error message or log line of a failing run holds the secret', async () => {

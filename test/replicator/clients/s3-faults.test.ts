@@ -69,6 +69,36 @@ describe('S3ReplicaClient under faults', () => {
     }
   });
 
+  test('a small object cut off mid-body is read again whole; a large one fails its stream, never ends short', async () => {
+    const proxy = await startProxy({ host: '127.0.0.1', port: plain.port });
+    const { logger, lines } = captured();
+    const c = client(`http://127.0.0.1:${proxy.port}`, { logger, retry: { attempts: 4, baseDelay: 10, maxDelay: 20 } });
+    const gen = newGeneration();
+    const pos = { generation: gen, index: 0, offset: 0 };
+    const small = randomBytes(600_000);
+    const large = randomBytes(3_000_000);
+    try {
+      await c.writeWALSegment(pos, small);
+      await c.writeSnapshot(gen, 0, large);
+      proxy.resetAfter(200_000);
+      const body = await c.readWALSegment(pos);
+      expect(body).toBeInstanceOf(Uint8Array);
+      expect(Buffer.from(body as Uint8Array).equals(small)).toBe(true);
+      expect(proxy.resets()).toBe(1);
+      expect(lines).toEqual([expect.stringMatching(/^WARN retrying op="read wal" .* attempt=2 delay=\d+ error="(response body ended after \d+ of 600000 bytes|read ECONNRESET)"/)]);
+
+      const stream = await c.readSnapshot(gen, 0);
+      proxy.resetAfter(1_000_000);
+      const err = await readAll(stream).catch((e: unknown) => e);
+      expect((err as Error).message).toMatch(/^response body ended after \d+ of 3000000 bytes$|^read ECONNRESET$/);
+      expect(proxy.resets()).toBe(2);
+      expect((await readAll(await c.readSnapshot(gen, 0))).equals(large)).toBe(true);
+    } finally {
+      await c.close();
+      await proxy.close();
+    }
+  });
+
   test('connections are kept alive and reused; parallel reads open their own', async () => {
     const proxy = await startProxy({ host: '127.0.0.1', port: plain.port }, { latencyMs: 5 });
     const c = client(`http://127.0.0.1:${proxy.port}`, { logger: captured().logger });

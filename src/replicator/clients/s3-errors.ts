@@ -36,6 +36,8 @@ const RETRYABLE_NAMES = new Set([
   'InternalError',
   'ServiceUnavailable',
   'TimeoutError',
+  // The native client follows the server's clock from the answer that refused it (the SDK too).
+  'RequestTimeTooSkewed',
 ]);
 
 /** UNTRUSTED_CERT_CODES are Node's TLS verification failures that `skip-verify` accepts. */

@@ -12,6 +12,7 @@
  * checked against Content-Length at its end.
  */
 import type { ClientRequest, IncomingMessage, IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
 import { addAbortSignal, Transform, type Readable } from 'node:stream';
 import { loadCrypto, loadHttp, loadHttps } from '../../builtin.js';
 import { DEFAULT_S3_REGION } from '../../config/defaults.js';
@@ -28,8 +29,37 @@ import { completeBody, deleteBody, parseDeleteFailures, parseErrorDoc, parseList
 /** WHOLE_LIMIT is the largest object a GET reads whole; larger ones stream. */
 export const WHOLE_LIMIT = 1024 * 1024;
 
-/** ERROR_BODY_LIMIT bounds how much of an error answer is read. */
+/** ERROR_BODY_LIMIT bounds how much of an error answer is kept. */
 const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** TEXT_LIMIT bounds an XML answer (a listing page of 1,000 keys is a few hundred KB). */
+const TEXT_LIMIT = 16 * 1024 * 1024;
+
+/** SKEW_TOLERANCE_MS: a server clock further off than this from ours is followed when signing. */
+const SKEW_TOLERANCE_MS = 5 * 60_000;
+
+/**
+ * ServerClock follows the server's clock when ours is off by more than SKEW_TOLERANCE_MS
+ * (a host without NTP): S3 refuses a signature dated more than 15 minutes from its own
+ * time (`RequestTimeTooSkewed`), and every answer's `Date` says what its time is. The SDK
+ * does the same.
+ */
+class ServerClock {
+  private offset = 0;
+
+  /** observe takes the `Date` header of an answer. */
+  observe(date: string | undefined): void {
+    const server = date ? Date.parse(date) : NaN;
+    if (Number.isNaN(server)) return;
+    const diff = server - Date.now();
+    this.offset = Math.abs(diff) > SKEW_TOLERANCE_MS ? diff : 0;
+  }
+
+  /** now is the time to sign with. */
+  now(): Date {
+    return new Date(Date.now() + this.offset);
+  }
+}
 
 /** NativeParams is what a native client is built from. */
 export interface NativeParams {
@@ -54,7 +84,7 @@ export class S3HttpError extends Error {
 
   constructor(status: number, code: string | undefined, message: string | undefined, headers: IncomingHttpHeaders) {
     super(message || loadHttp().STATUS_CODES[status] || 'error');
-    this.name = code ?? (status === 404 ? 'NotFound' : status === 403 ? 'Forbidden' : 'S3Error');
+    this.name = code ?? (status === 404 ? 'NotFound' : status === 403 ? 'Forbidden' : 'Unknown');
     this.Code = code;
     this.$metadata = { httpStatusCode: status };
     this.$response = { headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : v])) };
@@ -103,6 +133,7 @@ export class NativeS3 implements S3Ops {
   private readonly keys: SigningKeys;
   private readonly agents: Agents;
   private readonly timeouts: S3Timeouts;
+  private readonly clock = new ServerClock();
 
   constructor(p: Pick<NativeParams, 'plan' | 'bucket' | 'keys' | 'agents' | 'timeouts'>, region: string) {
     this.origin = originOf(p.plan, p.bucket, region);
@@ -116,7 +147,7 @@ export class NativeS3 implements S3Ops {
     const query: [string, string][] = [['list-type', '2'], ['prefix', prefix]];
     if (delimiter !== undefined) query.push(['delimiter', delimiter]);
     if (token !== undefined) query.push(['continuation-token', token]);
-    return parseListPage(await this.text({ method: 'GET', query, signal }));
+    return parseListPage(expectDocument(await this.text({ method: 'GET', query, signal }), 'ListBucketResult', 'ListObjectsV2'));
   }
 
   async get(key: string, signal?: AbortSignal): Promise<ReadBody> {
@@ -136,17 +167,16 @@ export class NativeS3 implements S3Ops {
   }
 
   async deleteMany(keys: string[], signal?: AbortSignal): Promise<DeleteFailure[]> {
-    const body = Buffer.from(deleteBody(keys));
-    const md5 = loadCrypto().createHash('md5').update(body).digest('base64');
-    return parseDeleteFailures(await this.text({ method: 'POST', query: [['delete', '']], body, headers: { 'content-md5': md5 }, signal }));
+    const answer = await this.text({ method: 'POST', query: [['delete', '']], body: Buffer.from(deleteBody(keys)), signal });
+    return parseDeleteFailures(expectDocument(answer, 'DeleteResult', 'DeleteObjects'));
   }
 
   async multipart(key: string, stream: Readable, signal?: AbortSignal): Promise<void> {
     const uploadId = parseUploadId(await this.text({ method: 'POST', key, query: [['uploads', '']], signal }));
-    if (!uploadId) throw new S3HttpError(500, 'InternalError', 'no UploadId in the answer', {});
+    if (!uploadId) throw new S3HttpError(500, undefined, 'no UploadId in the answer to CreateMultipartUpload', {});
+    const pending: Promise<void>[] = [];
     try {
       const etags: string[] = [];
-      const pending: Promise<void>[] = [];
       let failed: { err: unknown } | undefined;
       let number = 0;
       for await (const part of partsOf(stream, PART_SIZE)) {
@@ -155,19 +185,23 @@ export class NativeS3 implements S3Ops {
         const query: [string, string][] = [['partNumber', String(n)], ['uploadId', uploadId]];
         pending.push(
           this.done({ method: 'PUT', key, query, body: part, signal }).then(
-            (r) => void (etags[n - 1] = String(r.headers.etag ?? '')),
-            (err: unknown) => void (failed ??= { err }),
-          ),
+            (r) => {
+              if (!r.headers.etag) throw new S3HttpError(500, undefined, `no ETag in the answer to UploadPart ${n}`, {});
+              etags[n - 1] = r.headers.etag;
+            },
+          ).catch((err: unknown) => void (failed ??= { err })),
         );
         if (pending.length >= 2) await pending.shift();
       }
       await Promise.all(pending);
       if (failed) throw failed.err;
+      // CompleteMultipartUpload can fail after its 200 has started: `text` reads the error
+      // in the body; anything but a result is a failure too.
       const answer = await this.text({ method: 'POST', key, query: [['uploadId', uploadId]], body: Buffer.from(completeBody(etags)), signal });
-      // CompleteMultipartUpload can fail after its 200 has started: the error is in the body.
-      const error = parseErrorDoc(answer);
-      if (error.code) throw new S3HttpError(500, error.code, error.message, {});
+      expectDocument(answer, 'CompleteMultipartUploadResult', 'CompleteMultipartUpload');
     } catch (err) {
+      // Parts still uploading when the upload is aborted may survive it: let them settle first.
+      await Promise.allSettled(pending);
       await this.done({ method: 'DELETE', key, query: [['uploadId', uploadId]] }).catch(() => {});
       throw err;
     }
@@ -175,15 +209,26 @@ export class NativeS3 implements S3Ops {
 
   close(): void {}
 
-  /** text sends a request and returns its body as text. */
+  /**
+   * text sends a request and returns its body as text. S3 may answer 200 and then an
+   * `<Error>` document (a failure after the answer started): that is a failure, as a 500.
+   */
   private async text(spec: RequestSpec): Promise<string> {
-    return (await this.done(spec, true)).text;
+    const text = (await this.done(spec, true)).text;
+    const error = /^\s*(<\?xml[^>]*\?>\s*)?<Error>/.test(text) ? parseErrorDoc(text) : undefined;
+    if (error) throw new S3HttpError(500, error.code ?? 'InternalError', error.message, {});
+    return text;
   }
 
   /** done sends a request and reads its answer to the end (the text only when asked). */
   private async done(spec: RequestSpec, keepText = false): Promise<Reply> {
     const res = await this.send(spec);
-    const body = await readWhole(res, Number(res.headers['content-length'] ?? NaN));
+    const length = Number(res.headers['content-length'] ?? NaN);
+    if (length > TEXT_LIMIT) {
+      res.destroy();
+      throw new S3HttpError(500, undefined, `answer of ${length} bytes to ${spec.method} is over ${TEXT_LIMIT}`, res.headers);
+    }
+    const body = await readWhole(res, length, TEXT_LIMIT);
     return { headers: res.headers, text: keepText ? body.toString('utf8') : '' };
   }
 
@@ -193,13 +238,16 @@ export class NativeS3 implements S3Ops {
     const path = `${o.root}/${spec.key === undefined ? '' : encodeKeyPath(spec.key)}`;
     const query = spec.query ?? [];
     const body = spec.body;
+    const headers: Record<string, string> = { ...spec.headers };
+    // Content-MD5 on every body: a store checks it too, and Object Lock buckets require it.
+    if (body) headers['content-md5'] = loadCrypto().createHash('md5').update(body).digest('base64');
     const signed = signRequest(
-      { method: spec.method, host: o.host, path, query, headers: spec.headers ?? {}, payloadHash: body ? sha256Hex(body) : EMPTY_SHA256, region: this.region, date: new Date() },
+      { method: spec.method, host: o.host, path, query, headers, payloadHash: body ? sha256Hex(body) : EMPTY_SHA256, region: this.region, date: this.clock.now() },
       this.keys,
     );
     const qs = canonicalQuery(query);
-    const headers: Record<string, string | number> = { ...spec.headers, ...signed, host: o.host };
-    if (body || spec.method === 'PUT' || spec.method === 'POST') headers['content-length'] = body?.byteLength ?? 0;
+    const sent: Record<string, string | number> = { ...headers, ...signed, host: o.host };
+    if (body || spec.method === 'PUT' || spec.method === 'POST') sent['content-length'] = body?.byteLength ?? 0;
     const mod = o.https ? loadHttps() : loadHttp();
     return new Promise<IncomingMessage>((resolve, reject) => {
       const req = mod.request({
@@ -208,21 +256,23 @@ export class NativeS3 implements S3Ops {
         port: o.port,
         method: spec.method,
         path: qs ? `${path}?${qs}` : path,
-        headers,
+        headers: sent,
         agent: o.https ? this.agents.https : this.agents.http,
         signal: spec.signal,
       });
       this.bound(req);
       req.once('error', reject);
       req.once('response', (res) => {
+        this.clock.observe(res.headers.date);
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 300) return resolve(res);
+        // A cut error body still leaves the status: the error is built from what arrived.
         readWhole(res, NaN, ERROR_BODY_LIMIT).then(
           (b) => {
             const doc = parseErrorDoc(b.toString('utf8'));
             reject(new S3HttpError(status, doc.code, doc.message, res.headers));
           },
-          reject,
+          () => reject(new S3HttpError(status, undefined, undefined, res.headers)),
         );
       });
       req.end(body);
@@ -242,6 +292,16 @@ export class NativeS3 implements S3Ops {
   }
 }
 
+/**
+ * expectDocument returns `text` if it is a whole `<root>` document: a 2xx answer that is
+ * anything else (a proxy's page, a body cut short without a length) is a failure worth a
+ * retry, never an empty or short result.
+ */
+function expectDocument(text: string, root: string, what: string): string {
+  if (new RegExp(`<${root}[\\s>/]`).test(text) && (new RegExp(`</${root}>\\s*$`).test(text) || new RegExp(`<${root}[^>]*/>\\s*$`).test(text))) return text;
+  throw new S3HttpError(500, undefined, `unexpected answer to ${what}: not a whole ${root}`, {});
+}
+
 /** timeoutError is a request that timed out, as describeS3Error and isRetryableS3Error know it. */
 function timeoutError(): Error {
   const err = new Error('request timed out');
@@ -252,14 +312,15 @@ function timeoutError(): Error {
 /**
  * originOf decides where a bucket's requests go. With an endpoint: path-style
  * (`endpoint/bucket/key`) or virtual-hosted (`bucket.endpoint-host/key`), as planned.
- * Without: AWS's regional endpoint, virtual-hosted unless path-style is forced or the
- * bucket name cannot be a host name under TLS (dots, upper case), as the SDK decides.
+ * Without: AWS's regional endpoint. Virtual-hosted unless path-style is forced, the
+ * bucket name cannot be a host name under TLS (dots, upper case) or the endpoint is an IP
+ * address, as the SDK decides.
  */
 export function originOf(plan: ClientPlan, bucket: string, region: string): Origin {
   const base = new URL(plan.endpoint ?? `https://s3.${region}.${region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com'}`);
   const https = base.protocol === 'https:';
-  const hostable = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket) && !/--/.test(bucket);
-  const pathStyle = plan.forcePathStyle || !hostable;
+  const hostable = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/.test(bucket);
+  const pathStyle = plan.forcePathStyle || !hostable || isIP(base.hostname.replace(/^\[|\]$/g, '')) !== 0;
   const basePath = base.pathname.replace(/\/+$/, '');
   const hostname = (pathStyle ? '' : `${bucket}.`) + base.hostname;
   const port = base.port ? Number(base.port) : undefined;

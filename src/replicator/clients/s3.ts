@@ -57,9 +57,10 @@ const SDK_ONLY_ENV = ['AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_S3', 'AWS_USE_FIPS_E
 /**
  * chooseTransport picks the S3 client: `LIFEBOAT_S3_CLIENT` when set (anything but
  * `native` or `sdk` is a ConfigError), else our own for static keys (config or
- * environment) unless an SDK-only variable is set, else the SDK (its credential chain).
+ * environment) unless an SDK-only variable is set or the region is an isolated one
+ * (`us-iso…`), else the SDK (its credential chain).
  */
-export function chooseTransport(creds: ResolvedCredentials, env: NodeJS.ProcessEnv = process.env): S3Transport {
+export function chooseTransport(creds: ResolvedCredentials, env: NodeJS.ProcessEnv = process.env, region?: string): S3Transport {
   const asked = env[S3_CLIENT_ENV];
   if (asked) {
     if (asked !== 'native' && asked !== 'sdk') throw new ConfigError(S3_CLIENT_ENV, `invalid value ${JSON.stringify(asked)}: want native or sdk`);
@@ -67,6 +68,8 @@ export function chooseTransport(creds: ResolvedCredentials, env: NodeJS.ProcessE
     return asked;
   }
   if (creds.source === 'default-chain' || SDK_ONLY_ENV.some((n) => env[n])) return 'sdk';
+  // The isolated regions' endpoints are not under amazonaws.com: the SDK knows them.
+  if (region?.startsWith('us-iso')) return 'sdk';
   return 'native';
 }
 
@@ -97,7 +100,7 @@ export class S3ReplicaClient implements ReplicaClient {
     this.bucket = cfg.bucket as string;
     this.prefix = normalizePrefix(cfg.path);
     this.creds = resolveCredentials(cfg, opts.globals, opts.env);
-    this.transport = opts.transport ?? chooseTransport(this.creds, opts.env);
+    this.transport = opts.transport ?? chooseTransport(this.creds, opts.env, this.plan.region);
     this.location = s3Location(cfg);
     this.logger = opts.logger ?? log.child({ replica: cfg.name ?? 's3' });
     this.retry = opts.retry ?? DEFAULT_RETRY_POLICY;

@@ -3,7 +3,7 @@
  * against the AWS SDK itself: the SDK signs a request (its handler captures it instead of
  * sending it), and ours must give the same path, host and Authorization for it.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { describe, expect, test } from 'vitest';
 import { planClient } from '../../../src/replicator/clients/s3-config.js';
 import { originOf } from '../../../src/replicator/clients/s3-native.js';
@@ -22,7 +22,7 @@ interface Captured {
 }
 
 /** AnyCommand is one of the commands the cases sign. */
-type AnyCommand = GetObjectCommand | ListObjectsV2Command | PutObjectCommand;
+type AnyCommand = GetObjectCommand | ListObjectsV2Command | PutObjectCommand | DeleteObjectsCommand | UploadPartCommand;
 
 /** sdkSigned has the SDK sign `command` for a client built with `options` and returns the request it would send. */
 async function sdkSigned(options: ConstructorParameters<typeof S3Client>[0], command: AnyCommand): Promise<Captured> {
@@ -93,6 +93,28 @@ describe('SigV4', () => {
       query: [],
       body: Buffer.from('segment bytes'),
       headers: { 'if-none-match': '*' },
+    },
+    {
+      what: 'a listing with an empty prefix, virtual-hosted on AWS in a cn- region',
+      options: { region: 'cn-north-1' },
+      command: new ListObjectsV2Command({ Bucket: 'bkt-cn', Prefix: '' }),
+      method: 'GET',
+      query: [['list-type', '2'], ['prefix', '']],
+    },
+    {
+      what: 'a DeleteObjects, path-style',
+      options: { region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true },
+      command: new DeleteObjectsCommand({ Bucket: 'bkt', Delete: { Objects: [{ Key: 'db/a' }], Quiet: true } }),
+      method: 'POST',
+      query: [['delete', '']],
+    },
+    {
+      what: 'an UploadPart of a key with an empty segment',
+      options: { region: 'eu-central-1' },
+      command: new UploadPartCommand({ Bucket: 'my-bucket', Key: 'db//generations/x', PartNumber: 2, UploadId: 'up/id+=', Body: Buffer.from('part'), ContentLength: 4 }),
+      method: 'PUT',
+      key: 'db//generations/x',
+      query: [['partNumber', '2'], ['uploadId', 'up/id+=']],
     },
   ];
 

@@ -44,7 +44,7 @@ interface Stored {
  * millisecond would list in the next second, where Litestream (and Go's RFC 3339) says the
  * one it was written in.
  */
-export function storedOf(st: BigIntStats): Stored {
+function storedOf(st: BigIntStats): Stored {
   return { size: Number(st.size), createdAt: new Date(Number(st.mtimeNs / 1_000_000n)) };
 }
 

@@ -240,7 +240,8 @@ export class NativeS3 implements S3Ops {
     const body = spec.body;
     const headers: Record<string, string> = { ...spec.headers };
     // Content-MD5 on every body: a store checks it too, and Object Lock buckets require it.
-    if (body) headers['content-md5'] = loadCrypto().createHash('md5').update(body).digest('base64');
+    const md5 = body && contentMd5(body);
+    if (md5) headers['content-md5'] = md5;
     const signed = signRequest(
       { method: spec.method, host: o.host, path, query, headers, payloadHash: body ? sha256Hex(body) : EMPTY_SHA256, region: this.region, date: this.clock.now() },
       this.keys,
@@ -289,6 +290,15 @@ export class NativeS3 implements S3Ops {
       socket.once('connect', clear);
       socket.once('close', clear);
     });
+  }
+}
+
+/** contentMd5 is a body's MD5 in base64, or undefined where MD5 is unavailable (an OpenSSL in FIPS mode). */
+function contentMd5(body: Uint8Array): string | undefined {
+  try {
+    return loadCrypto().createHash('md5').update(body).digest('base64');
+  } catch {
+    return undefined;
   }
 }
 

@@ -10,7 +10,10 @@ import { loadHttp, loadHttps } from '../../builtin.js';
 import { ConfigError } from '../../errors.js';
 import { DEFAULT_S3_REGION } from '../../config/defaults.js';
 import { normalizeEndpoint } from '../../config/url.js';
+import type { Logger } from '../../log.js';
+import { withRetry, type RetryPolicy } from './retry.js';
 import type { ResolvedCredentials } from './s3-credentials.js';
+import { describeS3Error, isRetryableS3Error } from './s3-errors.js';
 
 /** S3Settings are the replica keys an S3 client needs (a subset of ReplicaConfig). */
 export interface S3Settings {
@@ -142,4 +145,21 @@ export function bucketRegionFrom(outcome: unknown): string | undefined {
   if (typeof outcome !== 'object' || outcome === null) return undefined;
   const o = outcome as { BucketRegion?: string; $response?: { headers?: Record<string, string | undefined> } };
   return o.BucketRegion || o.$response?.headers?.['x-amz-bucket-region'] || undefined;
+}
+
+/**
+ * askBucketRegion sends `head` (a HEAD of the bucket, signed for us-east-1, by either
+ * client) with retries and reads the region its answer — or its 301/400/403 failure —
+ * names; us-east-1, with a warning, if the bucket will not say.
+ */
+export async function askBucketRegion(head: () => Promise<unknown>, p: { bucket: string; logger: Logger; retry: RetryPolicy }): Promise<string> {
+  const ctx = { op: 'find region of bucket', key: p.bucket, logger: p.logger, policy: p.retry, retryable: isRetryableS3Error, describe: describeS3Error };
+  try {
+    return bucketRegionFrom(await withRetry(head, ctx)) ?? DEFAULT_S3_REGION;
+  } catch (err) {
+    const region = bucketRegionFrom(err);
+    if (region) return region;
+    p.logger.warn('cannot find bucket region, using us-east-1', { bucket: p.bucket, error: describeS3Error(err) });
+    return DEFAULT_S3_REGION;
+  }
 }

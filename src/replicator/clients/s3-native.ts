@@ -18,10 +18,9 @@ import { loadCrypto, loadHttp, loadHttps } from '../../builtin.js';
 import { DEFAULT_S3_REGION } from '../../config/defaults.js';
 import type { Logger } from '../../log.js';
 import type { ReadBody } from '../replica-client.js';
-import { withRetry, type RetryPolicy } from './retry.js';
+import type { RetryPolicy } from './retry.js';
 import { PART_SIZE } from './s3-body.js';
-import { bucketRegionFrom, type Agents, type ClientPlan, type S3Timeouts } from './s3-config.js';
-import { describeS3Error, isRetryableS3Error } from './s3-errors.js';
+import { askBucketRegion, type Agents, type ClientPlan, type S3Timeouts } from './s3-config.js';
 import type { S3Ops } from './s3-ops.js';
 import { EMPTY_SHA256, canonicalQuery, encodeKeyPath, sha256Hex, signRequest, type SigningKeys } from './s3-sign.js';
 import { completeBody, deleteBody, parseDeleteFailures, parseErrorDoc, parseListPage, parseUploadId, type DeleteFailure, type ListPage } from './s3-xml.js';
@@ -343,26 +342,14 @@ export function originOf(plan: ClientPlan, bucket: string, region: string): Orig
   };
 }
 
-/**
- * findRegion asks AWS for a bucket's region: a HEAD of the bucket signed for us-east-1
- * names it in `x-amz-bucket-region` whether it answers 200, 301, 400 or 403.
- */
+/** findRegion asks AWS for a bucket's region: a HEAD of the bucket signed for us-east-1 names it in `x-amz-bucket-region`. */
 async function findRegion(p: NativeParams): Promise<string> {
   const probe = new NativeS3(p, DEFAULT_S3_REGION);
-  const ctx = { op: 'find region of bucket', key: p.bucket, logger: p.logger, policy: p.retry, retryable: isRetryableS3Error, describe: describeS3Error };
-  try {
-    const res = await withRetry(async () => {
-      const r = await probe.send({ method: 'HEAD' });
-      r.resume();
-      return r;
-    }, ctx);
-    return bucketRegionFrom({ $response: { headers: res.headers } }) ?? DEFAULT_S3_REGION;
-  } catch (err) {
-    const region = bucketRegionFrom(err);
-    if (region) return region;
-    p.logger.warn('cannot find bucket region, using us-east-1', { bucket: p.bucket, error: describeS3Error(err) });
-    return DEFAULT_S3_REGION;
-  }
+  return askBucketRegion(async () => {
+    const res = await probe.send({ method: 'HEAD' });
+    res.resume();
+    return { $response: { headers: res.headers } };
+  }, p);
 }
 
 /**

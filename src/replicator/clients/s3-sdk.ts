@@ -11,11 +11,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DEFAULT_S3_REGION } from '../../config/defaults.js';
 import type { Logger } from '../../log.js';
 import type { ReadBody } from '../replica-client.js';
-import { withRetry, type RetryPolicy } from './retry.js';
+import type { RetryPolicy } from './retry.js';
 import { PART_SIZE } from './s3-body.js';
-import { bucketRegionFrom, sdkClientOptions, type Agents, type ClientPlan, type S3Timeouts } from './s3-config.js';
+import { askBucketRegion, sdkClientOptions, type Agents, type ClientPlan, type S3Timeouts } from './s3-config.js';
 import type { ResolvedCredentials } from './s3-credentials.js';
-import { describeS3Error, isRetryableS3Error } from './s3-errors.js';
 import type { S3Ops } from './s3-ops.js';
 import type { DeleteFailure, ListPage } from './s3-xml.js';
 
@@ -109,20 +108,11 @@ class SdkS3 implements S3Ops {
   }
 }
 
-/** findRegion reads HeadBucket's x-amz-bucket-region (following redirects); us-east-1 if the bucket will not say. */
+/** findRegion asks the bucket for its region through the SDK (following redirects). */
 async function findRegion(sdk: Sdk, p: ConnectParams): Promise<string> {
   const options = { ...sdkClientOptions(p.plan, DEFAULT_S3_REGION, p.creds, p.agents, p.timeouts), followRegionRedirects: true };
   const probe = quietly(() => new sdk.S3Client(options));
-  const ctx = { op: 'find region of bucket', key: p.bucket, logger: p.logger, policy: p.retry, retryable: isRetryableS3Error, describe: describeS3Error };
-  try {
-    const out = await withRetry(() => probe.send(new sdk.HeadBucketCommand({ Bucket: p.bucket })), ctx);
-    return bucketRegionFrom(out) ?? DEFAULT_S3_REGION;
-  } catch (err) {
-    const region = bucketRegionFrom(err);
-    if (region) return region;
-    p.logger.warn('cannot find bucket region, using us-east-1', { bucket: p.bucket, error: describeS3Error(err) });
-    return DEFAULT_S3_REGION;
-  }
+  return askBucketRegion(() => probe.send(new sdk.HeadBucketCommand({ Bucket: p.bucket })), p);
 }
 
 /**

@@ -72,14 +72,14 @@ function hmac(key: Uint8Array | string, data: string): Buffer {
   return loadCrypto().createHmac('sha256', key).update(data).digest();
 }
 
-/** signingKeys keeps the derived signing keys: one per day, region and secret. */
+/** signingKeys keeps the derived signing keys: one per day, region and key pair. */
 const signingKeys = new Map<string, Buffer>();
 
-function signingKey(secret: string, day: string, region: string): Buffer {
-  const id = `${day}/${region}/${sha256Hex(secret)}`;
+function signingKey(keys: SigningKeys, day: string, region: string): Buffer {
+  const id = `${day}\n${region}\n${keys.accessKeyId}\n${keys.secretAccessKey}`;
   let key = signingKeys.get(id);
   if (!key) {
-    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, day), region), SERVICE), 'aws4_request');
+    key = hmac(hmac(hmac(hmac(`AWS4${keys.secretAccessKey}`, day), region), SERVICE), 'aws4_request');
     if (signingKeys.size > 8) signingKeys.clear();
     signingKeys.set(id, key);
   }
@@ -104,7 +104,7 @@ export function signRequest(req: SignInput, keys: SigningKeys): Record<string, s
   const canonicalRequest = [req.method, req.path, canonicalQuery(req.query), canonicalHeaders, signedHeaders, req.payloadHash].join('\n');
   const scope = `${day}/${req.region}/${SERVICE}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', stamp, scope, sha256Hex(canonicalRequest)].join('\n');
-  const signature = hmac(signingKey(keys.secretAccessKey, day, req.region), stringToSign).toString('hex');
+  const signature = hmac(signingKey(keys, day, req.region), stringToSign).toString('hex');
   return {
     ...added,
     authorization: `AWS4-HMAC-SHA256 Credential=${keys.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,

@@ -63,6 +63,13 @@ export class Replica {
   private readonly unsettled = new Map<string, number>();
   /** lastError is the last sync error logged (repeats of it are logged sparsely). */
   private lastError: string | undefined;
+  /**
+   * beforeDeferredSync is called just before an upload that waited (for the sync-interval
+   * or a retry's backoff) starts. The Replicator sets it to look at the database then, so
+   * that the upload carries every commit up to its due time, not only those its last
+   * regular look saw (those come a quarter of the sync-interval apart, wake.ts).
+   */
+  beforeDeferredSync: () => void = () => {};
 
   constructor(db: Db, config: ReplicaConfig, client: ReplicaClient, logger: Logger) {
     this.db = db;
@@ -73,6 +80,7 @@ export class Replica {
     this.claims = new Claims(client);
     this.throttle = new Throttle(() => this.sync(), {
       interval: config.syncInterval,
+      beforeDeferredRun: () => this.beforeDeferredSync(),
       onError: (err, attempt) => {
         this.pos = undefined;
         this.stats.syncErrors++;

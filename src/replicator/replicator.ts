@@ -44,6 +44,7 @@ export class DbRunner {
       onWake: () => this.schedule(),
       log: db.log,
     });
+    for (const r of replicas) r.beforeDeferredSync = () => this.lookNow();
   }
 
   /** start opens the database if it exists (else waits for it), watches it, and syncs once. */
@@ -58,6 +59,11 @@ export class DbRunner {
     this.sampler = setInterval(() => this.sampleLag(), LAG_SAMPLE_MS).unref();
     for (const r of this.replicas) r.start();
     this.runSync();
+  }
+
+  /** lookNow syncs the database at once, unless stopping (a replica's held-back upload is about to start). */
+  private lookNow(): void {
+    if (!this.stopped) this.runSync();
   }
 
   /** schedule coalesces wake-ups into one sync on the next turn of the event loop. */

@@ -12,6 +12,12 @@ export interface ThrottleOptions {
   onError: (err: unknown, attempt: number) => void;
   /** onRecover reports a run that succeeded after `failures` failed ones. */
   onRecover?: (failures: number) => void;
+  /**
+   * beforeDeferredRun is called when a run that waited (for the interval or a backoff) is
+   * about to start, so the caller can bring the job's input up to date first. Triggers it
+   * makes are part of that run.
+   */
+  beforeDeferredRun?: () => void;
   minBackoff?: number;
   maxBackoff?: number;
 }
@@ -29,7 +35,7 @@ export class Throttle {
 
   constructor(job: () => Promise<void>, opts: ThrottleOptions) {
     this.job = job;
-    this.opts = { minBackoff: 1_000, maxBackoff: 30_000, onRecover: () => {}, ...opts };
+    this.opts = { minBackoff: 1_000, maxBackoff: 30_000, onRecover: () => {}, beforeDeferredRun: () => {}, ...opts };
   }
 
   /** trigger asks for a run: now if allowed, else as soon as the interval and the current run allow. */
@@ -62,6 +68,8 @@ export class Throttle {
   }
 
   private fire(): void {
+    this.opts.beforeDeferredRun();
+    if (this.stopped) return;
     this.timer = undefined;
     this.pending = false;
     this.start();

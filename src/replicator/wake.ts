@@ -7,10 +7,11 @@
  * QUIET_MS, then re-armed, with one look right away for what changed in between.
  *
  * How often a busy database is looked at follows its replicas' sync-interval (busyPollMs):
- * every 10 ms for a file replica that uploads each commit at once, every 100 ms for S3's
- * default of 1 s — each look costs the replicator ~0.4 ms of CPU, so at 100 commits/s a
- * 10 ms poll under a 1 s sync-interval spent 10× the CPU for uploads that wait anyway
- * (docs/benchmarks.md).
+ * every 10 ms for a file replica that uploads each commit at once, every 250 ms for S3's
+ * default of 1 s — each look has a fixed cost, so at 100 commits/s a 10 ms poll under a
+ * 1 s sync-interval spent 10× the CPU for uploads that wait anyway (docs/benchmarks.md).
+ * An upload the sync-interval held back gets a look of its own just before it starts
+ * (Replica.beforeDeferredSync), so the slower poll does not delay what it carries.
  */
 import type { FSWatcher } from 'node:fs';
 import { fs } from '../builtin.js';
@@ -21,17 +22,17 @@ import type { Logger } from '../log.js';
 export const POLL_MS = 10;
 
 /** MAX_BUSY_POLL_MS caps the interval between looks at a busy database. */
-export const MAX_BUSY_POLL_MS = 100;
+export const MAX_BUSY_POLL_MS = 250;
 
 /**
  * busyPollMs is how often a busy database whose replicas sync every `syncIntervals` ms is
- * looked at: a tenth of the shortest, between POLL_MS and MAX_BUSY_POLL_MS. The WAL grows for
- * at most that long between looks (past `min-checkpoint-page-count`, a checkpoint waits for
- * the next look), and an upload due at its sync-interval waits at most that much longer.
+ * looked at: a quarter of the shortest, between POLL_MS and MAX_BUSY_POLL_MS. The WAL grows
+ * for at most that long between looks (past `min-checkpoint-page-count`, a checkpoint waits
+ * for the next look; the app's own checkpoints get a look ahead of them, checkpointer.ts).
  */
 export function busyPollMs(syncIntervals: readonly number[]): number {
   const shortest = Math.min(...syncIntervals);
-  return Math.min(MAX_BUSY_POLL_MS, Math.max(POLL_MS, Math.floor(shortest / 10)));
+  return Math.min(MAX_BUSY_POLL_MS, Math.max(POLL_MS, Math.floor(shortest / 4)));
 }
 
 /** QUIET_MS is how long a database must see no change before the watch comes back. */

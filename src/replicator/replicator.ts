@@ -15,7 +15,7 @@ import { PositionLog } from './lag.js';
 import { LAG_SAMPLE_MS, LagHistory } from './lag-history.js';
 import { comparePos, formatPos, type Pos } from './pos.js';
 import { Replica } from './replica.js';
-import { busyPollMs, Waker } from './wake.js';
+import { busyPollMs, POLL_MS, Waker } from './wake.js';
 import { acquireWriterLock, type WriterLock } from './writer-lock.js';
 
 /** DbRunner drives one Db and its replicas. */
@@ -33,6 +33,8 @@ export class DbRunner {
   private sampler: NodeJS.Timeout | undefined;
   private scheduled = false;
   private stopped = false;
+  /** lastLookAt is when runSync last ran (Date.now()). */
+  private lastLookAt = 0;
 
   constructor(db: Db, replicas: Replica[]) {
     this.db = db;
@@ -61,9 +63,13 @@ export class DbRunner {
     this.runSync();
   }
 
-  /** lookNow syncs the database at once, unless stopping (a replica's held-back upload is about to start). */
+  /**
+   * lookNow syncs the database at once (a replica's held-back upload is about to start),
+   * unless stopping or a look ran within POLL_MS: replicas sharing a sync-interval come due
+   * together, and looks a fraction of a ms apart would misjudge the WAL's growth rate.
+   */
   private lookNow(): void {
-    if (!this.stopped) this.runSync();
+    if (!this.stopped && Date.now() - this.lastLookAt >= POLL_MS) this.runSync();
   }
 
   /** schedule coalesces wake-ups into one sync on the next turn of the event loop. */
@@ -149,6 +155,7 @@ export class DbRunner {
   }
 
   private runSync(): void {
+    this.lastLookAt = Date.now();
     try {
       this.waker.observed(this.db.sync());
       this.observe();

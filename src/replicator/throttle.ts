@@ -13,9 +13,10 @@ export interface ThrottleOptions {
   /** onRecover reports a run that succeeded after `failures` failed ones. */
   onRecover?: (failures: number) => void;
   /**
-   * beforeDeferredRun is called when a run that waited (for the interval or a backoff) is
-   * about to start, so the caller can bring the job's input up to date first. Triggers it
-   * makes are part of that run.
+   * beforeDeferredRun is called when a run that waited (for the interval, a backoff, or
+   * a run in flight, with an interval set) is about to start, so the caller can bring the
+   * job's input up to date first. Triggers it makes are part of that run. It must not
+   * throw.
    */
   beforeDeferredRun?: () => void;
   minBackoff?: number;
@@ -99,7 +100,9 @@ export class Throttle {
       this.timer = setTimeout(() => this.fire(), delay);
       return;
     }
-    if (this.pending) {
+    if (this.pending && this.opts.interval > 0) {
+      this.timer = setTimeout(() => this.fire(), Math.max(0, this.lastStart + this.opts.interval - Date.now()));
+    } else if (this.pending) {
       this.pending = false;
       this.trigger();
     }

@@ -10,7 +10,7 @@ describe('Throttle', () => {
   });
 
   /** setup: a throttle of `interval` ms whose job and hook record what they saw, in order. */
-  function setup(interval: number, opts: { fail?: number } = {}) {
+  function setup(interval: number, opts: { fail?: number; firstRunMs?: number; stopInHook?: boolean } = {}) {
     const events: string[] = [];
     let runs = 0;
     let input = 0;
@@ -18,6 +18,7 @@ describe('Throttle', () => {
       async () => {
         runs++;
         events.push(`run ${runs} sees ${input}`);
+        if (runs === 1 && opts.firstRunMs) await new Promise((resolve) => setTimeout(resolve, opts.firstRunMs));
         if (runs <= (opts.fail ?? 0)) throw new Error('boom');
       },
       {
@@ -27,6 +28,7 @@ describe('Throttle', () => {
           input++;
           events.push(`look ${input}`);
           throttle.trigger();
+          if (opts.stopInHook) void throttle.stop();
         },
       },
     );
@@ -64,6 +66,29 @@ describe('Throttle', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(events).toEqual(['run 1 sees 0', 'error', 'look 1', 'run 2 sees 1']);
     await throttle.stop();
+  });
+
+  it('calls the hook before a run held back by a longer run in flight', async () => {
+    const { throttle, events } = setup(1000, { firstRunMs: 1500 });
+    throttle.trigger();
+    await vi.advanceTimersByTimeAsync(10);
+    throttle.trigger();
+    await vi.advanceTimersByTimeAsync(1489);
+    expect(events).toEqual(['run 1 sees 0']);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(events).toEqual(['run 1 sees 0', 'look 1', 'run 2 sees 1']);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(events).toEqual(['run 1 sees 0', 'look 1', 'run 2 sees 1']);
+    await throttle.stop();
+  });
+
+  it('starts nothing when the hook stopped it', async () => {
+    const { throttle, events } = setup(1000, { stopInHook: true });
+    throttle.trigger();
+    await vi.advanceTimersByTimeAsync(10);
+    throttle.trigger();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(events).toEqual(['run 1 sees 0', 'look 1']);
   });
 
   it('runs nothing held back once stopped', async () => {

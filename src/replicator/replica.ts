@@ -64,8 +64,8 @@ export class Replica {
   /** lastError is the last sync error logged (repeats of it are logged sparsely). */
   private lastError: string | undefined;
   /**
-   * beforeDeferredSync is called just before an upload that waited (for the sync-interval
-   * or a retry's backoff) starts. The Replicator sets it to look at the database then, so
+   * beforeDeferredSync is called just before an upload that waited (for the sync-interval,
+   * an upload in flight, or a retry's backoff) starts. The Replicator sets it to look at the database then, so
    * that the upload carries every commit up to its due time, not only those its last
    * regular look saw (those come a quarter of the sync-interval apart, wake.ts).
    */

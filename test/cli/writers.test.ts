@@ -84,10 +84,15 @@ async function seed(replicaYaml: string): Promise<void> {
   await stop(rep);
 }
 
-async function generations(target: string): Promise<string[]> {
+/** listGenerations is the `lifeboat generations` table of the replica (said when an assertion fails). */
+async function listGenerations(target: string): Promise<string> {
   const res = await lifeboat(['generations', target], { env: TEST_S3_ENV });
   expect(res.exitCode, String(res.all)).toBe(0);
-  return String(res.stdout)
+  return String(res.stdout);
+}
+
+async function generations(target: string): Promise<string[]> {
+  return (await listGenerations(target))
     .split('\n')
     .slice(1)
     .map((l) => l.trim().split(/\s+/)[1])
@@ -149,7 +154,8 @@ describe.each(BACKENDS)('one writer per generation: $name', (backend) => {
     expect(outB).toMatch(/WARN another writer may be writing this generation: starting a new one .*written since/);
     expect(outB).toMatch(/new generation/);
     expect(generationOf(outB)).not.toBe(generationOf(outA));
-    expect((await checkReplica(target, [a, b])).name).toBe('b');
+    const latest = (await checkReplica(target, [a, b])).name;
+    expect(latest, `generations:\n${await listGenerations(target)}\nB's output:\n${outB}`).toBe('b');
     expect(await restoreDigest(target, generationOf(outA))).toBe(rowsDigest(a.db).digest);
   }, 120_000);
 

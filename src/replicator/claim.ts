@@ -6,6 +6,11 @@
  *
  *   <index>_<offset>.<writer>.claim                      writer W writes from this position
  *   <index>_<offset>.<writer>.<index>_<offset>.released  W stopped cleanly at the second position
+ *   <generation>.follows                                 this generation was started after that one
+ *
+ * A run that starts a new generation first marks every other generation it lists in the
+ * replica as followed. Restore reads those markers only to order generations whose newest
+ * objects carry the same time (S3 keeps whole seconds): the follower is the newer one.
  *
  * A generation this run started itself (a fresh random name) is claimed without checks.
  * An existing one (resumed from the meta directory, or continued after a restore) is
@@ -48,6 +53,11 @@ export interface ClaimEntry {
 const CLAIM_RE = /^([0-9a-f]{8})_([0-9a-f]{8})\.([0-9a-f]{16})\.claim$/;
 const RELEASE_RE = /^([0-9a-f]{8})_([0-9a-f]{8})\.([0-9a-f]{16})\.([0-9a-f]{8})_([0-9a-f]{8})\.released$/;
 
+const FOLLOWS_RE = /^([0-9a-f]{16})\.follows$/;
+
+/** MARK_CONCURRENCY bounds the follow markers created at once. */
+const MARK_CONCURRENCY = 8;
+
 const atName = (at: At): string => `${hex8(at.index)}_${hex8(at.offset)}`;
 const sameAt = (a: At, b: At): boolean => comparePos(a, b) === 0;
 
@@ -59,6 +69,22 @@ export function claimName(at: At, writer: string): string {
 /** releaseName is the release of the claim of `writer` at `at`, stopped at `end`. */
 export function releaseName(at: At, writer: string, end: At): string {
   return `${atName(at)}.${writer}.${atName(end)}.released`;
+}
+
+/** followsName is the marker saying a generation was started after `generation`. */
+export function followsName(generation: string): string {
+  return `${generation}.follows`;
+}
+
+/** parseFollows returns the generations a claims listing marks as followed (other names are ignored). */
+export function parseFollows(names: string[]): string[] {
+  return names.flatMap((n) => FOLLOWS_RE.exec(n)?.[1] ?? []);
+}
+
+/** loadFollows reads the follow markers of `generations`, for restore's tie-break (plan.ts). */
+export async function loadFollows(client: ReplicaClient, generations: string[], signal?: AbortSignal): Promise<Map<string, Set<string>>> {
+  const found = await Promise.all(generations.map(async (g) => [g, new Set(parseFollows(await client.claims(g, signal)))] as const));
+  return new Map(found);
 }
 
 /** parseClaims pairs the claim and release objects of a listing (other names are ignored). */
@@ -124,6 +150,7 @@ export class Claims {
     }
     const name = claimName(at, this.writer);
     await this.client.createClaim(generation, name, this.body(at));
+    if (origin.kind === 'new') await this.markFollowed(generation);
     if (origin.kind !== 'new') {
       const lost = raceRefusal(parseClaims(await this.client.claims(generation)), at, this.writer);
       if (lost) {
@@ -141,6 +168,15 @@ export class Claims {
     if (!mine || mine.generation !== end.generation) return;
     await this.client.createClaim(mine.generation, releaseName(mine.at, this.writer, end), this.body(end));
     this.mine = undefined;
+  }
+
+  /** markFollowed marks every other generation of the replica as followed by `generation`, before anything is written into it. */
+  private async markFollowed(generation: string): Promise<void> {
+    const others = (await this.client.generations()).filter((g) => g !== generation);
+    const body = this.body({ index: 0, offset: 0 });
+    for (let i = 0; i < others.length; i += MARK_CONCURRENCY) {
+      await Promise.all(others.slice(i, i + MARK_CONCURRENCY).map((g) => this.client.createClaim(generation, followsName(g), body)));
+    }
   }
 
   /** adoptionRefusal checks a generation this run did not start (see the rules above). */

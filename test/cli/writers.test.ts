@@ -116,6 +116,28 @@ async function checkReplica(target: string, dbs: Machine[]): Promise<Machine> {
   return match[0];
 }
 
+/**
+ * rollInterleaved: A and B restore the seeded replica, then A writes and stops, then B
+ * writes and stops. B must see A's writes and start its own generation.
+ */
+async function rollInterleaved(yaml: string): Promise<{ a: Machine; b: Machine; outA: string; outB: string }> {
+  await seed(yaml);
+  const a = machine('a', yaml);
+  const b = machine('b', yaml);
+  await restore(a);
+  await restore(b);
+  let rep = await replicate(a);
+  await runWriter(a.db, 60, 0, 120);
+  const outA = await stop(rep);
+  rep = await replicate(b);
+  await runWriter(b.db, 60, 0, 140);
+  const outB = await stop(rep);
+  expect(outB).toMatch(/WARN another writer may be writing this generation: starting a new one .*written since/);
+  expect(outB).toMatch(/new generation/);
+  expect(generationOf(outB)).not.toBe(generationOf(outA));
+  return { a, b, outA, outB };
+}
+
 const generationOf = (output: string): string | undefined => /final sync complete.* generation=([0-9a-f]{16})/.exec(output)?.[1];
 
 describe.each(BACKENDS)('one writer per generation: $name', (backend) => {
@@ -140,20 +162,7 @@ describe.each(BACKENDS)('one writer per generation: $name', (backend) => {
 
   it('rolling, interleaved: B restored before A wrote, so B starts its own generation', async () => {
     const { yaml, target } = backend.make();
-    await seed(yaml);
-    const a = machine('a', yaml);
-    const b = machine('b', yaml);
-    await restore(a);
-    await restore(b);
-    let rep = await replicate(a);
-    await runWriter(a.db, 60, 0, 120);
-    const outA = await stop(rep);
-    rep = await replicate(b);
-    await runWriter(b.db, 60, 0, 140);
-    const outB = await stop(rep);
-    expect(outB).toMatch(/WARN another writer may be writing this generation: starting a new one .*written since/);
-    expect(outB).toMatch(/new generation/);
-    expect(generationOf(outB)).not.toBe(generationOf(outA));
+    const { a, b, outA, outB } = await rollInterleaved(yaml);
     const latest = (await checkReplica(target, [a, b])).name;
     expect(latest, `generations:\n${await listGenerations(target)}\nB's output:\n${outB}`).toBe('b');
     expect(await restoreDigest(target, generationOf(outA))).toBe(rowsDigest(a.db).digest);
@@ -197,6 +206,26 @@ describe.each(BACKENDS)('one writer per generation: $name', (backend) => {
     expect(await restoreDigest(target, generationOf(outA))).toBe(rowsDigest(a.db).digest);
     expect(await restoreDigest(target, generationOf(outB))).toBe(rowsDigest(b.db).digest);
     await checkReplica(target, [a, b]);
+  }, 120_000);
+});
+
+describe('a store that keeps whole seconds (S3)', () => {
+  it('generations written within one second: the latest restore is the one that follows the other', async () => {
+    const replica = path.join(tmpDir(), 'replica');
+    const { a, b, outA, outB } = await rollInterleaved(`path: ${replica}`);
+    const genA = generationOf(outA)!;
+    const genB = generationOf(outB)!;
+    expect(fs.readdirSync(path.join(replica, 'generations', genB, 'claims'))).toContain(`${genA}.follows`);
+    const second = new Date(Math.floor(Date.now() / 1000) * 1000);
+    for (const g of [genA, genB]) {
+      for (const sub of ['snapshots', 'wal']) {
+        const dir = path.join(replica, 'generations', g, sub);
+        for (const f of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+          if (f.isFile()) fs.utimesSync(path.join(f.parentPath, f.name), second, second);
+        }
+      }
+    }
+    expect((await checkReplica(`file://${replica}`, [a, b])).name).toBe('b');
   }, 120_000);
 });
 

@@ -1,6 +1,6 @@
 /** claim: the adoption and race rules (pure), on claim listings as a store returns them. */
 import { describe, expect, it } from 'vitest';
-import { adoptRefusal, claimName, parseClaims, raceRefusal, releaseName } from '../../src/replicator/claim.js';
+import { adoptRefusal, claimName, followsName, parseClaims, parseFollows, raceRefusal, releaseName } from '../../src/replicator/claim.js';
 
 const W1 = '1111111111111111';
 const W2 = '2222222222222222';
@@ -13,6 +13,15 @@ describe('parseClaims', () => {
       { name: claimName(at(1, 0x20), W1), at: at(1, 0x20), writer: W1, released: at(2, 0x1000) },
       { name: claimName(at(2, 0x1000), W2), at: at(2, 0x1000), writer: W2 },
     ]);
+  });
+});
+
+describe('parseFollows', () => {
+  it('returns the followed generations and ignores claims, releases and other names', () => {
+    const g = 'abcdef0123456789';
+    const names = [claimName(at(0, 0), W1), followsName(g), releaseName(at(0, 0), W1, at(1, 0)), `${followsName(W2)}.tmp`, 'ABCDEF0123456789.follows', followsName(W2)];
+    expect(parseFollows(names)).toEqual([g, W2]);
+    expect(parseClaims([followsName(g)])).toEqual([]);
   });
 });
 

@@ -17,6 +17,7 @@
 import path from 'node:path';
 import { isDiskFull, wrapError } from '../../errors.js';
 import { log as defaultLog, type Logger } from '../../log.js';
+import { loadFollows } from '../claim.js';
 import { isMissingFileReplica } from '../clients/file.js';
 import { summarizeGeneration, summarizeReplica, type GenerationSummary, type NamedClient } from '../generations.js';
 import { metaDir } from '../layout.js';
@@ -25,7 +26,7 @@ import { writeRestoredMarker } from '../restored.js';
 import { claimBuildDir, removeAbandoned } from './abandoned.js';
 import { NoBackupError } from './errors.js';
 import { exists, install, integrityCheck, makeTempDir, moveAsideStale, removeQuietly } from './output.js';
-import { planRestore, type RestorePlan, type TargetOptions } from './plan.js';
+import { type Follows, latestTies, planRestore, type RestorePlan, type TargetOptions } from './plan.js';
 import { ProgressTracker, type RestoreProgress, type RestoreStats } from './progress.js';
 import type { Skipped } from './tail.js';
 
@@ -81,7 +82,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   try {
     const all = await listAll(opts.replicas, opts.generation, opts.signal);
     if (all.length === 0) throw nothingFound(opts);
-    plan = planRestore(all, opts);
+    plan = planRestore(all, opts, await followsOfTies(all, opts));
   } catch (err) {
     if (err instanceof NoBackupError && opts.ifReplicaExists) return { status: 'no-backup', outputPath: out, message: err.message };
     throw err;
@@ -122,6 +123,18 @@ async function skipTornTail(plan: RestorePlan, opts: RestoreOptions, logger: Log
   const skipped = await dropTornTail(plan, client, opts.signal);
   for (const s of skipped) logger.warn('restore stops before an unreadable wal segment: skipped it', { segment: s.segment, reason: s.reason });
   return skipped;
+}
+
+/** followsOfTies reads the follow markers of the generations tied for the latest (plan.ts), from the replica holding each. */
+async function followsOfTies(all: GenerationSummary[], opts: RestoreOptions): Promise<Follows | undefined> {
+  const ties = latestTies(all, opts);
+  if (ties.length === 0) return undefined;
+  const out = new Map<string, Set<string>>();
+  for (const r of opts.replicas) {
+    const here = ties.filter((g) => all.some((s) => s.replica === r.name && s.generation === g));
+    for (const [g, set] of await loadFollows(r.client, here, opts.signal)) out.set(g, new Set([...(out.get(g) ?? []), ...set]));
+  }
+  return out;
 }
 
 /** checkOptions validates what the types cannot express. */

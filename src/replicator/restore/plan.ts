@@ -1,8 +1,9 @@
 /**
  * plan: the pure half of restore. From generation summaries it chooses the generation
- * (latest update wins; ties go to the generation that started later, then to the higher
- * position, never to an older generation), the snapshot, and the WAL segments to apply,
- * checking that every index from the snapshot's to the target exists and starts at 0.
+ * (latest update wins; ties go to a generation that follows the other (claim.ts), then to
+ * the one that started later, then to the higher position, never to an older generation),
+ * the snapshot, and the WAL segments to apply, checking that every index from the
+ * snapshot's to the target exists and starts at 0.
  */
 import type { SnapshotInfo, WALSegmentInfo } from '../replica-client.js';
 import type { GenerationSummary } from '../generations.js';
@@ -36,8 +37,33 @@ export interface RestorePlan {
   indexes: IndexPlan[];
 }
 
+/**
+ * Follows maps a generation to the generations its writer saw in the replica when it
+ * started it (claim.ts): it is the newer of each such pair, whatever the clocks say.
+ */
+export type Follows = ReadonlyMap<string, ReadonlySet<string>>;
+
 /** chooseGeneration picks the generation to restore from all replicas' summaries, or throws NoBackupError. */
-export function chooseGeneration(all: GenerationSummary[], opts: TargetOptions): GenerationSummary {
+export function chooseGeneration(all: GenerationSummary[], opts: TargetOptions, follows?: Follows): GenerationSummary {
+  const starts = generationStarts(all);
+  return candidates(all, opts).reduce((best, s) => (compareCandidates(s, best, starts, follows) > 0 ? s : best));
+}
+
+/**
+ * latestTies names the generations that share the newest update among the candidates, when
+ * there are two or more: a store that keeps whole seconds (S3, s3rver) ties generations
+ * written within one second, and only their follow markers can tell them apart.
+ */
+export function latestTies(all: GenerationSummary[], opts: TargetOptions): string[] {
+  if (opts.generation !== undefined) return [];
+  const cands = candidates(all, opts);
+  const newest = Math.max(...cands.map((s) => s.updatedAt.getTime()));
+  const names = new Set(cands.filter((s) => s.updatedAt.getTime() === newest).map((s) => s.generation));
+  return names.size > 1 ? [...names] : [];
+}
+
+/** candidates are the summaries `opts` allows that hold a snapshot (NoBackupError or CorruptError when none). */
+function candidates(all: GenerationSummary[], opts: TargetOptions): GenerationSummary[] {
   let cands = all;
   if (opts.generation !== undefined) {
     cands = cands.filter((s) => s.generation === opts.generation);
@@ -55,8 +81,7 @@ export function chooseGeneration(all: GenerationSummary[], opts: TargetOptions):
     const s = cands[0];
     throw new CorruptError(`generation ${s.generation}: no snapshot on replica ${s.replica}`);
   }
-  const starts = generationStarts(all);
-  return withSnapshot.reduce((best, s) => (compareCandidates(s, best, starts) > 0 ? s : best));
+  return withSnapshot;
 }
 
 /** spans describes the newest generation's time range, for the message of a time outside every generation. */
@@ -77,13 +102,16 @@ function generationStarts(all: GenerationSummary[]): Map<string, number> {
 }
 
 /**
- * compareCandidates orders candidates: newer updatedAt first; on a tie the generation that
- * started later (a newer generation, never an older one); then the higher stored position
- * (the same generation on two replicas); earlier replicas win full ties (reduce keeps `best`).
+ * compareCandidates orders candidates: newer updatedAt first; on a tie a generation that
+ * follows the other; then the one that started later (a newer generation, never an older
+ * one); then the higher stored position (the same generation on two replicas); earlier
+ * replicas win full ties (reduce keeps `best`).
  */
-export function compareCandidates(a: GenerationSummary, b: GenerationSummary, starts?: Map<string, number>): number {
+export function compareCandidates(a: GenerationSummary, b: GenerationSummary, starts?: Map<string, number>, follows?: Follows): number {
   const byUpdate = a.updatedAt.getTime() - b.updatedAt.getTime();
   if (byUpdate !== 0) return byUpdate;
+  if (follows?.get(a.generation)?.has(b.generation)) return 1;
+  if (follows?.get(b.generation)?.has(a.generation)) return -1;
   const startA = starts?.get(a.generation) ?? a.createdAt.getTime();
   const startB = starts?.get(b.generation) ?? b.createdAt.getTime();
   if (startA !== startB) return startA - startB;
@@ -146,12 +174,12 @@ export function groupIndexes(generation: string, fromIndex: number, segments: WA
   return out;
 }
 
-/** planRestore chooses generation, snapshot and segments, and checks the chain is complete. */
-export function planRestore(all: GenerationSummary[], opts: TargetOptions): RestorePlan {
+/** planRestore chooses generation (`follows`: the markers of latestTies), snapshot and segments, and checks the chain is complete. */
+export function planRestore(all: GenerationSummary[], opts: TargetOptions, follows?: Follows): RestorePlan {
   if (opts.index !== undefined && opts.timestamp !== undefined) {
     throw new Error('cannot combine -index and -timestamp');
   }
-  const s = chooseGeneration(all, opts);
+  const s = chooseGeneration(all, opts, follows);
   const snapshot = chooseSnapshot(s, opts);
   const indexes = groupIndexes(s.generation, snapshot.index, selectSegments(s, snapshot, opts));
   if (opts.index !== undefined) checkTargetIndex(s, snapshot, indexes, opts.index);

@@ -1,7 +1,7 @@
 /** plan: generation choice, snapshot choice and segment continuity, as pure functions. */
 import { describe, expect, it } from 'vitest';
 import type { GenerationSummary } from '../../../src/replicator/generations.js';
-import { chooseGeneration, planRestore } from '../../../src/replicator/restore/plan.js';
+import { chooseGeneration, latestTies, planRestore } from '../../../src/replicator/restore/plan.js';
 import { CorruptError, NoBackupError } from '../../../src/replicator/restore/errors.js';
 
 const T0 = Date.parse('2024-05-01T12:00:00Z');
@@ -29,6 +29,23 @@ describe('chooseGeneration', () => {
     const newer = gen(B, [[0, 25]], [[1, 0, 30]]);
     expect(chooseGeneration([older, newer], {}).generation).toBe(B);
     expect(chooseGeneration([newer, older], {}).generation).toBe(B);
+  });
+
+  it('on a full tie (a store that keeps whole seconds), a generation that follows the other wins; without markers the higher position does', () => {
+    const first = gen(A, [[0, 5]], [[0, 0, 5], [1, 0, 5], [2, 0, 5]]);
+    const second = gen(B, [[0, 5]], [[0, 0, 5]]);
+    expect(latestTies([first, second], {}).sort()).toEqual([A, B]);
+    expect(chooseGeneration([first, second], {}).generation).toBe(A);
+    const follows = new Map([[B, new Set([A])]]);
+    expect(chooseGeneration([first, second], {}, follows).generation).toBe(B);
+    expect(chooseGeneration([second, first], {}, follows).generation).toBe(B);
+    expect(chooseGeneration([first, gen(B, [[0, 5]], [[0, 0, 6]])], {}, new Map([[A, new Set([B])]])).generation).toBe(B);
+  });
+
+  it('latestTies: none for one newest generation, for the same generation on two replicas, or with -generation', () => {
+    expect(latestTies([gen(A, [[0, 0]], [[0, 0, 9]]), gen(B, [[0, 0]], [[0, 0, 8]])], {})).toEqual([]);
+    expect(latestTies([gen(A, [[0, 0]], [[0, 0, 9]], 'one'), gen(A, [[0, 0]], [[0, 0, 9]], 'two')], {})).toEqual([]);
+    expect(latestTies([gen(A, [[0, 9]], []), gen(B, [[0, 9]], [])], { generation: A })).toEqual([]);
   });
 
   it('the same generation on two replicas: the higher position wins a tie', () => {

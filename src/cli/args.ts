@@ -152,3 +152,11 @@ function flagEntry(f: FlagSpec): readonly [string, string] {
   const names = f.short ? `-${f.short}, -${f.name}` : `-${f.name}`;
   return [f.type === 'string' ? `${names} ${f.placeholder ?? 'VALUE'}` : names, f.description];
 }
+
+/** parseFd reads a descriptor flag (`-notify-fd`, `-config-fd`…): undefined when absent, a UsageError naming the value unless an integer >= 3. */
+export function parseFd(v: string | boolean | undefined, flag: string): number | undefined {
+  if (v === undefined || v === false) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 3) throw new UsageError(`invalid -${flag} ${JSON.stringify(v)}: want a descriptor number >= 3`);
+  return n;
+}

@@ -27,6 +27,8 @@ export interface CommandConfigOptions {
   healthEnv?: boolean;
   /** onParsed receives the config file's expanded text and YAML tree (`replicate -config-fd`). */
   onParsed?: (parsed: ParsedText) => void;
+  /** parsed is a parse of the file done by another process (`restore -config-fd`), used when its text matches. */
+  parsed?: ParsedText;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function loadCommandConfig(flags: ParsedArgs['flags'], opts: Comman
     expandEnv: flags['no-expand-env'] !== true,
     healthEnv: opts.healthEnv,
     onParsed: opts.onParsed,
+    parsed: opts.parsed,
   });
   setupLogging(config, opts.logger, flags.v === true ? 'debug' : undefined);
   return config;

@@ -2,9 +2,28 @@
  * config-fd: `replicate -config-fd N` — the config file as this process parsed it, handed to
  * the init that started it ahead of time (supervisor/prestart.ts), so that the init needs no
  * YAML parser of its own. One JSON text (config/load.ts ParsedText), then the end of file.
+ * `restore -config-fd N` reads the same from the init, for the same reason.
  */
 import { fs } from '../builtin.js';
-import type { ParsedText } from '../config/load.js';
+import { decodeParsedText, type ParsedText } from '../config/load.js';
+
+/**
+ * readParsedConfig reads a parsed config from descriptor `fd` to its end, then closes it.
+ * Best effort: undefined when there is nothing readable there (the file is parsed then).
+ */
+export function readParsedConfig(fd: number): ParsedText | undefined {
+  try {
+    return decodeParsedText(fs.readFileSync(fd, 'utf8'));
+  } catch {
+    return undefined;
+  } finally {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // Not open: nothing to close.
+    }
+  }
+}
 
 /**
  * ParsedConfigOut writes the parsed config on a descriptor, once, and closes it. Best

@@ -64,11 +64,13 @@ export async function run(argv: string[]): Promise<number> {
   const { runInit } = await import('../supervisor/init.js');
   let config: Config | undefined;
   let parsedBy: string | undefined;
+  let parsedConfig: ParsedText | undefined;
   if (resolved) {
     // The prestarted replicator parses the same file: its parse spares the init the YAML library.
     const parsed = prestarted && (await parsedByReplicator(prestarted));
     parsedBy = parsed ? 'here: the replicator parsed other text (its environment differs)' : 'here: nothing from the replicator';
     const onParsed = (p: ParsedText): void => {
+      parsedConfig = p;
       if (parsed && p.tree === parsed.tree) parsedBy = 'by the replicator';
     };
     config = await loadConfig({ path: resolved.path, expandEnv: !noExpand, healthEnv: true, parsed, onParsed });
@@ -88,6 +90,7 @@ export async function run(argv: string[]): Promise<number> {
     configPath: resolved?.path,
     childFlags,
     prestarted,
+    parsedConfig,
     log,
   });
 }

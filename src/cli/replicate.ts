@@ -24,7 +24,7 @@ import { Replicator } from '../replicator/replicator.js';
 import { replicatedByInit } from '../supervisor/replicated-by-init.js';
 import { splitShellWords } from '../supervisor/shell-words.js';
 import { configForDatabase } from '../config/url.js';
-import { type CommandSpec, parseArgs } from './args.js';
+import { type CommandSpec, parseArgs, parseFd } from './args.js';
 import { CONFIG_FLAGS, loadCommandConfig, setupLogging } from './common.js';
 import { ParsedConfigOut } from './config-fd.js';
 
@@ -264,13 +264,6 @@ function parseExec(exec: string): string[] {
   } catch (err) {
     throw new UsageError(`invalid -exec: ${(err as Error).message}`);
   }
-}
-
-function parseFd(v: string | boolean | undefined, flag: string): number | undefined {
-  if (v === undefined || v === false) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 3) throw new UsageError(`invalid -${flag} ${JSON.stringify(v)}: want a descriptor number >= 3`);
-  return n;
 }
 
 /** waitForStart reads descriptor `fd` until a newline (true: start) or its end (false: do not start), then closes it. */

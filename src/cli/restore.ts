@@ -12,8 +12,9 @@ import { log } from '../log.js';
 import { hex8, parseHex8 } from '../replicator/pos.js';
 import { DEFAULT_PARALLELISM, restore, type RestoreOptions, type RestoreResult } from '../replicator/restore/index.js';
 import { summaryLine, TTYProgress } from '../replicator/restore/progress.js';
-import { parseArgs, type CommandSpec, type ParsedArgs } from './args.js';
+import { parseArgs, parseFd, type CommandSpec, type ParsedArgs } from './args.js';
 import { CONFIG_FLAGS } from './common.js';
+import { readParsedConfig } from './config-fd.js';
 import { GENERATION_FLAG, REPLICA_FLAG, parseGenerationFlag, resolveTarget, type Target } from './targets.js';
 
 /** spec declares `lifeboat restore`. */
@@ -35,6 +36,13 @@ export const spec: CommandSpec = {
     { name: 'if-replica-exists', type: 'boolean', description: 'Exit 0 if no backup exists (no generation, unknown generation, time outside).' },
     { name: 'integrity-check', type: 'boolean', description: 'Run PRAGMA integrity_check on the result before renaming it into place.' },
     { name: 'v', type: 'boolean', description: 'Verbose: log at debug level (the plan and each step), whatever logging: says.' },
+    {
+      name: 'config-fd',
+      type: 'string',
+      placeholder: 'N',
+      description:
+        'Read the config file as already parsed (JSON: its expanded text and YAML tree) from\nfile descriptor N; used only if that text is the file\'s (the init passes it so).',
+    },
   ],
   minArgs: 1,
   maxArgs: 1,
@@ -73,7 +81,8 @@ export async function run(argv: string[]): Promise<number> {
   const out = typeof flags.o === 'string' ? expandPath(flags.o) : undefined;
   // -v: debug lines (the config's logging: level is overridden too, common.ts).
   if (flags.v === true) log.configure({ level: 'debug' });
-  const target = await resolveTarget(flags, args[0]);
+  const configFd = parseFd(flags['config-fd'], 'config-fd');
+  const target = await resolveTarget(flags, args[0], configFd === undefined ? undefined : readParsedConfig(configFd));
   try {
     const outputPath = out ?? target.db?.path;
     if (!outputPath) throw new UsageError('-o PATH is required when restoring from a replica URL or directory');

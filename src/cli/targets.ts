@@ -7,7 +7,7 @@
  */
 import { fs } from '../builtin.js';
 import path from 'node:path';
-import { noConfigFound } from '../config/load.js';
+import { noConfigFound, type ParsedText } from '../config/load.js';
 import type { Config, DbConfig, ReplicaConfig } from '../config/types.js';
 import { expandPath } from '../config/paths.js';
 import { ConfigError, UsageError, errorMessage } from '../errors.js';
@@ -46,7 +46,7 @@ export interface Target {
  * clients. A plain path is a database of the config (as in Litestream), unless it is a
  * directory holding `generations/`: then it is that file replica.
  */
-export async function resolveTarget(flags: ParsedArgs['flags'], arg: string): Promise<Target> {
+export async function resolveTarget(flags: ParsedArgs['flags'], arg: string, parsed?: ParsedText): Promise<Target> {
   const replicaName = typeof flags.replica === 'string' ? flags.replica : undefined;
   const dir = isReplicaURL(arg) ? undefined : replicaDirectory(arg);
   if (isReplicaURL(arg) || dir !== undefined) {
@@ -55,7 +55,7 @@ export async function resolveTarget(flags: ParsedArgs['flags'], arg: string): Pr
     if (replicaName !== undefined) throw new UsageError(`cannot combine ${what} with -replica`);
     return clientsFor(undefined, [replicaFromURL(dir ?? arg)], {});
   }
-  const config = await loadCommandConfig(flags, { optional: true });
+  const config = await loadCommandConfig(flags, { optional: true, parsed });
   if (!config) throw new ConfigError('', `${noConfigFound()} to look up database ${expandPath(arg)}${replicaHint(arg)}`);
   const db = findDb(config, arg);
   let replicas = db.replicas;

@@ -13,6 +13,7 @@ import { fs } from '../builtin.js';
 import { nowMs } from '../clock.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ParsedText } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../log.js';
 import { checkWriterLock } from '../replicator/writer-lock.js';
@@ -92,6 +93,9 @@ export function flushCommand(configPath: string, ms: number, flags: string[] = [
   return cliCommand('replicate', '-config', configPath, ...flags, '-once', '-shutdown-sync-timeout', `${timeout}ms`);
 }
 
+/** PARSED_CONFIG_FD is the descriptor on which `restore` reads the config the init parsed (`-config-fd`). */
+const PARSED_CONFIG_FD = 3;
+
 /** RestoreOptions carry the output setting and the init's stop signal. */
 export interface RestoreOptions {
   log: Logger;
@@ -101,6 +105,8 @@ export interface RestoreOptions {
   flags?: string[];
   /** onRestored is told of each database restored: how long it took (ms) and its size (bytes). */
   onRestored?: (dbPath: string, ms: number, bytes: number) => void;
+  /** parsedConfig is the config as the init has it parsed (config/load.ts ParsedText): `restore` then needs no YAML parser. */
+  parsedConfig?: ParsedText;
 }
 
 /**
@@ -115,10 +121,11 @@ export async function restoreMissing(config: Config, configPath: string, opts: R
 
 async function restoreOne(dbPath: string, configPath: string, opts: RestoreOptions): Promise<string | undefined> {
   opts.log.info('restoring database', { db: dbPath });
-  const flags = opts.flags ?? [];
+  const flags = [...(opts.flags ?? []), ...(opts.parsedConfig ? ['-config-fd', String(PARSED_CONFIG_FD)] : [])];
   const argv = cliCommand('restore', '-config', configPath, ...flags, '-if-db-not-exists', '-if-replica-exists', dbPath);
+  const input = opts.parsedConfig && { fd: PARSED_CONFIG_FD, data: JSON.stringify(opts.parsedConfig) };
   const t0 = nowMs();
-  const r = await runOneshot(argv, { name: 'restore', prefix: opts.prefix, abort: opts.abort });
+  const r = await runOneshot(argv, { name: 'restore', prefix: opts.prefix, abort: opts.abort, input });
   if (!failed(r)) {
     const bytes = fileSize(dbPath);
     if (bytes !== undefined) opts.onRestored?.(dbPath, nowMs() - t0, bytes);

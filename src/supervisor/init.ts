@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { nowMs } from '../clock.js';
-import { noConfigFound } from '../config/load.js';
+import { noConfigFound, type ParsedText } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -62,6 +62,8 @@ export interface InitSetup {
   childFlags?: string[];
   /** prestarted is the replicator's process started early, waiting for its start line (prestart.ts). */
   prestarted?: Prestarted;
+  /** parsedConfig is the parse `config` came from, handed on to `restore` (builtin.ts). */
+  parsedConfig?: ParsedText;
   log: Logger;
 }
 
@@ -166,7 +168,7 @@ class Init {
       const held = otherWriter(this.setup.config);
       if (held) return held;
       const onRestored = (db: string, ms: number, bytes: number) => this.counters.restores.push({ db, ms, bytes });
-      const opts = { log: this.log, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal, flags: this.setup.childFlags, onRestored };
+      const opts = { log: this.log, prefix: this.knobs.logPrefix, abort: this.stopAbort.signal, flags: this.setup.childFlags, onRestored, parsedConfig: this.setup.parsedConfig };
       const restoreFailure = await restoreMissing(this.setup.config, this.setup.configPath, opts);
       if (restoreFailure || this.reason) return restoreFailure;
     }

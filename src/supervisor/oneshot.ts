@@ -5,9 +5,10 @@
  * optional timeout and cut short by an abort (the init being stopped).
  */
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { fs } from '../builtin.js';
 import path from 'node:path';
-import { outputDrained, outputEnv, outputStdio, pipeOutput } from './output.js';
+import { outputDrained, outputEnv, outputStdio, pipeOutput, runStdio } from './output.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { describeSpawnError, scriptCommand } from './script.js';
@@ -26,6 +27,8 @@ export interface OneshotOptions {
   env?: NodeJS.ProcessEnv;
   /** file is the user's script `argv` runs (its interpreter may be argv[0]), named when it cannot start. */
   file?: string;
+  /** input is written on the child's descriptor `fd` (a pipe), then its end. */
+  input?: { fd: number; data: string };
 }
 
 /** OneshotResult is how the child ended; `error` says why it could not start, `timedOut` if killed for time. */
@@ -37,8 +40,10 @@ export interface OneshotResult extends Exit {
 /** runOneshot runs `argv` to completion; never throws (a failed spawn is exit 127 or 126 with `error`). */
 export function runOneshot(argv: string[], opts: OneshotOptions): Promise<OneshotResult> {
   return new Promise((resolve) => {
-    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: outputStdio(opts.prefix), env: outputEnv(opts.prefix, opts.env) });
+    const stdio = opts.input ? runStdio(opts.prefix, [opts.input.fd]) : outputStdio(opts.prefix);
+    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio, env: outputEnv(opts.prefix, opts.env) });
     pipeOutput(child, opts.name);
+    if (opts.input) writeInput(child.stdio[opts.input.fd] as Writable | null, opts.input.data);
     let timedOut = false;
     const timer =
       opts.timeoutMs === undefined
@@ -62,6 +67,13 @@ export function runOneshot(argv: string[], opts: OneshotOptions): Promise<Onesho
       done({ code: err.code === 'EACCES' ? 126 : 127, signal: null, timedOut, error });
     });
   });
+}
+
+/** writeInput writes `data` and the end on a child's pipe; a child that does not read it (EPIPE) is not an error here. */
+function writeInput(pipe: Writable | null, data: string): void {
+  if (!pipe) return;
+  pipe.on('error', () => {});
+  pipe.end(data);
 }
 
 /**

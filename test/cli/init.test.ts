@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lifeboat } from '../helpers/cli.js';
 import { startInit } from '../helpers/procs.js';
-import { insertRows, openWAL } from '../helpers/sqlite.js';
+import { insertRows, openWAL, rowsDigest } from '../helpers/sqlite.js';
 import { tmpDir } from '../helpers/tmp.js';
 
 describe('lifeboat init: command line', () => {
@@ -30,14 +30,14 @@ describe('lifeboat init: command line', () => {
 
 /**
  * YAML_PROBE is a module every Node process of a run preloads (NODE_OPTIONS=--require): at
- * exit it appends `PID true|false` to the file named by $YAML_PROBE_OUT, true when the YAML
- * library is among the modules it loaded.
+ * exit it appends `PID true|false COMMAND` to the file named by $YAML_PROBE_OUT, true when
+ * the YAML library is among the modules it loaded (COMMAND: `lifeboat`'s, e.g. restore).
  */
 const YAML_PROBE = `
 const fs = require('node:fs');
 process.on('exit', () => {
   const yaml = Object.keys(require.cache).some((k) => k.includes('/node_modules/yaml/'));
-  fs.appendFileSync(process.env.YAML_PROBE_OUT, process.pid + ' ' + yaml + '\\n');
+  fs.appendFileSync(process.env.YAML_PROBE_OUT, process.pid + ' ' + yaml + ' ' + (process.argv[2] || '-') + '\\n');
 });
 `;
 
@@ -46,31 +46,38 @@ interface ConfigRun {
   init: number;
   loaders: number[];
   probed: number;
+  /** commands maps each `lifeboat` command run to whether it loaded the YAML library, in exit order. */
+  commands: [string, boolean][];
   code: number | null;
   lines: string[];
 }
 
 /**
  * yamlLoaders runs the init with a config (a file replica, the app `exit-with.js 0`) on a
- * database of 10 rows, every process of the run preloading YAML_PROBE.
+ * database of 10 rows (none with `rows: false`: the init restores it), every process of
+ * the run preloading YAML_PROBE. A `dir` is reused (its config rewritten).
  */
-async function yamlLoaders(configText: (dir: string) => string, env: NodeJS.ProcessEnv): Promise<ConfigRun> {
-  const dir = tmpDir('lifeboat-init-config-');
+async function yamlLoaders(configText: (dir: string) => string, env: NodeJS.ProcessEnv, opts: { dir?: string; rows?: boolean } = {}): Promise<ConfigRun> {
+  const dir = opts.dir ?? tmpDir('lifeboat-init-config-');
   const config = path.join(dir, 'lifeboat.yml');
   fs.writeFileSync(config, configText(dir));
   const probe = path.join(dir, 'yaml-probe.cjs');
   fs.writeFileSync(probe, YAML_PROBE);
   const out = path.join(dir, 'yaml-probe.out');
-  const db = openWAL(path.join(dir, 'app.db'));
-  insertRows(db, 10);
-  db.close();
+  fs.rmSync(out, { force: true });
+  if (opts.rows !== false) {
+    const db = openWAL(path.join(dir, 'app.db'));
+    insertRows(db, 10);
+    db.close();
+  }
   const run = await startInit(['-config', config, 'exit-with.js', '0'], {
     env: { NODE_OPTIONS: `--require ${probe}`, YAML_PROBE_OUT: out, ...env },
   });
   const { code } = await run.done;
   const probed = fs.readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' '));
   const loaders = probed.filter(([, yaml]) => yaml === 'true').map(([pid]) => Number(pid));
-  return { init: run.pid, loaders, probed: probed.length, code, lines: run.lines() };
+  const commands = probed.map(([, yaml, cmd]): [string, boolean] => [cmd, yaml === 'true']);
+  return { init: run.pid, loaders, probed: probed.length, commands, code, lines: run.lines() };
 }
 
 describe('lifeboat init: the config file, parsed once', () => {
@@ -100,5 +107,20 @@ describe('lifeboat init: the config file, parsed once', () => {
     const why = /^DEBUG config \S+ parsed here: the replicator parsed other text \(its environment differs\)$/;
     expect(r.lines.some((l) => why.test(l)), r.lines.join('\n')).toBe(true);
     expect(fs.readdirSync(path.join(replica, 'generations')).length).toBe(1);
+  });
+
+  it("a first boot's restore takes the init's parse too: no YAML library there, and the database restored", async () => {
+    const replica = path.join(tmpDir('lifeboat-init-replica-'), 'replica');
+    const dir = tmpDir('lifeboat-init-config-');
+    const first = await yamlLoaders(config, { REPLICA_DIR: replica }, { dir });
+    expect(first.code).toBe(0);
+    const db = path.join(dir, 'app.db');
+    const before = rowsDigest(db);
+    expect(before.rows).toBe(10);
+    for (const f of fs.readdirSync(dir)) if (f.startsWith('app.db') || f.startsWith('.app.db')) fs.rmSync(path.join(dir, f), { recursive: true });
+    const r = await yamlLoaders(config, { REPLICA_DIR: replica }, { dir, rows: false });
+    expect(r.code, r.lines.join('\n')).toBe(0);
+    expect(r.commands.filter(([cmd]) => cmd === 'restore')).toEqual([['restore', false]]);
+    expect(rowsDigest(db)).toEqual(before);
   });
 });

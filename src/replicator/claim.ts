@@ -6,11 +6,13 @@
  *
  *   <index>_<offset>.<writer>.claim                      writer W writes from this position
  *   <index>_<offset>.<writer>.<index>_<offset>.released  W stopped cleanly at the second position
- *   <generation>.follows                                 this generation was started after that one
+ *   <generation>.follows                                 this generation took over from that one
  *
- * A run that starts a new generation first marks every other generation it lists in the
- * replica as followed. Restore reads those markers only to order generations whose newest
- * objects carry the same time (S3 keeps whole seconds): the follower is the newer one.
+ * A run that leaves a generation for a new one (the restored generation was written since,
+ * its own was claimed by a run that was killed, a torn segment, the WAL overwritten) marks
+ * the new one as following the old one, before anything else is written there. Restore
+ * reads the markers only to order generations whose newest objects carry the same time
+ * (S3 keeps whole seconds): the follower is the newer one.
  *
  * A generation this run started itself (a fresh random name) is claimed without checks.
  * An existing one (resumed from the meta directory, or continued after a restore) is
@@ -35,7 +37,7 @@ import type { ReplicaClient } from './replica-client.js';
 
 /** GenerationOrigin: how this run came to write a generation. */
 export type GenerationOrigin =
-  | { kind: 'new' }
+  | { kind: 'new'; after?: string }
   | { kind: 'resumed' }
   | { kind: 'restored'; index: number; offset: number };
 
@@ -54,9 +56,6 @@ const CLAIM_RE = /^([0-9a-f]{8})_([0-9a-f]{8})\.([0-9a-f]{16})\.claim$/;
 const RELEASE_RE = /^([0-9a-f]{8})_([0-9a-f]{8})\.([0-9a-f]{16})\.([0-9a-f]{8})_([0-9a-f]{8})\.released$/;
 
 const FOLLOWS_RE = /^([0-9a-f]{16})\.follows$/;
-
-/** MARK_CONCURRENCY bounds the follow markers created at once. */
-const MARK_CONCURRENCY = 8;
 
 const atName = (at: At): string => `${hex8(at.index)}_${hex8(at.offset)}`;
 const sameAt = (a: At, b: At): boolean => comparePos(a, b) === 0;
@@ -150,7 +149,9 @@ export class Claims {
     }
     const name = claimName(at, this.writer);
     await this.client.createClaim(generation, name, this.body(at));
-    if (origin.kind === 'new') await this.markFollowed(generation);
+    if (origin.kind === 'new' && origin.after !== undefined && origin.after !== generation) {
+      await this.client.createClaim(generation, followsName(origin.after), this.body(at));
+    }
     if (origin.kind !== 'new') {
       const lost = raceRefusal(parseClaims(await this.client.claims(generation)), at, this.writer);
       if (lost) {
@@ -168,15 +169,6 @@ export class Claims {
     if (!mine || mine.generation !== end.generation) return;
     await this.client.createClaim(mine.generation, releaseName(mine.at, this.writer, end), this.body(end));
     this.mine = undefined;
-  }
-
-  /** markFollowed marks every other generation of the replica as followed by `generation`, before anything is written into it. */
-  private async markFollowed(generation: string): Promise<void> {
-    const others = (await this.client.generations()).filter((g) => g !== generation);
-    const body = this.body({ index: 0, offset: 0 });
-    for (let i = 0; i < others.length; i += MARK_CONCURRENCY) {
-      await Promise.all(others.slice(i, i + MARK_CONCURRENCY).map((g) => this.client.createClaim(generation, followsName(g), body)));
-    }
   }
 
   /** adoptionRefusal checks a generation this run did not start (see the rules above). */

@@ -74,7 +74,8 @@ export class Db extends EventEmitter {
   get origin(): GenerationOrigin {
     const from = this.opened?.shadows.continuedFrom;
     if (from) return { kind: 'restored', ...from };
-    return this.opened?.shadows.startedHere ? { kind: 'new' } : { kind: 'resumed' };
+    const shadows = this.opened?.shadows;
+    return shadows?.startedHere ? { kind: 'new', after: shadows.previousGeneration } : { kind: 'resumed' };
   }
 
   /** pos is the current shadow position (generation, index, committed size), once open. */

@@ -27,6 +27,8 @@ export class ShadowWAL {
   continuedFrom: { index: number; offset: number } | undefined;
   /** startedHere: this run started the current generation (claim.ts: nobody else can be writing it). */
   startedHere = false;
+  /** previousGeneration is the generation this run left when it started the current one (claim.ts follow markers). */
+  previousGeneration: string | undefined;
   private readonly wal: RealWAL;
   private readonly log: Logger;
   private readonly withWriteLock: WithWriteLock;
@@ -137,6 +139,7 @@ export class ShadowWAL {
     this.shadow = this.track(ShadowFile.create(this.meta, gen, 0, hdr));
     this.wal.copy(this.shadow);
     writeGeneration(this.meta, gen);
+    this.previousGeneration = this.generation;
     this.generation = gen;
     this.continuedFrom = undefined;
     this.startedHere = true;

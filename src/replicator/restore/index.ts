@@ -15,7 +15,7 @@
  *    replicator continue its generation (restored.ts).
  */
 import path from 'node:path';
-import { isDiskFull, wrapError } from '../../errors.js';
+import { errorMessage, isDiskFull, wrapError } from '../../errors.js';
 import { log as defaultLog, type Logger } from '../../log.js';
 import { loadFollows } from '../claim.js';
 import { isMissingFileReplica } from '../clients/file.js';
@@ -82,7 +82,7 @@ export async function restore(opts: RestoreOptions): Promise<RestoreResult> {
   try {
     const all = await listAll(opts.replicas, opts.generation, opts.signal);
     if (all.length === 0) throw nothingFound(opts);
-    plan = planRestore(all, opts, await followsOfTies(all, opts));
+    plan = planRestore(all, opts, await followsOfTies(all, opts, logger));
   } catch (err) {
     if (err instanceof NoBackupError && opts.ifReplicaExists) return { status: 'no-backup', outputPath: out, message: err.message };
     throw err;
@@ -125,14 +125,23 @@ async function skipTornTail(plan: RestorePlan, opts: RestoreOptions, logger: Log
   return skipped;
 }
 
-/** followsOfTies reads the follow markers of the generations tied for the latest (plan.ts), from the replica holding each. */
-async function followsOfTies(all: GenerationSummary[], opts: RestoreOptions): Promise<Follows | undefined> {
+/**
+ * followsOfTies reads the follow markers of the generations tied for the latest (plan.ts),
+ * from each replica holding them. They only order a tie: when they cannot be read, a
+ * warning, and the tie is ordered without them.
+ */
+async function followsOfTies(all: GenerationSummary[], opts: RestoreOptions, logger: Logger): Promise<Follows | undefined> {
   const ties = latestTies(all, opts);
   if (ties.length === 0) return undefined;
   const out = new Map<string, Set<string>>();
   for (const r of opts.replicas) {
     const here = ties.filter((g) => all.some((s) => s.replica === r.name && s.generation === g));
-    for (const [g, set] of await loadFollows(r.client, here, opts.signal)) out.set(g, new Set([...(out.get(g) ?? []), ...set]));
+    try {
+      for (const [g, set] of await loadFollows(r.client, here, opts.signal)) out.set(g, new Set([...(out.get(g) ?? []), ...set]));
+    } catch (err) {
+      opts.signal?.throwIfAborted();
+      logger.warn('cannot list follow markers: the generations tied for the latest are ordered without them', { replica: r.name, error: errorMessage(err) });
+    }
   }
   return out;
 }

@@ -1,7 +1,7 @@
 /**
  * plan: the pure half of restore. From generation summaries it chooses the generation
- * (latest update wins; ties go to a generation that follows the other (claim.ts), then to
- * the one that started later, then to the higher position, never to an older generation),
+ * (latest update wins; on a tie a generation another tied one follows (claim.ts) drops
+ * out, then the one that started later wins, then the higher position, never an older generation),
  * the snapshot, and the WAL segments to apply, checking that every index from the
  * snapshot's to the target exists and starts at 0.
  */
@@ -43,10 +43,22 @@ export interface RestorePlan {
  */
 export type Follows = ReadonlyMap<string, ReadonlySet<string>>;
 
-/** chooseGeneration picks the generation to restore from all replicas' summaries, or throws NoBackupError. */
+/**
+ * chooseGeneration picks the generation to restore from all replicas' summaries, or throws
+ * NoBackupError. Among those tied for the newest update, a generation another tied one
+ * follows (and does not follow back) drops out first; compareCandidates orders the rest.
+ */
 export function chooseGeneration(all: GenerationSummary[], opts: TargetOptions, follows?: Follows): GenerationSummary {
   const starts = generationStarts(all);
-  return candidates(all, opts).reduce((best, s) => (compareCandidates(s, best, starts, follows) > 0 ? s : best));
+  let cands = candidates(all, opts);
+  if (follows) {
+    const newest = Math.max(...cands.map((s) => s.updatedAt.getTime()));
+    const top = cands.filter((s) => s.updatedAt.getTime() === newest);
+    const follow = (a: string, b: string): boolean => follows.get(a)?.has(b) === true;
+    const left = top.filter((s) => !top.some((o) => o.generation !== s.generation && follow(o.generation, s.generation) && !follow(s.generation, o.generation)));
+    cands = left.length > 0 ? left : top;
+  }
+  return cands.reduce((best, s) => (compareCandidates(s, best, starts) > 0 ? s : best));
 }
 
 /**
@@ -102,16 +114,13 @@ function generationStarts(all: GenerationSummary[]): Map<string, number> {
 }
 
 /**
- * compareCandidates orders candidates: newer updatedAt first; on a tie a generation that
- * follows the other; then the one that started later (a newer generation, never an older
- * one); then the higher stored position (the same generation on two replicas); earlier
- * replicas win full ties (reduce keeps `best`).
+ * compareCandidates orders candidates: newer updatedAt first; on a tie the generation that
+ * started later (a newer generation, never an older one); then the higher stored position
+ * (the same generation on two replicas); earlier replicas win full ties (reduce keeps `best`).
  */
-export function compareCandidates(a: GenerationSummary, b: GenerationSummary, starts?: Map<string, number>, follows?: Follows): number {
+export function compareCandidates(a: GenerationSummary, b: GenerationSummary, starts?: Map<string, number>): number {
   const byUpdate = a.updatedAt.getTime() - b.updatedAt.getTime();
   if (byUpdate !== 0) return byUpdate;
-  if (follows?.get(a.generation)?.has(b.generation)) return 1;
-  if (follows?.get(b.generation)?.has(a.generation)) return -1;
   const startA = starts?.get(a.generation) ?? a.createdAt.getTime();
   const startB = starts?.get(b.generation) ?? b.createdAt.getTime();
   if (startA !== startB) return startA - startB;

@@ -42,6 +42,20 @@ describe('chooseGeneration', () => {
     expect(chooseGeneration([first, gen(B, [[0, 5]], [[0, 0, 6]])], {}, new Map([[A, new Set([B])]])).generation).toBe(B);
   });
 
+  it('the tie rule does not depend on listing order: three tied generations, or two that follow each other', () => {
+    const C = 'cccccccccccccccc';
+    const a = gen(A, [[0, 5]], [[0, 0, 5], [1, 0, 5], [2, 0, 5]]);
+    const b = gen(B, [[0, 5]], [[0, 0, 5]]);
+    const c = gen(C, [[0, 5]], [[0, 0, 5], [1, 0, 5]]);
+    const orders = [[a, b, c], [a, c, b], [b, a, c], [b, c, a], [c, a, b], [c, b, a]];
+    const bFollowsA = new Map([[B, new Set([A])]]);
+    expect(new Set(orders.map((o) => chooseGeneration(o, {}, bFollowsA).generation))).toEqual(new Set([C]));
+    const mutual = new Map([[A, new Set([B])], [B, new Set([A])]]);
+    expect(new Set(orders.map((o) => chooseGeneration(o, {}, mutual).generation))).toEqual(new Set([A]));
+    const chain = new Map([[B, new Set([A])], [C, new Set([B])]]);
+    expect(new Set(orders.map((o) => chooseGeneration(o, {}, chain).generation))).toEqual(new Set([C]));
+  });
+
   it('latestTies: none for one newest generation, for the same generation on two replicas, or with -generation', () => {
     expect(latestTies([gen(A, [[0, 0]], [[0, 0, 9]]), gen(B, [[0, 0]], [[0, 0, 8]])], {})).toEqual([]);
     expect(latestTies([gen(A, [[0, 0]], [[0, 0, 9]], 'one'), gen(A, [[0, 0]], [[0, 0, 9]], 'two')], {})).toEqual([]);

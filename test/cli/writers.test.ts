@@ -116,16 +116,22 @@ async function checkReplica(target: string, dbs: Machine[]): Promise<Machine> {
   return match[0];
 }
 
-/**
- * rollInterleaved: A and B restore the seeded replica, then A writes and stops, then B
- * writes and stops. B must see A's writes and start its own generation.
- */
-async function rollInterleaved(yaml: string): Promise<{ a: Machine; b: Machine; outA: string; outB: string }> {
+/** seededPair seeds the replica, then machines A and B both restore it. */
+async function seededPair(yaml: string): Promise<{ a: Machine; b: Machine }> {
   await seed(yaml);
   const a = machine('a', yaml);
   const b = machine('b', yaml);
   await restore(a);
   await restore(b);
+  return { a, b };
+}
+
+/**
+ * rollInterleaved: A and B restore the seeded replica, then A writes and stops, then B
+ * writes and stops. B must see A's writes and start its own generation.
+ */
+async function rollInterleaved(yaml: string): Promise<{ a: Machine; b: Machine; outA: string; outB: string }> {
+  const { a, b } = await seededPair(yaml);
   let rep = await replicate(a);
   await runWriter(a.db, 60, 0, 120);
   const outA = await stop(rep);
@@ -170,11 +176,7 @@ describe.each(BACKENDS)('one writer per generation: $name', (backend) => {
 
   it('rolling, overlapping: B starts while A still runs, so B starts its own generation', async () => {
     const { yaml, target } = backend.make();
-    await seed(yaml);
-    const a = machine('a', yaml);
-    const b = machine('b', yaml);
-    await restore(a);
-    await restore(b);
+    const { a, b } = await seededPair(yaml);
     const repA = await replicate(a);
     await runWriter(a.db, 1, 0, 120);
     await repA.waitFor(/wal segment written/);
@@ -192,11 +194,7 @@ describe.each(BACKENDS)('one writer per generation: $name', (backend) => {
 
   it('two machines at once: never one generation for both', async () => {
     const { yaml, target } = backend.make();
-    await seed(yaml);
-    const a = machine('a', yaml);
-    const b = machine('b', yaml);
-    await restore(a);
-    await restore(b);
+    const { a, b } = await seededPair(yaml);
     const [repA, repB] = await Promise.all([replicate(a), replicate(b)]);
     await Promise.all([runWriter(a.db, 80, 2, 120), runWriter(b.db, 80, 2, 140)]);
     const [outA, outB] = await Promise.all([stop(repA), stop(repB)]);

@@ -227,6 +227,26 @@ describe('a store that keeps whole seconds (S3)', () => {
   }, 120_000);
 });
 
+describe('follow markers', () => {
+  it('a run restarted after kill -9 starts a new generation that follows the one it left', async () => {
+    const replica = path.join(tmpDir(), 'replica');
+    const m = machine('a', `path: ${replica}`);
+    const first = await replicate(m);
+    await runWriter(m.db, 20);
+    await first.waitFor(/wal segment written/);
+    const left = /new generation .*generation=([0-9a-f]{16})/.exec(first.lines.join('\n'))?.[1];
+    expect(left, first.lines.join('\n')).toBeDefined();
+    await first.stop('SIGKILL');
+    const again = await replicate(m);
+    await runWriter(m.db, 20, 0, 140);
+    const out = await stop(again);
+    const taken = generationOf(out)!;
+    expect(taken).not.toBe(left);
+    expect(fs.readdirSync(path.join(replica, 'generations', taken, 'claims'))).toContain(`${left}.follows`);
+    expect(await restoreDigest(`file://${replica}`)).toBe(rowsDigest(m.db).digest);
+  }, 60_000);
+});
+
 describe('one writer per database on a machine', () => {
   it('a second replicate on the same database refuses, naming it and the holder', async () => {
     const m = machine('a', `path: ${path.join(tmpDir(), 'replica')}`);

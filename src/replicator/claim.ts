@@ -70,7 +70,7 @@ export function releaseName(at: At, writer: string, end: At): string {
   return `${atName(at)}.${writer}.${atName(end)}.released`;
 }
 
-/** followsName is the marker saying a generation was started after `generation`. */
+/** followsName is the marker saying a generation took over from `generation`. */
 export function followsName(generation: string): string {
   return `${generation}.follows`;
 }

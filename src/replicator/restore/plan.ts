@@ -38,8 +38,8 @@ export interface RestorePlan {
 }
 
 /**
- * Follows maps a generation to the generations its writer saw in the replica when it
- * started it (claim.ts): it is the newer of each such pair, whatever the clocks say.
+ * Follows maps a generation to the generations it took over from (claim.ts follow
+ * markers): it is the newer of each such pair, whatever the clocks say.
  */
 export type Follows = ReadonlyMap<string, ReadonlySet<string>>;
 
@@ -52,8 +52,7 @@ export function chooseGeneration(all: GenerationSummary[], opts: TargetOptions, 
   const starts = generationStarts(all);
   let cands = candidates(all, opts);
   if (follows) {
-    const newest = Math.max(...cands.map((s) => s.updatedAt.getTime()));
-    const top = cands.filter((s) => s.updatedAt.getTime() === newest);
+    const top = newestOf(cands);
     const follow = (a: string, b: string): boolean => follows.get(a)?.has(b) === true;
     const left = top.filter((s) => !top.some((o) => o.generation !== s.generation && follow(o.generation, s.generation) && !follow(s.generation, o.generation)));
     cands = left.length > 0 ? left : top;
@@ -68,10 +67,14 @@ export function chooseGeneration(all: GenerationSummary[], opts: TargetOptions, 
  */
 export function latestTies(all: GenerationSummary[], opts: TargetOptions): string[] {
   if (opts.generation !== undefined) return [];
-  const cands = candidates(all, opts);
-  const newest = Math.max(...cands.map((s) => s.updatedAt.getTime()));
-  const names = new Set(cands.filter((s) => s.updatedAt.getTime() === newest).map((s) => s.generation));
+  const names = new Set(newestOf(candidates(all, opts)).map((s) => s.generation));
   return names.size > 1 ? [...names] : [];
+}
+
+/** newestOf keeps the summaries that share the newest updatedAt. */
+function newestOf(cands: GenerationSummary[]): GenerationSummary[] {
+  const newest = Math.max(...cands.map((s) => s.updatedAt.getTime()));
+  return cands.filter((s) => s.updatedAt.getTime() === newest);
 }
 
 /** candidates are the summaries `opts` allows that hold a snapshot (NoBackupError or CorruptError when none). */
